@@ -1,0 +1,86 @@
+/**
+ * The plan: a typed summary of what would change on a cluster, shown before anything changes — by the
+ * CLI, the API and the console alike.
+ */
+import type { KubernetesUpgrade } from './kubernetes-upgrade.ts';
+import type {
+  AttachedProfile,
+  LayerKind,
+  ObjectRef,
+  PoolRole,
+  RepaveReason,
+  RepaveReasonCode,
+} from './model.ts';
+import type { ValueChange } from './values.ts';
+import type { MergeConflict } from './values-merge.ts';
+
+/** A rule violation (error) or a risk worth telling (warning), with a machine-readable code. */
+export interface PlanIssue {
+  code: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+/** How one layer changes. */
+export type LayerChangeKind =
+  | 'added'
+  | 'removed'
+  | 'upgraded'
+  | 'downgraded'
+  | 'replaced'
+  | 'values'
+  | 'unchanged';
+
+/** One layer's part of a plan. */
+export interface LayerPlan {
+  pack: string;
+  layer: LayerKind;
+  profile: string;
+  change: LayerChangeKind;
+  fromVersion: string | null;
+  toVersion: string | null;
+  /** For `replaced`: the pack that this layer replaces (e.g. calico → cilium). */
+  replaces?: string;
+  /** Value paths that change. */
+  values: ValueChange[];
+  presets: { enabled: string[]; disabled: string[] };
+  /** True when the target values carry a cluster override (kept by the 3-way merge). */
+  overridden: boolean;
+  /** Conflicts of the 3-way merge, to be resolved before apply. */
+  conflicts: MergeConflict[];
+}
+
+/** The repave a plan causes: per pool, in the order pools would be replaced (control plane first). */
+export interface RepavePlan {
+  required: boolean;
+  reasons: RepaveReason[];
+  pools: Array<{ name: string; role: PoolRole; reasons: RepaveReasonCode[] }>;
+}
+
+/** The Kubernetes objects a plan creates, changes, leaves unused or deletes. */
+export interface ObjectsPlan {
+  create: ObjectRef[];
+  change: ObjectRef[];
+  /** How many applied objects stay as they are. */
+  unchanged: number;
+  /** Applied objects no longer rendered by a layer still in the stack: kept, listed, prunable. */
+  unused: ObjectRef[];
+  /** Objects of layers removed from the stack: deleted with their layer. */
+  delete: ObjectRef[];
+}
+
+/** What a cluster update would do. Computed once per distinct input and shared across a fleet. */
+export interface Plan {
+  from: AttachedProfile[];
+  to: AttachedProfile[];
+  layers: LayerPlan[];
+  repave: RepavePlan;
+  kubernetes: KubernetesUpgrade | null;
+  objects: ObjectsPlan;
+  errors: PlanIssue[];
+  warnings: PlanIssue[];
+  /** True when anything at all would change. */
+  changed: boolean;
+  /** True when there are no errors and no unresolved merge conflicts. */
+  applicable: boolean;
+}

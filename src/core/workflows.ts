@@ -1,0 +1,207 @@
+/**
+ * The three update workflows as pure proposals: switch profile versions (or take an in-place revision),
+ * override a layer on the cluster, change node pools. Each returns the plan and the cluster spec it would
+ * lead to; the engine applies the spec only if the plan is applicable and the user agreed.
+ */
+import { createHash } from 'node:crypto';
+import type { Catalog } from './catalog.ts';
+import { StrataError } from './errors.ts';
+import type {
+  ClusterPhase,
+  ClusterSpec,
+  InventoryEntry,
+  LayerOverride,
+  NodePoolSpec,
+  ProfileVersion,
+} from './model.ts';
+import { type PendingConfiguration, pendingConfiguration } from './pending.ts';
+import { planClusterUpdate } from './plan.ts';
+import type { Plan } from './plan-types.ts';
+import { applyPresets } from './presets.ts';
+import { attachmentOf, checkAttachment, resolveStack } from './stack.ts';
+import { parseValues, valuesEqual } from './values.ts';
+
+/** What the user asks to change. */
+export type UpdateRequest =
+  | {
+      kind: 'profiles';
+      /** The profile versions (at the revisions) to run; replaces the attached set. */
+      target: ProfileVersion[];
+      /** Values the user settled on per pack in the editor (resolve merge conflicts). */
+      resolutions?: Record<string, string>;
+      chain?: boolean;
+    }
+  | {
+      kind: 'override';
+      pack: string;
+      /** The cluster's own values for the layer; `null` drops the override (back to the profile's values). */
+      values: string | null;
+      presets?: string[];
+    }
+  | { kind: 'pools'; pools: NodePoolSpec[] };
+
+/** A cluster as the proposal needs it. */
+export interface ClusterForUpdate {
+  spec: ClusterSpec;
+  phase: ClusterPhase;
+  inventory: readonly InventoryEntry[];
+}
+
+/** A proposed update: the plan to show, and the spec to store if it is applied. */
+export interface UpdateProposal {
+  plan: Plan;
+  spec: ClusterSpec;
+  pending: PendingConfiguration;
+}
+
+/**
+ * Returns the plan and resulting spec of an update request. `currentProfiles` are the versions at the
+ * revisions the cluster runs now. Throws only for malformed requests; rule violations are plan errors.
+ */
+export function proposeClusterUpdate(
+  cluster: ClusterForUpdate,
+  currentProfiles: ProfileVersion[],
+  request: UpdateRequest,
+  catalog: Catalog,
+): UpdateProposal {
+  const spec = cluster.spec;
+  const currentStack = resolveStack(currentProfiles, spec.overrides, catalog);
+  let targetProfiles = currentProfiles;
+  let pools = spec.pools;
+  let pending: PendingConfiguration;
+  let chain = false;
+
+  switch (request.kind) {
+    case 'profiles': {
+      checkAttachment(spec.cloudType, request.target);
+      targetProfiles = request.target;
+      chain = request.chain === true;
+      pending = pendingConfiguration(
+        {
+          currentProfiles,
+          targetProfiles,
+          overrides: spec.overrides,
+          ...(request.resolutions ? { resolutions: request.resolutions } : {}),
+        },
+        catalog,
+      );
+      break;
+    }
+    case 'override': {
+      const layer = currentStack.find((l) => l.pack === request.pack);
+      if (!layer) {
+        throw new StrataError('NotFound', `Cluster ${spec.name} has no layer '${request.pack}'.`, {
+          field: 'pack',
+          pack: request.pack,
+          layers: currentStack.map((l) => l.pack),
+        });
+      }
+      const profileLayer = currentProfiles.flatMap((p) => p.layers).find((l) => l.pack === request.pack)!;
+      const overrides = { ...spec.overrides };
+      if (request.values === null && request.presets === undefined) {
+        delete overrides[request.pack];
+      } else {
+        const pack = catalog.require(layer.pack, layer.version);
+        let values = request.values ?? layer.values;
+        parseValues(values, `overrides.${request.pack}`);
+        let presets: string[] | undefined;
+        if (request.presets !== undefined) {
+          const applied = applyPresets(pack, values, layer.presets, request.presets);
+          values = applied.values;
+          presets = applied.presets;
+        }
+        const samePresets = presets === undefined || presets.join() === profileLayer.presets.join();
+        if (valuesEqual(values, profileLayer.values) && samePresets) delete overrides[request.pack];
+        else
+          overrides[request.pack] = {
+            pack: request.pack,
+            values,
+            ...(presets ? { presets } : {}),
+          } as LayerOverride;
+      }
+      pending = { stack: resolveStack(currentProfiles, overrides, catalog), overrides, conflicts: {} };
+      break;
+    }
+    case 'pools': {
+      pools = request.pools;
+      pending = { stack: currentStack, overrides: spec.overrides, conflicts: {} };
+      break;
+    }
+  }
+
+  const from = currentProfiles.map(attachmentOf);
+  const to = targetProfiles.map(attachmentOf);
+  const plan = planClusterUpdate(
+    {
+      phase: cluster.phase,
+      cloudType: spec.cloudType,
+      from,
+      to,
+      currentStack,
+      targetStack: pending.stack,
+      currentPools: spec.pools,
+      targetPools: pools,
+      inventory: cluster.inventory,
+      overriddenPacks: Object.keys(pending.overrides),
+      conflicts: pending.conflicts,
+      chain,
+    },
+    catalog,
+  );
+  return { plan, spec: { ...spec, profiles: to, overrides: pending.overrides, pools }, pending };
+}
+
+/**
+ * Returns a key that is equal for two update proposals with equal inputs (ignoring the cluster's name),
+ * so a fleet computes each distinct plan once.
+ */
+export function proposalCacheKey(
+  cluster: ClusterForUpdate,
+  current: ProfileVersion[],
+  request: UpdateRequest,
+): string {
+  const h = createHash('sha256');
+  const { name: _name, labels: _labels, ...rest } = cluster.spec;
+  h.update(JSON.stringify(rest));
+  h.update(cluster.phase);
+  for (const e of cluster.inventory)
+    h.update(`${e.apiVersion}/${e.kind}/${e.namespace}/${e.name}/${e.hash}/${e.unused}/${e.pack};`);
+  h.update(JSON.stringify(current.map((p) => [p.name, p.version, p.revision])));
+  h.update(
+    JSON.stringify(
+      request.kind === 'profiles'
+        ? { ...request, target: request.target.map((p) => [p.name, p.version, p.revision]) }
+        : request,
+    ),
+  );
+  return h.digest('base64url');
+}
+
+/** A bounded memo of proposals by `proposalCacheKey`; proposals are shared, so callers must not mutate them. */
+export class ProposalCache {
+  private readonly entries = new Map<string, UpdateProposal>();
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly limit = 10_000) {}
+
+  /** Returns the cached proposal for these inputs, computing it on a miss. */
+  propose(
+    cluster: ClusterForUpdate,
+    current: ProfileVersion[],
+    request: UpdateRequest,
+    catalog: Catalog,
+  ): UpdateProposal {
+    const key = proposalCacheKey(cluster, current, request);
+    const hit = this.entries.get(key);
+    if (hit) {
+      this.hits += 1;
+      return { ...hit, spec: { ...hit.spec, name: cluster.spec.name, labels: cluster.spec.labels } };
+    }
+    this.misses += 1;
+    const proposal = proposeClusterUpdate(cluster, current, request, catalog);
+    this.entries.set(key, proposal);
+    if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value as string);
+    return proposal;
+  }
+}
