@@ -31,7 +31,7 @@ const demo = parsePack(
         '  name: extra',
         '  namespace: {{ values.ns }}',
         'data:',
-        '  cluster: {{ cluster }}',
+        '  profile: {{ profile }}',
         '  pack: {{ pack.name }}@{{ pack.version }}',
         '{% endif %}',
         '',
@@ -73,14 +73,14 @@ describe('renderLayer', () => {
     assert.equal(deployment!.metadata.namespace, 'demo');
   });
 
-  it('renders from the values it is given, with cluster and pack variables', () => {
+  it('renders from the values it is given, with profile and pack variables (no cluster: renders are shared)', () => {
     const objects = renderLayer(demo, 'ns: shop\nreplicas: 5\nextra: true\n', ctx);
     assert.deepEqual(
       objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`),
       ['Namespace//shop', 'Deployment/shop/app', 'ConfigMap/shop/extra'],
     );
     assert.deepEqual((objects[1]!.spec as { replicas: number }).replicas, 5);
-    assert.deepEqual(objects[2]!.data, { cluster: 'edge-01', pack: 'demo@1.0.0' });
+    assert.deepEqual(objects[2]!.data, { profile: 'retail', pack: 'demo@1.0.0' });
   });
 
   it('is deterministic: the same input renders byte-identical objects', () => {
