@@ -77,7 +77,13 @@ export interface WorkloadsView {
       containers: Array<{ name: string; image: string; containerID: string | null; restartCount: number }>;
     }>;
     deployments: Array<{ name: string; replicas: number; readyReplicas: number; unused: boolean }>;
-    services: Array<{ name: string; type: string; clusterIP: string | null; externalIP: string | null; ports: number[] }>;
+    services: Array<{
+      name: string;
+      type: string;
+      clusterIP: string | null;
+      externalIP: string | null;
+      ports: number[];
+    }>;
   }>;
 }
 
@@ -93,11 +99,20 @@ export interface EngineCommands {
    * Re-plans, refuses with the plan's first error (`PlanHasErrors` details carry the plan) when it is not
    * applicable, stores the new spec (generation + 1) and queues the update; returns the plan applied.
    */
-  applyChange(audit: AuditContext, name: string, change: ClusterChangeInput, options?: ApplyOptions): Promise<ClusterPlanView>;
+  applyChange(
+    audit: AuditContext,
+    name: string,
+    change: ClusterChangeInput,
+    options?: ApplyOptions,
+  ): Promise<ClusterPlanView>;
   /** Approves a pending repave (`RepaveNotPending` otherwise). */
   approveRepave(audit: AuditContext, name: string): Promise<StoredCluster>;
   /** Deletes unused objects (all, or the ones named), refusing more than the cap without `force`. */
-  prune(audit: AuditContext, name: string, options: { dryRun: boolean; force: boolean; objects?: ObjectRef[] }): Promise<PruneResult>;
+  prune(
+    audit: AuditContext,
+    name: string,
+    options: { dryRun: boolean; force: boolean; objects?: ObjectRef[] },
+  ): Promise<PruneResult>;
   /** Returns pods, deployments and services by namespace, read from the cluster's API. */
   workloads(name: string): Promise<WorkloadsView>;
   /** Returns the cluster's kubeconfig (admin or read-only). */

@@ -1,0 +1,231 @@
+/**
+ * The Deployment controller: one ReplicaSet per pod template (`<deployment>-<pod-template-hash>`), a rolling
+ * update within maxSurge/maxUnavailable (or Recreate), and the status `kubectl rollout status` reads
+ * (observedGeneration, replicas, updatedReplicas, readyReplicas, availableReplicas, Available/Progressing).
+ */
+import type { KubeObject } from '../kube-object.ts';
+import { cloneJson, isJsonObject, kubeTime } from '../kube-object.ts';
+import type { SimCluster } from '../sim-cluster.ts';
+import type { Controller } from './controller-writes.ts';
+import {
+  condition,
+  controllerRef,
+  intOrPercent,
+  isControlledBy,
+  KINDS,
+  listAll,
+  section,
+  templateHash,
+  writeChange,
+  writeStatus,
+} from './controller-writes.ts';
+
+const REVISION = 'deployment.kubernetes.io/revision';
+const HASH_LABEL = 'pod-template-hash';
+
+function replicasOf(obj: KubeObject): number {
+  return Number(section(obj, 'spec')['replicas'] ?? 0);
+}
+
+function statusNumber(obj: KubeObject, field: string): number {
+  return Number(section(obj, 'status')[field] ?? 0);
+}
+
+function revisionOf(obj: KubeObject): number {
+  return Number(obj.metadata.annotations?.[REVISION] ?? 0);
+}
+
+function newReplicaSet(deploy: KubeObject, hash: string, replicas: number, revision: number): KubeObject {
+  const spec = section(deploy, 'spec');
+  const template = cloneJson(isJsonObject(spec['template']) ? spec['template'] : {});
+  const tmeta = isJsonObject(template['metadata']) ? template['metadata'] : {};
+  tmeta['labels'] = { ...(isJsonObject(tmeta['labels']) ? tmeta['labels'] : {}), [HASH_LABEL]: hash };
+  template['metadata'] = tmeta;
+  const selector = cloneJson(isJsonObject(spec['selector']) ? spec['selector'] : {});
+  selector['matchLabels'] = {
+    ...(isJsonObject(selector['matchLabels']) ? selector['matchLabels'] : {}),
+    [HASH_LABEL]: hash,
+  };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: {
+      name: `${deploy.metadata.name}-${hash}`,
+      namespace: deploy.metadata.namespace,
+      labels: { ...((tmeta['labels'] as Record<string, string>) ?? {}) },
+      annotations: {
+        [REVISION]: String(revision),
+        'deployment.kubernetes.io/desired-replicas': String(replicasOf(deploy)),
+        'deployment.kubernetes.io/max-replicas': String(replicasOf(deploy) + 1),
+      },
+      ownerReferences: [controllerRef(KINDS.deployments, deploy)],
+    },
+    spec: { replicas, minReadySeconds: 0, selector, template },
+  };
+}
+
+function setReplicas(cluster: SimCluster, rs: KubeObject, replicas: number): KubeObject {
+  return writeChange(cluster, KINDS.replicaSets, rs, (r) => {
+    (r['spec'] as Record<string, unknown>)['replicas'] = replicas;
+  });
+}
+
+function reconcileOne(cluster: SimCluster, deploy: KubeObject): void {
+  const spec = section(deploy, 'spec');
+  const desired = Number(spec['replicas'] ?? 1);
+  const hash = templateHash(spec['template']);
+  const owned = cluster.store
+    .list(`apps/${KINDS.replicaSets.plural}`, deploy.metadata.namespace)
+    .filter((rs) => isControlledBy(rs, deploy));
+  let current = owned.find((rs) => rs.metadata.name === `${deploy.metadata.name}-${hash}`);
+  const olds = owned.filter((rs) => rs !== current);
+  const maxRevision = Math.max(0, ...owned.map(revisionOf));
+  const strategy = isJsonObject(spec['strategy']) ? spec['strategy'] : {};
+  const recreate = strategy['type'] === 'Recreate';
+  const rolling = isJsonObject(strategy['rollingUpdate']) ? strategy['rollingUpdate'] : {};
+  const maxSurge = recreate ? 0 : intOrPercent(rolling['maxSurge'] ?? '25%', desired, true);
+  let maxUnavailable = recreate ? desired : intOrPercent(rolling['maxUnavailable'] ?? '25%', desired, false);
+  if (maxSurge === 0 && maxUnavailable === 0) maxUnavailable = 1;
+  const oldActive = olds.filter((rs) => replicasOf(rs) > 0 || statusNumber(rs, 'replicas') > 0);
+
+  if (!current) {
+    const total = olds.reduce((n, rs) => n + replicasOf(rs), 0);
+    const start =
+      oldActive.length === 0
+        ? desired
+        : recreate
+          ? 0
+          : Math.max(0, Math.min(desired, desired + maxSurge - total));
+    current = cluster.createObject(KINDS.replicaSets, newReplicaSet(deploy, hash, start, maxRevision + 1));
+  } else if (revisionOf(current) < maxRevision) {
+    // A rollback to an older template: it becomes the newest revision again.
+    current = writeChange(cluster, KINDS.replicaSets, current, (r) => {
+      r.metadata.annotations = { ...(r.metadata.annotations ?? {}), [REVISION]: String(maxRevision + 1) };
+    });
+  }
+
+  if (oldActive.length === 0) {
+    if (replicasOf(current) !== desired) current = setReplicas(cluster, current, desired);
+  } else if (recreate) {
+    for (const rs of oldActive) if (replicasOf(rs) > 0) setReplicas(cluster, rs, 0);
+    const oldPods = oldActive.reduce((n, rs) => n + statusNumber(rs, 'replicas'), 0);
+    if (oldPods === 0 && replicasOf(current) !== desired) current = setReplicas(cluster, current, desired);
+  } else {
+    const all = [current, ...oldActive];
+    const total = all.reduce((n, rs) => n + replicasOf(rs), 0);
+    const room = desired + maxSurge - total;
+    if (room > 0 && replicasOf(current) < desired) {
+      current = setReplicas(cluster, current, Math.min(desired, replicasOf(current) + room));
+    }
+    const available = all.reduce((n, rs) => n + statusNumber(rs, 'availableReplicas'), 0);
+    let canRemove = available - (desired - maxUnavailable);
+    // Replicas of old sets that are not available can always go: they serve nothing.
+    for (const rs of [...oldActive].sort((a, b) => revisionOf(a) - revisionOf(b))) {
+      const unavailable = Math.max(0, replicasOf(rs) - statusNumber(rs, 'availableReplicas'));
+      const remove = Math.min(replicasOf(rs), unavailable + Math.max(0, canRemove));
+      if (remove > 0) {
+        setReplicas(cluster, rs, replicasOf(rs) - remove);
+        canRemove -= Math.max(0, remove - unavailable);
+      }
+    }
+  }
+
+  const fresh = cluster.store
+    .list(`apps/${KINDS.replicaSets.plural}`, deploy.metadata.namespace)
+    .filter((rs) => isControlledBy(rs, deploy));
+  const newest = fresh.find((rs) => rs.metadata.name === `${deploy.metadata.name}-${hash}`);
+  const sum = (f: string) => fresh.reduce((n, rs) => n + statusNumber(rs, f), 0);
+  const replicas = sum('replicas');
+  const updated = newest ? statusNumber(newest, 'replicas') : 0;
+  const ready = sum('readyReplicas');
+  const availableNow = sum('availableReplicas');
+  const latest = cluster.store.get(
+    `apps/${KINDS.deployments.plural}`,
+    deploy.metadata.namespace,
+    deploy.metadata.name,
+  );
+  if (!latest) return;
+  const complete =
+    updated === desired &&
+    replicas === desired &&
+    availableNow === desired &&
+    newest !== undefined &&
+    replicasOf(newest) === desired;
+  const time = kubeTime(cluster.now());
+  const previous = Array.isArray(section(latest, 'status')['conditions'])
+    ? (section(latest, 'status')['conditions'] as Record<string, unknown>[])
+    : [];
+  const keepTime = (c: ReturnType<typeof condition>) => {
+    const before = previous.find((p) => p['type'] === c.type);
+    if (before && before['status'] === c.status && before['reason'] === c.reason) {
+      return {
+        ...c,
+        lastUpdateTime: before['lastUpdateTime'],
+        lastTransitionTime: before['lastTransitionTime'],
+      };
+    }
+    return c;
+  };
+  const availableOk = availableNow >= desired - maxUnavailable;
+  const conditions = [
+    keepTime(
+      availableOk
+        ? condition(
+            'Available',
+            'True',
+            'MinimumReplicasAvailable',
+            'Deployment has minimum availability.',
+            time,
+          )
+        : condition(
+            'Available',
+            'False',
+            'MinimumReplicasUnavailable',
+            'Deployment does not have minimum availability.',
+            time,
+          ),
+    ),
+    keepTime(
+      complete
+        ? condition(
+            'Progressing',
+            'True',
+            'NewReplicaSetAvailable',
+            `ReplicaSet "${newest?.metadata.name ?? ''}" has successfully progressed.`,
+            time,
+          )
+        : condition(
+            'Progressing',
+            'True',
+            'ReplicaSetUpdated',
+            `ReplicaSet "${newest?.metadata.name ?? ''}" is progressing.`,
+            time,
+          ),
+    ),
+  ];
+  const status: Record<string, unknown> = {
+    observedGeneration: latest.metadata.generation ?? 1,
+    replicas,
+    updatedReplicas: updated,
+    readyReplicas: ready,
+    availableReplicas: availableNow,
+    conditions,
+  };
+  if (replicas - availableNow > 0) status['unavailableReplicas'] = replicas - availableNow;
+  const revision = newest ? revisionOf(newest) : 0;
+  let target = latest;
+  if (revision > 0 && latest.metadata.annotations?.[REVISION] !== String(revision)) {
+    target = writeChange(cluster, KINDS.deployments, latest, (d) => {
+      d.metadata.annotations = { ...(d.metadata.annotations ?? {}), [REVISION]: String(revision) };
+    });
+  }
+  writeStatus(cluster, KINDS.deployments, target, status);
+}
+
+/** Reconciles every Deployment of a cluster. */
+export const reconcileDeployments: Controller = (cluster) => {
+  for (const d of listAll(cluster, KINDS.deployments)) {
+    if (!d.metadata.deletionTimestamp) reconcileOne(cluster, d);
+  }
+  return undefined;
+};

@@ -1,0 +1,214 @@
+/**
+ * The scheduler and the kubelets: binds pending pods to Ready, schedulable nodes (fewest pods first, taints and
+ * node selectors honoured), starts their containers after `podStartMs` with fresh `containerd://` IDs, and
+ * removes controller-owned pods whose node is gone or NotReady so their controllers recreate them elsewhere.
+ */
+
+import { addressFor } from '../defaults.ts';
+import type { KubeObject } from '../kube-object.ts';
+import { isJsonObject, kubeTime } from '../kube-object.ts';
+import type { SimCluster } from '../sim-cluster.ts';
+import type { Controller, ControllerContext } from './controller-writes.ts';
+import {
+  controllerKind,
+  earliest,
+  KINDS,
+  listAll,
+  randomHex,
+  section,
+  writeChange,
+} from './controller-writes.ts';
+import { nodeIsReady } from './nodes.ts';
+
+interface Taint {
+  key: string;
+  value?: string;
+  effect: string;
+}
+
+function tolerates(pod: KubeObject, taint: Taint): boolean {
+  const tolerations = section(pod, 'spec')['tolerations'];
+  if (!Array.isArray(tolerations)) return false;
+  return tolerations.some((t) => {
+    if (!isJsonObject(t)) return false;
+    if (t['effect'] && t['effect'] !== taint.effect) return false;
+    if (t['operator'] === 'Exists') return t['key'] === undefined || t['key'] === taint.key;
+    return t['key'] === taint.key && (t['value'] ?? '') === (taint.value ?? '');
+  });
+}
+
+/** True when a pod may run on a node (schedulable, taints tolerated, node selector matched). */
+export function fits(pod: KubeObject, node: KubeObject): boolean {
+  const spec = section(node, 'spec');
+  if (spec['unschedulable'] === true) return false;
+  const taints = Array.isArray(spec['taints']) ? (spec['taints'] as Taint[]) : [];
+  if (taints.some((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(pod, t)))
+    return false;
+  const selector = section(pod, 'spec')['nodeSelector'];
+  if (isJsonObject(selector)) {
+    const labels = node.metadata.labels ?? {};
+    for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return false;
+  }
+  return true;
+}
+
+function podKey(pod: KubeObject): string {
+  return `${pod.metadata.namespace}/${pod.metadata.name}`;
+}
+
+function conditionsFor(time: string, ready: boolean) {
+  const c = (type: string, status: boolean) => ({
+    type,
+    status: status ? 'True' : 'False',
+    lastProbeTime: null,
+    lastTransitionTime: time,
+  });
+  return [
+    c('PodReadyToStartContainers', ready),
+    c('Initialized', true),
+    c('Ready', ready),
+    c('ContainersReady', ready),
+    c('PodScheduled', true),
+  ];
+}
+
+function containersOf(pod: KubeObject): { name: string; image: string }[] {
+  const list = section(pod, 'spec')['containers'];
+  return Array.isArray(list)
+    ? list
+        .filter(isJsonObject)
+        .map((c) => ({ name: String(c['name'] ?? ''), image: String(c['image'] ?? '') }))
+    : [];
+}
+
+function hostIPOf(node: KubeObject): string {
+  const addresses = section(node, 'status')['addresses'];
+  const internal = Array.isArray(addresses)
+    ? addresses.find((a) => isJsonObject(a) && a['type'] === 'InternalIP')
+    : undefined;
+  return isJsonObject(internal) ? String(internal['address']) : '';
+}
+
+function bind(cluster: SimCluster, pod: KubeObject, node: KubeObject): void {
+  const time = kubeTime(cluster.now());
+  writeChange(cluster, KINDS.pods, pod, (p) => {
+    (p['spec'] as Record<string, unknown>)['nodeName'] = node.metadata.name;
+    p['status'] = {
+      phase: 'Pending',
+      conditions: [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: time }],
+      hostIP: hostIPOf(node),
+      hostIPs: [{ ip: hostIPOf(node) }],
+      startTime: time,
+      qosClass: 'BestEffort',
+      containerStatuses: containersOf(p).map((c) => ({
+        name: c.name,
+        image: c.image,
+        imageID: '',
+        ready: false,
+        started: false,
+        restartCount: 0,
+        state: { waiting: { reason: 'ContainerCreating' } },
+        lastState: {},
+      })),
+    };
+  });
+}
+
+function start(cluster: SimCluster, pod: KubeObject): void {
+  const time = kubeTime(cluster.now());
+  const podIP = addressFor('10.244', `${cluster.name}/${podKey(pod)}/${pod.metadata.uid ?? ''}`);
+  writeChange(cluster, KINDS.pods, pod, (p) => {
+    const status = section(p, 'status');
+    p['status'] = {
+      ...status,
+      phase: 'Running',
+      conditions: conditionsFor(time, true),
+      podIP,
+      podIPs: [{ ip: podIP }],
+      containerStatuses: containersOf(p).map((c) => ({
+        name: c.name,
+        image: c.image,
+        imageID: `${c.image.includes('/') ? '' : 'docker.io/library/'}${c.image.split(':')[0]}@sha256:${randomHex(64)}`,
+        containerID: `containerd://${randomHex(64)}`,
+        ready: true,
+        started: true,
+        restartCount: 0,
+        state: { running: { startedAt: time } },
+        lastState: {},
+      })),
+    };
+  });
+}
+
+function markUnready(cluster: SimCluster, pod: KubeObject): void {
+  const time = kubeTime(cluster.now());
+  writeChange(cluster, KINDS.pods, pod, (p) => {
+    const status = section(p, 'status');
+    const statuses = Array.isArray(status['containerStatuses']) ? status['containerStatuses'] : [];
+    p['status'] = {
+      ...status,
+      conditions: conditionsFor(time, false),
+      containerStatuses: statuses.map((s) => (isJsonObject(s) ? { ...s, ready: false } : s)),
+    };
+  });
+}
+
+/** Schedules, starts and evicts pods. */
+export const reconcilePods: Controller = (cluster: SimCluster, ctx: ControllerContext) => {
+  const now = cluster.now();
+  let next: number | undefined;
+  const nodes = new Map(listAll(cluster, KINDS.nodes).map((n) => [n.metadata.name, n]));
+  const pods = listAll(cluster, KINDS.pods);
+  const load = new Map<string, number>();
+  for (const p of pods) {
+    const n = section(p, 'spec')['nodeName'];
+    if (typeof n === 'string') load.set(n, (load.get(n) ?? 0) + 1);
+  }
+  const readyNodes = [...nodes.values()].filter(nodeIsReady);
+  for (const pod of pods) {
+    if (pod.metadata.deletionTimestamp) continue;
+    const spec = section(pod, 'spec');
+    const phase = section(pod, 'status')['phase'];
+    const nodeName = typeof spec['nodeName'] === 'string' ? spec['nodeName'] : undefined;
+    if (!nodeName) {
+      const candidates = readyNodes.filter((n) => fits(pod, n));
+      if (candidates.length === 0) continue;
+      candidates.sort(
+        (a, b) =>
+          (load.get(a.metadata.name) ?? 0) - (load.get(b.metadata.name) ?? 0) ||
+          (a.metadata.name < b.metadata.name ? -1 : 1),
+      );
+      const chosen = candidates[0]!;
+      load.set(chosen.metadata.name, (load.get(chosen.metadata.name) ?? 0) + 1);
+      bind(cluster, pod, chosen);
+      cluster.podStartDue.set(podKey(pod), now + ctx.timing.podStartMs);
+      next = earliest(next, now + ctx.timing.podStartMs);
+      continue;
+    }
+    const node = nodes.get(nodeName);
+    if (!node) {
+      // Pods bound to a node that no longer exists are removed (pod garbage collection).
+      cluster.removeNow(KINDS.pods, pod, 'Background');
+      continue;
+    }
+    if (!nodeIsReady(node)) {
+      if (controllerKind(pod) && controllerKind(pod) !== 'DaemonSet')
+        cluster.removeNow(KINDS.pods, pod, 'Background');
+      else if (phase === 'Running') markUnready(cluster, pod);
+      continue;
+    }
+    if (phase === 'Pending') {
+      const key = podKey(pod);
+      let due = cluster.podStartDue.get(key);
+      if (due === undefined) {
+        due = now + ctx.timing.podStartMs;
+        cluster.podStartDue.set(key, due);
+      }
+      if (due <= now) {
+        cluster.podStartDue.delete(key);
+        start(cluster, pod);
+      } else next = earliest(next, due);
+    }
+  }
+  return next;
+};

@@ -1,0 +1,105 @@
+/**
+ * Kubernetes `Status` objects: the one place where the simulator's `StrataError`s become the error bodies
+ * kubectl and client libraries understand (`reason` and `code` decide their behaviour, e.g. `kubectl apply`
+ * creates on NotFound and retries on Conflict).
+ */
+import { isStrataError, StrataError } from '../core/errors.ts';
+
+/** A `meta.k8s.io/v1` Status body. */
+export interface KubeStatus {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, never>;
+  status: 'Failure' | 'Success';
+  message: string;
+  reason: string;
+  details?: { name?: string; group?: string; kind?: string; causes?: { message: string; field?: string }[] };
+  code: number;
+}
+
+/** Which resource an error is about, for the `details` of the Status. */
+export interface StatusSubject {
+  group: string;
+  kind: string;
+  name?: string;
+}
+
+const REASONS: Record<string, { reason: string; code: number }> = {
+  BadRequest: { reason: 'BadRequest', code: 400 },
+  ValidationFailed: { reason: 'Invalid', code: 422 },
+  InvalidYaml: { reason: 'BadRequest', code: 400 },
+  Unauthorized: { reason: 'Unauthorized', code: 401 },
+  Forbidden: { reason: 'Forbidden', code: 403 },
+  NotFound: { reason: 'NotFound', code: 404 },
+  Conflict: { reason: 'Conflict', code: 409 },
+  AlreadyExists: { reason: 'AlreadyExists', code: 409 },
+  PayloadTooLarge: { reason: 'RequestEntityTooLarge', code: 413 },
+  Unavailable: { reason: 'ServiceUnavailable', code: 503 },
+};
+
+/**
+ * Returns a StrataError that renders as a Status with a Kubernetes reason Strata has no code for
+ * (`MethodNotAllowed`, `Expired`, `UnsupportedMediaType`, `NotAcceptable`).
+ */
+export function kubeReasonError(reason: string, code: number, message: string): StrataError {
+  return new StrataError('BadRequest', message, { kubeReason: reason, kubeCode: code });
+}
+
+/** Returns the Status body and HTTP code for any thrown value (unknown errors become 500 InternalError). */
+export function statusFor(error: unknown): KubeStatus {
+  if (!isStrataError(error)) {
+    const message = error instanceof Error ? error.message : String(error);
+    return failure('InternalError', 500, `Internal error: ${message}`);
+  }
+  const override = error.details['kubeReason'];
+  const mapped =
+    typeof override === 'string'
+      ? { reason: override, code: Number(error.details['kubeCode'] ?? 400) }
+      : (REASONS[error.code] ?? { reason: 'InternalError', code: 500 });
+  const status = failure(mapped.reason, mapped.code, error.message);
+  const subject = error.details['subject'];
+  if (subject && typeof subject === 'object') {
+    const s = subject as StatusSubject;
+    status.details = { group: s.group, kind: s.kind, ...(s.name !== undefined ? { name: s.name } : {}) };
+  }
+  return status;
+}
+
+/** Returns a Success Status (what DELETE of some kinds and of collections answers). */
+export function successStatus(subject: StatusSubject): KubeStatus {
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Success',
+    message: '',
+    reason: '',
+    details: { group: subject.group, kind: subject.kind, ...(subject.name ? { name: subject.name } : {}) },
+    code: 200,
+  };
+}
+
+function failure(reason: string, code: number, message: string): KubeStatus {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+}
+
+/** Returns the `NotFound` error kubectl expects: `<plural>.<group> "<name>" not found`. */
+export function notFound(qualifiedResource: string, subject: StatusSubject): StrataError {
+  return new StrataError('NotFound', `${qualifiedResource} "${subject.name ?? ''}" not found`, { subject });
+}
+
+/** Returns the `AlreadyExists` error: `<plural>.<group> "<name>" already exists`. */
+export function alreadyExists(qualifiedResource: string, subject: StatusSubject): StrataError {
+  return new StrataError('AlreadyExists', `${qualifiedResource} "${subject.name ?? ''}" already exists`, {
+    subject,
+  });
+}
+
+/** Returns the optimistic-concurrency `Conflict` error kubectl shows for a stale resourceVersion. */
+export function staleConflict(qualifiedResource: string, subject: StatusSubject): StrataError {
+  return new StrataError(
+    'Conflict',
+    `Operation cannot be fulfilled on ${qualifiedResource} "${subject.name ?? ''}": the object has been modified; please apply your changes to the latest version and try again`,
+    { subject },
+  );
+}

@@ -1,0 +1,300 @@
+/**
+ * Server-side printing: the `meta.k8s.io/v1` Table that `kubectl get` asks for, with the columns kubectl users
+ * know for pods, nodes, deployments, replica sets, daemon sets, services and namespaces (`-o wide` columns have
+ * priority 1), and NAME/AGE for every other kind.
+ */
+import type { KubeObject } from './kube-object.ts';
+import { isJsonObject } from './kube-object.ts';
+import { selectorText } from './selectors.ts';
+
+interface Column {
+  name: string;
+  type: 'string' | 'integer';
+  priority: 0 | 1;
+  cell: (o: KubeObject, now: number) => string | number;
+}
+
+/** True when an Accept header asks for a Table. */
+export function wantsTable(accept: string | undefined): boolean {
+  return (accept ?? '').includes('as=Table');
+}
+
+/** Returns a short age like kubectl prints (`45s`, `3m12s`, `5h`, `2d`). */
+export function humanAge(fromIso: string | undefined, now: number): string {
+  if (!fromIso) return '<unknown>';
+  const s = Math.max(0, Math.floor((now - Date.parse(fromIso)) / 1000));
+  if (s < 120) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 10) return s % 60 === 0 ? `${m}m` : `${m}m${s % 60}s`;
+  if (m < 180) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 8) return m % 60 === 0 ? `${h}h` : `${h}h${m % 60}m`;
+  if (h < 48) return `${h}h`;
+  const d = Math.floor(h / 24);
+  if (d < 8) return h % 24 === 0 ? `${d}d` : `${d}d${h % 24}h`;
+  return `${d}d`;
+}
+
+const rec = (v: unknown): Record<string, unknown> => (isJsonObject(v) ? v : {});
+const arr = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.filter(isJsonObject) : []);
+const spec = (o: KubeObject) => rec(o['spec']);
+const status = (o: KubeObject) => rec(o['status']);
+const num = (v: unknown) => Number(v ?? 0);
+
+const name: Column = { name: 'Name', type: 'string', priority: 0, cell: (o) => o.metadata.name };
+const age: Column = {
+  name: 'Age',
+  type: 'string',
+  priority: 0,
+  cell: (o, now) => humanAge(o.metadata.creationTimestamp, now),
+};
+
+function podStatus(o: KubeObject): string {
+  if (o.metadata.deletionTimestamp) return 'Terminating';
+  const s = status(o);
+  for (const c of arr(s['containerStatuses'])) {
+    const waiting = rec(rec(c['state'])['waiting']);
+    if (waiting['reason']) return String(waiting['reason']);
+  }
+  return String(s['phase'] ?? 'Pending');
+}
+
+function templateContainers(o: KubeObject): Record<string, unknown>[] {
+  return arr(rec(rec(spec(o)['template'])['spec'])['containers']);
+}
+
+const containers: Column = {
+  name: 'Containers',
+  type: 'string',
+  priority: 1,
+  cell: (o) =>
+    templateContainers(o)
+      .map((c) => String(c['name']))
+      .join(','),
+};
+const images: Column = {
+  name: 'Images',
+  type: 'string',
+  priority: 1,
+  cell: (o) =>
+    templateContainers(o)
+      .map((c) => String(c['image']))
+      .join(','),
+};
+const selector: Column = {
+  name: 'Selector',
+  type: 'string',
+  priority: 1,
+  cell: (o) => selectorText(spec(o)['selector']),
+};
+
+function nodeAddress(o: KubeObject, type: string): string {
+  return String(arr(status(o)['addresses']).find((a) => a['type'] === type)?.['address'] ?? '<none>');
+}
+
+function servicePorts(o: KubeObject): string {
+  const ports = arr(spec(o)['ports']).map(
+    (p) =>
+      `${String(p['port'])}${p['nodePort'] ? `:${String(p['nodePort'])}` : ''}/${String(p['protocol'] ?? 'TCP')}`,
+  );
+  return ports.length > 0 ? ports.join(',') : '<none>';
+}
+
+const COLUMNS: Record<string, Column[]> = {
+  '/pods': [
+    name,
+    {
+      name: 'Ready',
+      type: 'string',
+      priority: 0,
+      cell: (o) => {
+        const cs = arr(status(o)['containerStatuses']);
+        const total = arr(spec(o)['containers']).length;
+        return `${cs.filter((c) => c['ready'] === true).length}/${total}`;
+      },
+    },
+    { name: 'Status', type: 'string', priority: 0, cell: podStatus },
+    {
+      name: 'Restarts',
+      type: 'string',
+      priority: 0,
+      cell: (o) =>
+        String(arr(status(o)['containerStatuses']).reduce((n, c) => n + num(c['restartCount']), 0)),
+    },
+    age,
+    { name: 'IP', type: 'string', priority: 1, cell: (o) => String(status(o)['podIP'] ?? '<none>') },
+    { name: 'Node', type: 'string', priority: 1, cell: (o) => String(spec(o)['nodeName'] ?? '<none>') },
+    { name: 'Nominated Node', type: 'string', priority: 1, cell: () => '<none>' },
+    { name: 'Readiness Gates', type: 'string', priority: 1, cell: () => '<none>' },
+  ],
+  '/nodes': [
+    name,
+    {
+      name: 'Status',
+      type: 'string',
+      priority: 0,
+      cell: (o) => {
+        const ready = arr(status(o)['conditions']).find((c) => c['type'] === 'Ready');
+        const text = ready?.['status'] === 'True' ? 'Ready' : 'NotReady';
+        return spec(o)['unschedulable'] === true ? `${text},SchedulingDisabled` : text;
+      },
+    },
+    {
+      name: 'Roles',
+      type: 'string',
+      priority: 0,
+      cell: (o) => {
+        const roles = Object.keys(o.metadata.labels ?? {})
+          .filter((l) => l.startsWith('node-role.kubernetes.io/'))
+          .map((l) => l.slice('node-role.kubernetes.io/'.length));
+        return roles.length > 0 ? roles.join(',') : '<none>';
+      },
+    },
+    age,
+    {
+      name: 'Version',
+      type: 'string',
+      priority: 0,
+      cell: (o) => String(rec(status(o)['nodeInfo'])['kubeletVersion'] ?? ''),
+    },
+    { name: 'Internal-IP', type: 'string', priority: 1, cell: (o) => nodeAddress(o, 'InternalIP') },
+    { name: 'External-IP', type: 'string', priority: 1, cell: (o) => nodeAddress(o, 'ExternalIP') },
+    {
+      name: 'OS-Image',
+      type: 'string',
+      priority: 1,
+      cell: (o) => String(rec(status(o)['nodeInfo'])['osImage'] ?? ''),
+    },
+    {
+      name: 'Kernel-Version',
+      type: 'string',
+      priority: 1,
+      cell: (o) => String(rec(status(o)['nodeInfo'])['kernelVersion'] ?? ''),
+    },
+    {
+      name: 'Container-Runtime',
+      type: 'string',
+      priority: 1,
+      cell: (o) => String(rec(status(o)['nodeInfo'])['containerRuntimeVersion'] ?? ''),
+    },
+  ],
+  'apps/deployments': [
+    name,
+    {
+      name: 'Ready',
+      type: 'string',
+      priority: 0,
+      cell: (o) => `${num(status(o)['readyReplicas'])}/${num(spec(o)['replicas'])}`,
+    },
+    { name: 'Up-to-date', type: 'integer', priority: 0, cell: (o) => num(status(o)['updatedReplicas']) },
+    { name: 'Available', type: 'integer', priority: 0, cell: (o) => num(status(o)['availableReplicas']) },
+    age,
+    containers,
+    images,
+    selector,
+  ],
+  'apps/replicasets': [
+    name,
+    { name: 'Desired', type: 'integer', priority: 0, cell: (o) => num(spec(o)['replicas']) },
+    { name: 'Current', type: 'integer', priority: 0, cell: (o) => num(status(o)['replicas']) },
+    { name: 'Ready', type: 'integer', priority: 0, cell: (o) => num(status(o)['readyReplicas']) },
+    age,
+    containers,
+    images,
+    selector,
+  ],
+  'apps/daemonsets': [
+    name,
+    { name: 'Desired', type: 'integer', priority: 0, cell: (o) => num(status(o)['desiredNumberScheduled']) },
+    { name: 'Current', type: 'integer', priority: 0, cell: (o) => num(status(o)['currentNumberScheduled']) },
+    { name: 'Ready', type: 'integer', priority: 0, cell: (o) => num(status(o)['numberReady']) },
+    {
+      name: 'Up-to-date',
+      type: 'integer',
+      priority: 0,
+      cell: (o) => num(status(o)['updatedNumberScheduled']),
+    },
+    { name: 'Available', type: 'integer', priority: 0, cell: (o) => num(status(o)['numberAvailable']) },
+    age,
+  ],
+  'apps/statefulsets': [
+    name,
+    {
+      name: 'Ready',
+      type: 'string',
+      priority: 0,
+      cell: (o) => `${num(status(o)['readyReplicas'])}/${num(spec(o)['replicas'])}`,
+    },
+    age,
+  ],
+  '/services': [
+    name,
+    { name: 'Type', type: 'string', priority: 0, cell: (o) => String(spec(o)['type'] ?? 'ClusterIP') },
+    {
+      name: 'Cluster-IP',
+      type: 'string',
+      priority: 0,
+      cell: (o) => String(spec(o)['clusterIP'] ?? '<none>'),
+    },
+    {
+      name: 'External-IP',
+      type: 'string',
+      priority: 0,
+      cell: (o) => {
+        const ingress = arr(rec(status(o)['loadBalancer'])['ingress']).map((i) =>
+          String(i['ip'] ?? i['hostname']),
+        );
+        if (ingress.length > 0) return ingress.join(',');
+        return spec(o)['type'] === 'LoadBalancer' ? '<pending>' : '<none>';
+      },
+    },
+    { name: 'Port(s)', type: 'string', priority: 0, cell: servicePorts },
+    age,
+    {
+      name: 'Selector',
+      type: 'string',
+      priority: 1,
+      cell: (o) =>
+        Object.entries(rec(spec(o)['selector']))
+          .map(([k, v]) => `${k}=${String(v)}`)
+          .join(',') || '<none>',
+    },
+  ],
+  '/namespaces': [
+    name,
+    { name: 'Status', type: 'string', priority: 0, cell: (o) => String(status(o)['phase'] ?? 'Active') },
+    age,
+  ],
+};
+
+/** Returns a Table of objects for a resource key, with PartialObjectMetadata (or full objects) per row. */
+export function toTable(
+  resource: string,
+  objects: KubeObject[],
+  listMeta: Record<string, unknown>,
+  now: number,
+  includeObject: 'None' | 'Metadata' | 'Object',
+): Record<string, unknown> {
+  const columns = COLUMNS[resource] ?? [name, age];
+  return {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: listMeta,
+    columnDefinitions: columns.map((c) => ({
+      name: c.name,
+      type: c.type,
+      format: c.name === 'Name' ? 'name' : '',
+      description: c.name,
+      priority: c.priority,
+    })),
+    rows: objects.map((o) => ({
+      cells: columns.map((c) => c.cell(o, now)),
+      object:
+        includeObject === 'None'
+          ? null
+          : includeObject === 'Object'
+            ? o
+            : { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },
+    })),
+  };
+}

