@@ -3,8 +3,9 @@
  * version: base = the profile layer's values the cluster was on, theirs = the new version's, ours = the
  * cluster's own. The result starts from theirs (its key order and comments) and re-applies our changes
  * relative to base; only a key both sides changed differently is a conflict, left visible in the text and
- * listed, never silently decided. Maps merge key by key; lists are atomic values (compared whole),
- * because list items carry no identity to pair them by.
+ * listed, never silently decided. Maps merge key by key. Lists are atomic values (compared whole), because
+ * list items carry no identity to pair them by — except lists of maps that each have a unique `name`
+ * (containers, env vars, volumes), which merge item by item when that meets no conflict at all.
  */
 import YAML, {
   type Document,
@@ -32,7 +33,10 @@ import {
   type ValuesData,
 } from './values.ts';
 
-/** One key both sides changed differently; the merged text keeps theirs there, with a marker comment. */
+/**
+ * One key both sides changed differently; the merged text keeps theirs there, with a marker comment.
+ * `base`, `ours` and `theirs` are shared, frozen plain data.
+ */
 export interface MergeConflict {
   /** The formatted value path of the key. */
   path: string;
@@ -61,7 +65,9 @@ export const CONFLICT_MARKER = 'strata: conflict';
  * Returns the 3-way merge of a layer's values: theirs plus our changes relative to base. A key we changed
  * and they did not takes ours (with our node's comments); both changed alike is no conflict; both changed
  * differently (including a removal on one side against a change on the other) is a conflict. When ours
- * equals base the result is exactly theirs' text, and when theirs equals base exactly ours'.
+ * equals base the result is exactly theirs' text, and when theirs equals base exactly ours'. An added key
+ * goes after its nearest preceding sibling in ours that is in the output (else before its nearest following
+ * one, else last). Inputs that are not safe values YAML are refused with `InvalidYaml` naming the side.
  */
 export function mergeValues3Way(input: { base: string; ours: string; theirs: string }): MergeResult {
   const base = readValues(input.base, 'base');

@@ -161,6 +161,18 @@ describe('applyPresets', () => {
     assert.equal(result.values, pack.values);
   });
 
+  it('removes list items named by index in a dotted path', () => {
+    const withList: Pack = {
+      ...pack,
+      values: lines('hosts:', '  - a.example.com', '  - b.example.com'),
+      presets: [preset('single-host', 'hosts', lines('single: true'), ['hosts.1'])],
+    };
+    assert.deepEqual(valuesToObject(defaultLayerValues(withList, ['single-host']), 'v'), {
+      hosts: ['a.example.com'],
+      single: true,
+    });
+  });
+
   it('refuses invalid values', () => {
     const error = strataCode(() => applyPresets(pack, 'app: [1\n', [], ['big']));
     assert.equal(error.code, 'InvalidYaml');
