@@ -1,0 +1,489 @@
+/**
+ * Clusters: the spec (written by users, versioned by `resourceVersion`, bumping `generation`) and the status
+ * (written by the engine) are separate documents with separate versions, so a reconciler's status write never
+ * conflicts with a user's spec edit. Status writes merge top-level fields and are unconditional unless the
+ * caller passes `expectedStatusVersion` (for read-modify-write of a field such as `conditions`).
+ * The attached profiles and the node pools are mirrored into indexed side tables in the same transaction.
+ */
+import { sql } from 'kysely';
+import { StrataError } from '../core/errors.ts';
+import type {
+  AttachedProfile,
+  ClusterHealth,
+  ClusterPhase,
+  ClusterSpec,
+  Condition,
+  RepaveState,
+} from '../core/model.ts';
+import { type AuditContext, recordAudit } from './audit.ts';
+import type { Executor, Row } from './schema.ts';
+import { staleWriteError, toJson, withTransaction } from './transact.ts';
+
+/** A cluster's observed state as the engine reports it. */
+export interface ClusterStatus {
+  phase: ClusterPhase;
+  health: ClusterHealth;
+  conditions: Condition[];
+  /** The spec generation the engine last acted on (equal to `generation` once reconciled). */
+  observedGeneration: number;
+  /** The profile versions, at their revisions, the cluster actually runs. */
+  appliedProfiles: AttachedProfile[];
+  repave: RepaveState;
+  /** The Kubernetes version the control plane runs, once known. */
+  kubernetesVersion: string | null;
+}
+
+/** A stored cluster: spec, status and their versions. */
+export interface StoredCluster {
+  name: string;
+  spec: ClusterSpec;
+  status: ClusterStatus;
+  /** Bumped on every spec change. */
+  generation: number;
+  /** Version of the spec, for optimistic concurrency on spec writes. */
+  resourceVersion: number;
+  /** Version of the status, for optional optimistic concurrency on status writes. */
+  statusVersion: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A page of clusters and the cursor of the next page (null on the last page). */
+export interface ClusterPage {
+  items: StoredCluster[];
+  nextCursor: string | null;
+}
+
+/** Filters for listing clusters; each one is served by an index. */
+export interface ClusterQuery {
+  /** Page size (default 100, at most 1000). */
+  limit?: number;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string | null;
+  phase?: ClusterPhase;
+  /** Clusters attached to this profile (at this version, at this revision when given). */
+  profile?: { name: string; version: string; revision?: number };
+}
+
+/** A status change for one cluster, for batched status writes. */
+export interface ClusterStatusUpdate {
+  name: string;
+  patch: Partial<ClusterStatus>;
+}
+
+/** The status of a cluster that has not been reconciled yet. */
+export function initialClusterStatus(): ClusterStatus {
+  return {
+    phase: 'Pending',
+    health: 'Unknown',
+    conditions: [],
+    observedGeneration: 0,
+    appliedProfiles: [],
+    repave: { state: 'None' },
+    kubernetesVersion: null,
+  };
+}
+
+const INSERT_BATCH = 1000;
+const MAX_PAGE = 1000;
+
+function fromRow(row: Row<'clusters'>): StoredCluster {
+  return {
+    name: row.name,
+    spec: row.spec as ClusterSpec,
+    status: row.status as ClusterStatus,
+    generation: row.generation,
+    resourceVersion: row.resource_version,
+    statusVersion: row.status_version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function specSummary(spec: ClusterSpec): Record<string, unknown> {
+  return {
+    profiles: spec.profiles.map((p) => `${p.name}@${p.version}#${p.revision}`),
+    pools: Object.fromEntries(spec.pools.map((p) => [p.name, p.count])),
+    overrides: Object.keys(spec.overrides).sort(),
+    settings: spec.settings,
+  };
+}
+
+function encodeCursor(name: string): string {
+  return Buffer.from(name, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  return Buffer.from(cursor, 'base64url').toString('utf8');
+}
+
+/**
+ * Writes the side-table rows (attached profiles, pools) of a batch of clusters as column arrays expanded by
+ * `unnest`: four bind parameters per statement however many rows, far cheaper than a VALUES list.
+ */
+async function insertSideRows(executor: Executor, specs: readonly ClusterSpec[]): Promise<void> {
+  const profiles = specs.flatMap((s) => s.profiles.map((p) => ({ cluster: s.name, ...p })));
+  if (profiles.length > 0) {
+    await sql`
+      INSERT INTO cluster_profiles (cluster, profile, version, revision)
+      SELECT * FROM unnest(${profiles.map((p) => p.cluster)}::text[], ${profiles.map((p) => p.name)}::text[],
+        ${profiles.map((p) => p.version)}::text[], ${profiles.map((p) => p.revision)}::int[])`.execute(
+      executor,
+    );
+  }
+  const pools = specs.flatMap((s) => s.pools.map((p) => ({ cluster: s.name, ...p })));
+  if (pools.length > 0) {
+    await sql`
+      INSERT INTO node_pools (cluster, name, role, desired_count)
+      SELECT * FROM unnest(${pools.map((p) => p.cluster)}::text[], ${pools.map((p) => p.name)}::text[],
+        ${pools.map((p) => p.role)}::text[], ${pools.map((p) => p.count)}::int[])`.execute(executor);
+  }
+}
+
+/**
+ * Creates clusters in batches (multi-row inserts) with their attached-profile and pool rows and one audit row
+ * each; returns them. All or nothing: `AlreadyExists` naming the taken names when any exists.
+ */
+export async function createClusters(
+  executor: Executor,
+  audit: AuditContext,
+  specs: readonly ClusterSpec[],
+  status: Partial<ClusterStatus> = {},
+): Promise<StoredCluster[]> {
+  const seen = new Set<string>();
+  for (const spec of specs) {
+    if (seen.has(spec.name)) {
+      throw new StrataError(
+        'ValidationFailed',
+        `Cluster name ${spec.name} appears twice in one request; names are unique.`,
+        {
+          field: 'name',
+          name: spec.name,
+        },
+      );
+    }
+    seen.add(spec.name);
+  }
+  const initial = { ...initialClusterStatus(), ...status };
+  const statusJson = toJson(initial);
+  return withTransaction(executor, async (trx) => {
+    const created: StoredCluster[] = [];
+    for (let i = 0; i < specs.length; i += INSERT_BATCH) {
+      const batch = specs.slice(i, i + INSERT_BATCH);
+      const specsJson = toJson(batch);
+      const { rows } = await sql<{ name: string; created_at: Date }>`
+        INSERT INTO clusters (name, cloud_type, spec, status, phase, health)
+        SELECT s->>'name', s->>'cloudType', s, ${statusJson}::jsonb, ${initial.phase}, ${initial.health}
+        FROM jsonb_array_elements(${specsJson}::jsonb) WITH ORDINALITY AS e(s, n)
+        ORDER BY n
+        ON CONFLICT (name) DO NOTHING
+        RETURNING name, created_at`.execute(trx);
+      if (rows.length !== batch.length) {
+        const made = new Set(rows.map((r) => r.name));
+        const taken = batch.filter((s) => !made.has(s.name)).map((s) => s.name);
+        throw new StrataError(
+          'AlreadyExists',
+          `Cluster name(s) already in use: ${taken.slice(0, 10).join(', ')}.`,
+          {
+            names: taken,
+          },
+        );
+      }
+      await insertSideRows(trx, batch);
+      await recordAudit(
+        trx,
+        audit,
+        batch.map((spec) => ({
+          action: 'cluster.create',
+          targetKind: 'cluster',
+          target: spec.name,
+          before: null,
+          after: specSummary(spec),
+        })),
+      );
+      // now() is the transaction's start: every row of the batch has the same creation time.
+      const createdAt = rows[0]!.created_at;
+      for (const spec of batch) {
+        created.push({
+          name: spec.name,
+          spec,
+          status: initial,
+          generation: 1,
+          resourceVersion: 1,
+          statusVersion: 1,
+          createdAt,
+          updatedAt: createdAt,
+        });
+      }
+    }
+    return created;
+  });
+}
+
+/** Creates one cluster and returns it (see `createClusters`). */
+export async function createCluster(
+  executor: Executor,
+  audit: AuditContext,
+  spec: ClusterSpec,
+  status: Partial<ClusterStatus> = {},
+): Promise<StoredCluster> {
+  const [created] = await createClusters(executor, audit, [spec], status);
+  return created!;
+}
+
+/** Returns a cluster by name, or undefined. */
+export async function getCluster(executor: Executor, name: string): Promise<StoredCluster | undefined> {
+  const row = await executor.selectFrom('clusters').selectAll().where('name', '=', name).executeTakeFirst();
+  return row ? fromRow(row) : undefined;
+}
+
+/** Returns the clusters named, in one query (missing names are left out). */
+export async function getClusters(executor: Executor, names: readonly string[]): Promise<StoredCluster[]> {
+  if (names.length === 0) return [];
+  const rows = await executor
+    .selectFrom('clusters')
+    .selectAll()
+    .where('name', 'in', names)
+    .orderBy('name')
+    .execute();
+  return rows.map(fromRow);
+}
+
+/**
+ * Returns one page of clusters ordered by name, filtered by phase or by attached profile; pages are keyset
+ * cursors (never OFFSET), so every page costs the same however large the fleet.
+ */
+export async function listClusters(executor: Executor, query: ClusterQuery = {}): Promise<ClusterPage> {
+  const limit = Math.max(1, Math.min(query.limit ?? 100, MAX_PAGE));
+  const after = query.cursor ? decodeCursor(query.cursor) : null;
+  let rows: Row<'clusters'>[];
+  if (query.profile) {
+    const p = query.profile;
+    let q = executor
+      .selectFrom('cluster_profiles as cp')
+      .innerJoin('clusters as c', 'c.name', 'cp.cluster')
+      .selectAll('c')
+      .where('cp.profile', '=', p.name)
+      .where('cp.version', '=', p.version);
+    if (p.revision !== undefined) q = q.where('cp.revision', '=', p.revision);
+    if (query.phase !== undefined) q = q.where('c.phase', '=', query.phase);
+    if (after !== null) q = q.where('cp.cluster', '>', after);
+    rows = await q
+      .orderBy('cp.cluster')
+      .limit(limit + 1)
+      .execute();
+  } else {
+    let q = executor.selectFrom('clusters').selectAll();
+    if (query.phase !== undefined) q = q.where('phase', '=', query.phase);
+    if (after !== null) q = q.where('name', '>', after);
+    rows = await q
+      .orderBy('name')
+      .limit(limit + 1)
+      .execute();
+  }
+  const items = rows.slice(0, limit).map(fromRow);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.name) : null };
+}
+
+/** Returns how many clusters are attached to a profile version (at a revision when given), by index. */
+export async function countClustersOnProfile(
+  executor: Executor,
+  profile: { name: string; version: string; revision?: number },
+): Promise<number> {
+  let q = executor
+    .selectFrom('cluster_profiles')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('profile', '=', profile.name)
+    .where('version', '=', profile.version);
+  if (profile.revision !== undefined) q = q.where('revision', '=', profile.revision);
+  const row = await q.executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/**
+ * Replaces a cluster's spec if it is still at `expectedResourceVersion`; bumps `generation` and returns the
+ * cluster. `Conflict` `{expected, actual}` on a stale version; the side tables follow in the same transaction.
+ */
+export async function updateClusterSpec(
+  executor: Executor,
+  audit: AuditContext,
+  spec: ClusterSpec,
+  expectedResourceVersion: number,
+): Promise<StoredCluster> {
+  return withTransaction(executor, async (trx) => {
+    const before = await trx
+      .selectFrom('clusters')
+      .select(['spec', 'resource_version'])
+      .where('name', '=', spec.name)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!before || before.resource_version !== expectedResourceVersion) {
+      throw staleWriteError(
+        `Cluster ${spec.name}`,
+        { name: spec.name },
+        expectedResourceVersion,
+        before?.resource_version,
+      );
+    }
+    const row = await trx
+      .updateTable('clusters')
+      .set({
+        spec: toJson(spec),
+        cloud_type: spec.cloudType,
+        generation: sql`generation + 1`,
+        resource_version: sql`resource_version + 1`,
+        updated_at: sql`now()`,
+      })
+      .where('name', '=', spec.name)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await trx.deleteFrom('cluster_profiles').where('cluster', '=', spec.name).execute();
+    const keep = spec.pools.map((p) => p.name);
+    let drop = trx.deleteFrom('node_pools').where('cluster', '=', spec.name);
+    if (keep.length > 0) drop = drop.where('name', 'not in', keep);
+    await drop.execute();
+    if (spec.profiles.length > 0) {
+      await trx
+        .insertInto('cluster_profiles')
+        .values(
+          spec.profiles.map((p) => ({
+            cluster: spec.name,
+            profile: p.name,
+            version: p.version,
+            revision: p.revision,
+          })),
+        )
+        .execute();
+    }
+    if (spec.pools.length > 0) {
+      await trx
+        .insertInto('node_pools')
+        .values(
+          spec.pools.map((p) => ({ cluster: spec.name, name: p.name, role: p.role, desired_count: p.count })),
+        )
+        .onConflict((oc) =>
+          oc.columns(['cluster', 'name']).doUpdateSet({
+            role: (eb) => eb.ref('excluded.role'),
+            desired_count: (eb) => eb.ref('excluded.desired_count'),
+            updated_at: sql`now()`,
+          }),
+        )
+        .execute();
+    }
+    await recordAudit(trx, audit, [
+      {
+        action: 'cluster.update',
+        targetKind: 'cluster',
+        target: spec.name,
+        before: specSummary(before.spec as ClusterSpec),
+        after: specSummary(spec),
+      },
+    ]);
+    return fromRow(row);
+  });
+}
+
+/**
+ * Merges status fields into clusters' status documents in one statement; returns the names updated.
+ * Unconditional (status has one writer per field: the engine's reconcilers); never touches the spec's version.
+ */
+export async function updateClusterStatuses(
+  executor: Executor,
+  updates: readonly ClusterStatusUpdate[],
+): Promise<string[]> {
+  const names: string[] = [];
+  for (let i = 0; i < updates.length; i += INSERT_BATCH) {
+    const batch = updates.slice(i, i + INSERT_BATCH);
+    const result = await sql<{ name: string }>`
+      UPDATE clusters AS c SET
+        status = c.status || u.patch,
+        status_version = c.status_version + 1,
+        phase = coalesce(u.patch->>'phase', c.phase),
+        health = coalesce(u.patch->>'health', c.health),
+        observed_generation = coalesce((u.patch->>'observedGeneration')::bigint, c.observed_generation),
+        updated_at = now()
+      FROM unnest(${batch.map((u) => u.name)}::text[], ${batch.map((u) => toJson(u.patch))}::jsonb[]) AS u(name, patch)
+      WHERE c.name = u.name
+      RETURNING c.name`.execute(executor);
+    names.push(...result.rows.map((r) => r.name));
+  }
+  return names;
+}
+
+/**
+ * Merges status fields into one cluster's status and returns the cluster. With `expectedStatusVersion`, the
+ * write is conditional (`Conflict` `{expected, actual}` when another status write came first).
+ */
+export async function updateClusterStatus(
+  executor: Executor,
+  name: string,
+  patch: Partial<ClusterStatus>,
+  options: { expectedStatusVersion?: number } = {},
+): Promise<StoredCluster> {
+  let q = executor
+    .updateTable('clusters')
+    .set({
+      status: sql`status || ${toJson(patch)}::jsonb`,
+      status_version: sql`status_version + 1`,
+      updated_at: sql`now()`,
+      ...(patch.phase === undefined ? {} : { phase: patch.phase }),
+      ...(patch.health === undefined ? {} : { health: patch.health }),
+      ...(patch.observedGeneration === undefined ? {} : { observed_generation: patch.observedGeneration }),
+    })
+    .where('name', '=', name);
+  if (options.expectedStatusVersion !== undefined)
+    q = q.where('status_version', '=', options.expectedStatusVersion);
+  const row = await q.returningAll().executeTakeFirst();
+  if (row) return fromRow(row);
+  const current = await executor
+    .selectFrom('clusters')
+    .select('status_version')
+    .where('name', '=', name)
+    .executeTakeFirst();
+  throw staleWriteError(
+    `Status of cluster ${name}`,
+    { name },
+    options.expectedStatusVersion ?? 0,
+    current?.status_version,
+  );
+}
+
+/**
+ * Deletes a cluster with its pools, nodes, attached-profile rows and inventory (by cascade); returns nothing.
+ * Conditional on `expectedResourceVersion` when given.
+ */
+export async function deleteCluster(
+  executor: Executor,
+  audit: AuditContext,
+  name: string,
+  expectedResourceVersion?: number,
+): Promise<void> {
+  await withTransaction(executor, async (trx) => {
+    let q = trx.deleteFrom('clusters').where('name', '=', name);
+    if (expectedResourceVersion !== undefined) q = q.where('resource_version', '=', expectedResourceVersion);
+    const row = await q.returning('spec').executeTakeFirst();
+    if (!row) {
+      const current = await trx
+        .selectFrom('clusters')
+        .select('resource_version')
+        .where('name', '=', name)
+        .executeTakeFirst();
+      throw staleWriteError(
+        `Cluster ${name}`,
+        { name },
+        expectedResourceVersion ?? 0,
+        current?.resource_version,
+      );
+    }
+    await recordAudit(trx, audit, [
+      {
+        action: 'cluster.delete',
+        targetKind: 'cluster',
+        target: name,
+        before: specSummary(row.spec as ClusterSpec),
+        after: null,
+      },
+    ]);
+  });
+}

@@ -1,0 +1,199 @@
+/**
+ * The store's migrations, defined in code as an ordered record (names sort in the order they run), so the
+ * same migrations ship inside the package whatever the install layout. Kysely's `Migrator` runs them;
+ * `open.ts` refuses a database that has migrations this code does not know (a newer Strata wrote it).
+ */
+import { type Kysely, type Migration, sql } from 'kysely';
+
+/** Runs each statement on its own: the extended protocol (and PGlite's adapter) take one statement per query. */
+async function runStatements(db: Kysely<unknown>, statements: readonly string[]): Promise<void> {
+  for (const statement of statements) await sql.raw(statement).execute(db);
+}
+
+const initialSchema: readonly string[] = [
+  `CREATE TABLE packs (
+    name text NOT NULL,
+    version text NOT NULL,
+    layer text NOT NULL,
+    source text NOT NULL CHECK (source IN ('builtin', 'user')),
+    doc jsonb NOT NULL,
+    resource_version bigint NOT NULL DEFAULT 1,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (name, version)
+  )`,
+  `CREATE INDEX packs_by_layer ON packs (layer, name, version)`,
+
+  `CREATE TABLE profile_versions (
+    name text NOT NULL,
+    version text NOT NULL,
+    revision integer NOT NULL,
+    resource_version bigint NOT NULL DEFAULT 1,
+    type text NOT NULL CHECK (type IN ('full', 'infra', 'addon')),
+    cloud_type text NOT NULL,
+    description text NOT NULL DEFAULT '',
+    created_at timestamptz NOT NULL DEFAULT now(),
+    created_by text NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (name, version)
+  )`,
+  `CREATE TABLE profile_revisions (
+    name text NOT NULL,
+    version text NOT NULL,
+    revision integer NOT NULL,
+    description text NOT NULL DEFAULT '',
+    layers jsonb NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    created_by text NOT NULL,
+    PRIMARY KEY (name, version, revision),
+    FOREIGN KEY (name, version) REFERENCES profile_versions (name, version) ON DELETE CASCADE
+  )`,
+
+  `CREATE TABLE clusters (
+    name text PRIMARY KEY,
+    cloud_type text NOT NULL,
+    spec jsonb NOT NULL,
+    generation bigint NOT NULL DEFAULT 1,
+    resource_version bigint NOT NULL DEFAULT 1,
+    status jsonb NOT NULL,
+    status_version bigint NOT NULL DEFAULT 1,
+    observed_generation bigint NOT NULL DEFAULT 0,
+    phase text NOT NULL,
+    health text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+  )`,
+  `CREATE INDEX clusters_by_phase ON clusters (phase, name)`,
+  `CREATE TABLE cluster_profiles (
+    cluster text NOT NULL REFERENCES clusters (name) ON DELETE CASCADE,
+    profile text NOT NULL,
+    version text NOT NULL,
+    revision integer NOT NULL,
+    PRIMARY KEY (cluster, profile)
+  )`,
+  // Who runs profile X@v (paged by cluster name), and who runs X@v at revision r.
+  `CREATE INDEX cluster_profiles_by_version ON cluster_profiles (profile, version, cluster)`,
+  `CREATE INDEX cluster_profiles_by_revision ON cluster_profiles (profile, version, revision, cluster)`,
+  `CREATE TABLE node_pools (
+    cluster text NOT NULL REFERENCES clusters (name) ON DELETE CASCADE,
+    name text NOT NULL,
+    role text NOT NULL,
+    desired_count integer NOT NULL,
+    status jsonb NOT NULL DEFAULT '{}',
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (cluster, name)
+  )`,
+  `CREATE TABLE nodes (
+    cluster text NOT NULL REFERENCES clusters (name) ON DELETE CASCADE,
+    name text NOT NULL,
+    pool text NOT NULL,
+    doc jsonb NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (cluster, name)
+  )`,
+  `CREATE INDEX nodes_by_pool ON nodes (cluster, pool, name)`,
+  `CREATE TABLE inventory (
+    cluster text NOT NULL REFERENCES clusters (name) ON DELETE CASCADE,
+    api_version text NOT NULL,
+    kind text NOT NULL,
+    namespace text NOT NULL,
+    name text NOT NULL,
+    pack text NOT NULL,
+    hash text NOT NULL,
+    unused boolean NOT NULL DEFAULT false,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (cluster, api_version, kind, namespace, name)
+  )`,
+  `CREATE INDEX inventory_by_layer ON inventory (cluster, pack)`,
+
+  `CREATE TABLE operations (
+    id text PRIMARY KEY,
+    kind text NOT NULL,
+    target text NOT NULL,
+    queue text NOT NULL,
+    state text NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed', 'cancelled')),
+    dedupe_key text,
+    step_count integer NOT NULL,
+    steps_done integer NOT NULL DEFAULT 0,
+    error text,
+    created_by text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+  )`,
+  // At most one unfinished operation per dedupe key ("reconcile cluster X" is queued once while pending).
+  `CREATE UNIQUE INDEX operations_dedupe ON operations (dedupe_key) WHERE state IN ('pending', 'running')`,
+  `CREATE INDEX operations_by_target ON operations (target, created_at)`,
+  `CREATE TABLE steps (
+    operation_id text NOT NULL REFERENCES operations (id) ON DELETE CASCADE,
+    seq integer NOT NULL,
+    queue text NOT NULL,
+    kind text NOT NULL,
+    payload jsonb NOT NULL,
+    state text NOT NULL CHECK (state IN ('waiting', 'pending', 'running', 'done', 'failed', 'cancelled')),
+    attempts integer NOT NULL DEFAULT 0,
+    max_attempts integer NOT NULL,
+    available_at timestamptz NOT NULL DEFAULT now(),
+    lease_owner text,
+    last_error text,
+    completed_at timestamptz,
+    PRIMARY KEY (operation_id, seq)
+  )`,
+  // The claim path: claimable steps (pending and due, or running with an expired lease), oldest first.
+  `CREATE INDEX steps_claimable ON steps (available_at, queue) WHERE state IN ('pending', 'running')`,
+
+  `CREATE TABLE events (
+    id bigserial PRIMARY KEY,
+    cluster text NOT NULL,
+    type text NOT NULL,
+    reason text NOT NULL,
+    message text NOT NULL,
+    details jsonb NOT NULL DEFAULT '{}',
+    at timestamptz NOT NULL DEFAULT now()
+  )`,
+  `CREATE INDEX events_by_cluster ON events (cluster, id)`,
+  `CREATE TABLE audit_log (
+    id bigserial PRIMARY KEY,
+    at timestamptz NOT NULL DEFAULT now(),
+    actor text NOT NULL,
+    action text NOT NULL,
+    target_kind text NOT NULL,
+    target text NOT NULL,
+    before jsonb,
+    after jsonb
+  )`,
+  `CREATE INDEX audit_by_target ON audit_log (target_kind, target, id)`,
+  `CREATE INDEX audit_by_actor ON audit_log (actor, id)`,
+  `CREATE TABLE api_tokens (
+    id text PRIMARY KEY,
+    name text NOT NULL,
+    token_hash text NOT NULL UNIQUE,
+    role text NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    created_by text NOT NULL,
+    revoked_at timestamptz,
+    last_used_at timestamptz
+  )`,
+
+  `CREATE TABLE sim_objects (
+    cluster text NOT NULL,
+    api_group text NOT NULL,
+    resource text NOT NULL,
+    namespace text NOT NULL,
+    name text NOT NULL,
+    resource_version bigint NOT NULL,
+    object jsonb NOT NULL,
+    PRIMARY KEY (cluster, api_group, resource, namespace, name)
+  )`,
+  `CREATE TABLE sim_clusters (
+    cluster text PRIMARY KEY,
+    last_resource_version bigint NOT NULL
+  )`,
+];
+
+/** Every migration, by name; names sort in run order. Never edit a released one: add the next. */
+export const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    up: (db) => runStatements(db, initialSchema),
+  },
+};
