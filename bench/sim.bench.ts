@@ -4,55 +4,41 @@
  * for 1,000 clusters to boot their nodes. `STRATA_BENCH_SCALE` scales the counts down.
  * Run: `node --import tsx --expose-gc bench/sim.bench.ts`.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SimObjectPersistence, SimObjectRecord, SimObjectWrite } from '../src/sim/persistence.ts';
+import { sql } from 'kysely';
 import { InMemorySimPersistence } from '../src/sim/persistence.ts';
 import type { SimKubeServer } from '../src/sim/server.ts';
 import { startSimKubeServer } from '../src/sim/server.ts';
+import { openStore, type Store } from '../src/store/open.ts';
+import { StoreSimPersistence } from '../src/store/sim-objects.ts';
 import { reportFigure, rssMiB, scaled } from './report.ts';
 
-/** Stores each cluster as one JSON file, so stored clusters live on disk and not in this process's memory. */
-class FilePersistence implements SimObjectPersistence {
-  constructor(private readonly dir: string) {}
-  private path(cluster: string): string {
-    return join(this.dir, `${cluster}.json`);
+const BENCH_SCHEMA = `strata_bench_sim_${process.pid}`;
+
+/**
+ * Opens the store the fleet's objects live in: PostgreSQL (`DATABASE_URL`, else the local server) in a
+ * schema of its own, or embedded PGlite on disk when no server answers.
+ */
+async function openBenchStore(dir: string): Promise<{ store: Store; where: string }> {
+  const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  try {
+    const store = await openStore({ databaseUrl: url, schema: BENCH_SCHEMA });
+    return { store, where: 'PostgreSQL (server memory not in the RSS figure)' };
+  } catch {
+    return {
+      store: await openStore({ home: dir, databaseUrl: null }),
+      where: 'embedded PGlite (in the RSS figure)',
+    };
   }
-  async loadCluster(cluster: string) {
-    try {
-      return JSON.parse(await readFile(this.path(cluster), 'utf8')) as {
-        objects: SimObjectRecord[];
-        lastResourceVersion: number;
-      };
-    } catch {
-      return { objects: [], lastResourceVersion: 0 };
-    }
-  }
-  async write(cluster: string, writes: SimObjectWrite[], last: number): Promise<void> {
-    const current = await this.loadCluster(cluster);
-    const map = new Map(current.objects.map((o) => [`${o.group}/${o.resource}/${o.namespace}/${o.name}`, o]));
-    for (const w of writes) {
-      const k = w.op === 'put' ? w.record : w.key;
-      const key = `${k.group}/${k.resource}/${k.namespace}/${k.name}`;
-      if (w.op === 'put') map.set(key, w.record);
-      else map.delete(key);
-    }
-    await writeFile(
-      this.path(cluster),
-      JSON.stringify({
-        objects: [...map.values()],
-        lastResourceVersion: Math.max(last, current.lastResourceVersion),
-      }),
-    );
-  }
-  async deleteCluster(cluster: string): Promise<void> {
-    await rm(this.path(cluster), { force: true });
-  }
-  async listClusters(): Promise<string[]> {
-    return [];
-  }
+}
+
+/** Drops the bench schema (PostgreSQL) and closes the store. */
+async function closeBenchStore(store: Store): Promise<void> {
+  if (store.driver === 'postgres') await sql`DROP SCHEMA ${sql.id(BENCH_SCHEMA)} CASCADE`.execute(store.db);
+  await store.close();
 }
 
 const DEPLOYMENT = (name: string) => ({
@@ -277,19 +263,35 @@ async function benchMemory(pkiDir: string): Promise<void> {
     agent.destroy();
     await builder.stop();
     const stored = await template.loadCluster('tpl-000000');
-    const text = JSON.stringify(stored);
-    await mkdir(dir, { recursive: true });
+    const { store, where } = await openBenchStore(dir);
+    const persistence = new StoreSimPersistence(store.db);
+    await persistence.write(
+      'tpl-000000',
+      stored.objects.map((record) => ({ op: 'put', record })),
+      stored.lastResourceVersion,
+    );
     const writeStart = Date.now();
-    for (let i = 0; i < count; i += 1) {
-      const name = `tpl-${String(i).padStart(6, '0')}`;
-      await writeFile(join(dir, `${name}.json`), text.replaceAll('tpl-000000', name));
+    // Clone the template cluster in the database, as a fleet's clusters would have been written over time.
+    const chunk = 10_000;
+    for (let from = 1; from < count; from += chunk) {
+      const to = Math.min(count - 1, from + chunk - 1);
+      const nameOf = sql`'tpl-' || lpad(g::text, 6, '0')`;
+      await sql`INSERT INTO sim_objects (cluster, api_group, resource, namespace, name, resource_version, object)
+        SELECT ${nameOf}, o.api_group, o.resource, o.namespace, replace(o.name, 'tpl-000000', ${nameOf}),
+               o.resource_version, replace(o.object::text, 'tpl-000000', ${nameOf})::jsonb
+        FROM sim_objects o CROSS JOIN generate_series(${from}::int, ${to}::int) AS g
+        WHERE o.cluster = 'tpl-000000'`.execute(store.db);
+      await sql`INSERT INTO sim_clusters (cluster, last_resource_version)
+        SELECT ${nameOf}, ${stored.lastResourceVersion} FROM generate_series(${from}::int, ${to}::int) AS g`.execute(
+        store.db,
+      );
     }
     const storeMs = Date.now() - writeStart;
     (globalThis as { gc?: () => void }).gc?.();
     const server = await startSimKubeServer({
       port: 0,
       pkiDir,
-      persistence: new FilePersistence(dir),
+      persistence,
       timing: { nodeBootMs: 5, podStartMs: 5, idleEvictMs: 2000 },
       maxLoadedClusters: 2000,
     });
@@ -333,12 +335,14 @@ async function benchMemory(pkiDir: string): Promise<void> {
           peakRssMiB: peak,
           requestsPerSecond: Math.round((touches * 1000) / elapsed),
           storeWriteMs: storeMs,
+          store: where,
         },
-        `${count} stored clusters of ${stored.objects.length} objects: ${touches} GETs on random clusters (each a load from disk), ${stats.loads} loads, ${stats.evictions} evictions, ${stats.loadedClusters} in memory at the end; peak RSS ${peak} MiB`,
+        `${count} stored clusters of ${stored.objects.length} objects: ${touches} GETs on random clusters (each a load from the store: ${where}), ${stats.loads} loads, ${stats.evictions} evictions, ${stats.loadedClusters} in memory at the end; peak RSS ${peak} MiB`,
       );
     } finally {
       client.destroy();
       await server.stop();
+      await closeBenchStore(store);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
