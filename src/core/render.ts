@@ -8,6 +8,7 @@ import YAML from 'yaml';
 import { StrataError, type StrataErrorCode } from './errors.ts';
 import type { KubeObject, Pack } from './model.ts';
 import { isClusterScoped, refKey, refOf } from './objects.ts';
+import { valuesData } from './values.ts';
 
 /** Who an object is rendered for: the cluster's name and the profile the layer comes from. */
 export interface RenderContext {
@@ -36,12 +37,8 @@ interface CompiledTemplate {
   parsedOutputs: Map<string, string>;
 }
 
-/** Distinct outputs remembered per template, and distinct values texts remembered overall. */
+/** Distinct outputs remembered per template. */
 const PARSED_OUTPUTS_PER_TEMPLATE = 64;
-const PARSED_VALUES_LIMIT = 256;
-
-// Values text → JSON of the parsed mapping, for the same reason: fleets share a few distinct values.
-const parsedValues = new Map<string, string>();
 
 /** Returns `map.get(key)` and marks the entry as recently used. */
 function recall(map: Map<string, string>, key: string): string | undefined {
@@ -108,18 +105,12 @@ const compiledByPack = new WeakMap<Pack, CompiledTemplate[]>();
  */
 export function renderLayer(pack: Pack, values: string, ctx: RenderContext): KubeObject[] {
   if (pack.manifests.length === 0) return [];
-  let json = recall(parsedValues, values);
-  if (json === undefined) {
-    json = JSON.stringify(parseRenderValues(values, `values of ${pack.name}@${pack.version}`));
-    remember(parsedValues, values, json, PARSED_VALUES_LIMIT);
-  }
-  return renderPackObjects(pack, JSON.parse(json) as Record<string, unknown>, ctx, 'TemplateRenderFailed');
+  // Shared, frozen data from the values cache: templates only read it, so no copy is needed.
+  const data = valuesData(values, `values of ${pack.name}@${pack.version}`) as Record<string, unknown>;
+  return renderPackObjects(pack, data, ctx, 'TemplateRenderFailed');
 }
 
-/**
- * Returns the parsed values mapping for rendering. Kept as one small function so it can switch to the
- * shared `parseValues` once that lands, without touching the rendering itself.
- */
+/** Returns a fresh, mutable values mapping parsed from YAML text (for pack files and preset fragments). */
 export function parseRenderValues(text: string, field: string): Record<string, unknown> {
   let parsed: unknown;
   try {
