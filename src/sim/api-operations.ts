@@ -164,7 +164,20 @@ function checkBody(target: ApiTarget, body: unknown): KubeObject {
   return obj;
 }
 
+/** RBAC kinds validate names as path segments, as the real API server does: `system:metrics-server` is valid. */
+const PATH_SEGMENT_NAME_GROUPS = new Set(['rbac.authorization.k8s.io']);
+
 function validateName(type: ResourceType, name: string): void {
+  if (PATH_SEGMENT_NAME_GROUPS.has(type.group)) {
+    if (!name || name === '.' || name === '..' || /[/%]/.test(name)) {
+      throw new StrataError(
+        'ValidationFailed',
+        `${type.kind} "${name}" is invalid: metadata.name: Invalid value: "${name}": may not be '.' or '..' and may not contain '/' or '%'`,
+        { subject: subjectOf(type, name) },
+      );
+    }
+    return;
+  }
   if (!name || name.length > 253 || !NAME_RE.test(name)) {
     throw new StrataError(
       'ValidationFailed',

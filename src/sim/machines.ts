@@ -25,6 +25,11 @@ export interface SimPoolInput {
 
 /** What a new node runs. */
 export interface SimNodeInput {
+  /**
+   * The node's name, chosen by the caller so that a retried creation finds the node it made before
+   * (`AlreadyExists`) instead of making a second one. Default: `<cluster>-<pool>-<random>`.
+   */
+  name?: string;
   osImage: string;
   kubeletVersion: string;
   /** Defaults to `containerd://1.7.27`. */
@@ -143,9 +148,23 @@ export class SimInfrastructure {
         field: 'pool',
       });
     }
-    let name = '';
-    do name = `${clusterName}-${poolName}-${randomSuffix(5)}`;
-    while (cluster.store.get(resourceKey(MACHINE_TYPE), undefined, name));
+    let name = node.name ?? '';
+    if (node.name !== undefined) {
+      if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) || name.length > 253) {
+        throw new StrataError('InvalidName', `node name "${name}" must be a DNS subdomain`, {
+          field: 'name',
+        });
+      }
+      if (cluster.store.get(resourceKey(MACHINE_TYPE), undefined, name)) {
+        throw new StrataError('AlreadyExists', `node "${name}" already exists in cluster ${clusterName}`, {
+          field: 'name',
+          node: name,
+        });
+      }
+    } else {
+      do name = `${clusterName}-${poolName}-${randomSuffix(5)}`;
+      while (cluster.store.get(resourceKey(MACHINE_TYPE), undefined, name));
+    }
     const bootAt = cluster.now() + this.fleet.timing.nodeBootMs;
     const record: SimMachineRecord = {
       apiVersion: 'sim.strata.internal/v1',

@@ -131,6 +131,8 @@ export const BUILTIN_RESOURCES: readonly ResourceType[] = [
   builtin('networking.k8s.io', 'v1', 'IngressClass', 'ingressclasses', { cluster: true }),
   builtin('networking.k8s.io', 'v1', 'NetworkPolicy', 'networkpolicies', { shortNames: ['netpol'] }),
   builtin('storage.k8s.io', 'v1', 'StorageClass', 'storageclasses', { shortNames: ['sc'], cluster: true }),
+  builtin('storage.k8s.io', 'v1', 'CSIDriver', 'csidrivers', { cluster: true }),
+  builtin('apiregistration.k8s.io', 'v1', 'APIService', 'apiservices', { cluster: true, status: true }),
   builtin('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', {
     shortNames: ['pdb'],
     status: true,

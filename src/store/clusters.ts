@@ -13,6 +13,8 @@ import type {
   ClusterPhase,
   ClusterSpec,
   Condition,
+  LayerOverride,
+  NodePoolSpec,
   RepaveState,
 } from '../core/model.ts';
 import { type AuditContext, recordAudit } from './audit.ts';
@@ -31,6 +33,12 @@ export interface ClusterStatus {
   repave: RepaveState;
   /** The Kubernetes version the control plane runs, once known. */
   kubernetesVersion: string | null;
+  /** The overrides the cluster runs as last applied (with `appliedProfiles`): plans compare applied with desired. */
+  appliedOverrides?: Record<string, LayerOverride>;
+  /** The node pools as last applied. */
+  appliedPools?: NodePoolSpec[];
+  /** The engine's own bookkeeping (node templates in force, requested prunes); other readers ignore it. */
+  engine?: Record<string, unknown>;
 }
 
 /** A stored cluster: spec, status and their versions. */

@@ -191,9 +191,21 @@ const initialSchema: readonly string[] = [
   )`,
 ];
 
+/** Credentials of `existing` clusters: the kubeconfig Strata reaches them with, kept out of the status document. */
+const clusterCredentials: readonly string[] = [
+  `CREATE TABLE cluster_credentials (
+    cluster text PRIMARY KEY REFERENCES clusters (name) ON DELETE CASCADE,
+    kubeconfig text NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+  )`,
+];
+
 /** Every migration, by name; names sort in run order. Never edit a released one: add the next. */
 export const migrations: Record<string, Migration> = {
   '0001_initial': {
     up: (db) => runStatements(db, initialSchema),
+  },
+  '0002_cluster_credentials': {
+    up: (db) => runStatements(db, clusterCredentials),
   },
 };

@@ -203,6 +203,13 @@ export interface SimClustersTable {
   last_resource_version: number;
 }
 
+/** `cluster_credentials`: the kubeconfig of an `existing` cluster (never part of its status). */
+export interface ClusterCredentialsTable {
+  cluster: string;
+  kubeconfig: string;
+  updated_at: Timestamp;
+}
+
 /** Every table of the store. */
 export interface Database {
   packs: PacksTable;
@@ -220,6 +227,7 @@ export interface Database {
   api_tokens: ApiTokensTable;
   sim_objects: SimObjectsTable;
   sim_clusters: SimClustersTable;
+  cluster_credentials: ClusterCredentialsTable;
 }
 
 /** Anything queries can run on: the database or an open transaction. Repositories take this first. */
