@@ -119,4 +119,9 @@ export interface EngineCommands {
   kubeconfig(name: string, role: 'admin' | 'read-only'): Promise<string>;
   /** Profile versions currently attached to a cluster, at the revisions it runs. */
   attachedProfiles(name: string): Promise<ProfileVersion[]>;
+  /**
+   * Tells the engine a profile version got a new revision (call it after `editProfileVersion`): queues one work
+   * item that pages through the clusters on that version and has each report `UpdateAvailable` with its plan.
+   */
+  markUpdateAvailable?(profile: string, version: string, revision: number): Promise<void>;
 }

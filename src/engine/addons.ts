@@ -1,0 +1,271 @@
+/**
+ * Add-on layers, one step at a time: render the desired stack (core, shared renders), apply what is new or
+ * changed with server-side apply under Strata's field manager, record it in the inventory, mark objects that
+ * left the render as unused (kept, listed), delete the objects of packs removed from the stack and the ones a
+ * prune asked for; when nothing is left to apply, check drift (out-of-band deletes and changes of fields Strata
+ * set; restored under `selfHeal`) and health (Deployments available, DaemonSets ready).
+ */
+
+import { type DesiredObject, desiredObjectsOfStack, forCluster } from '../core/desired.ts';
+import type { Condition, InventoryEntry, KubeObject, ObjectRef, ResolvedLayer } from '../core/model.ts';
+import { refKey } from '../core/objects.ts';
+import { STRATA_LABELS } from '../core/render.ts';
+import { applyInOrder, mapBounded } from '../kube/apply.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { driftOf } from '../kube/drift.ts';
+import { HEALTH_KINDS, unhealthyReason } from '../kube/health.ts';
+import type { StoredCluster } from '../store/clusters.ts';
+import { listInventory } from '../store/inventory.ts';
+import { CONDITION, findCondition } from './conditions.ts';
+import type { EngineContext } from './context.ts';
+import type { EngineState } from './engine-state.ts';
+import type { StepWrites } from './step-writes.ts';
+
+/** What the add-on step found or did. */
+export interface AddonsOutcome {
+  /** Objects were applied or deleted in this step (look again before calling it healthy). */
+  acted: boolean;
+  /** Objects applied this step. */
+  applied: number;
+  /** Managed objects (used) after this step. */
+  managed: number;
+  unused: ObjectRef[];
+  /** Objects found drifted (and restored when `selfHeal`). */
+  drifted: Array<{ ref: ObjectRef; drift: string }>;
+  /** Unhealthy workloads (empty when healthy or not checked). */
+  unhealthy: string[];
+  /** True when health was checked (nothing was left to apply). */
+  checked: boolean;
+  /** The prune request is done (its objects deleted). */
+  pruned: boolean;
+}
+
+function describe(ref: ObjectRef): string {
+  return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
+}
+
+function refOfEntry(e: InventoryEntry): ObjectRef {
+  return { apiVersion: e.apiVersion, kind: e.kind, namespace: e.namespace, name: e.name };
+}
+
+/** Lists the live objects of the given kinds that carry the cluster's label, keyed by `refKey`. */
+async function liveObjects(
+  client: KubeClient,
+  cluster: string,
+  kinds: ReadonlyArray<{ apiVersion: string; kind: string }>,
+): Promise<Map<string, KubeObject>> {
+  const selector = `${STRATA_LABELS.cluster}=${cluster}`;
+  const live = new Map<string, KubeObject>();
+  const lists = await mapBounded(kinds, 4, (k) =>
+    client.list(k.apiVersion, k.kind, { labelSelector: selector }),
+  );
+  for (const items of lists) {
+    for (const obj of items) {
+      live.set(
+        refKey({
+          apiVersion: obj.apiVersion,
+          kind: obj.kind,
+          namespace: obj.metadata.namespace ?? '',
+          name: obj.metadata.name,
+        }),
+        obj,
+      );
+    }
+  }
+  return live;
+}
+
+/** Takes one add-on step for a cluster towards its desired stack; returns what it found or did. */
+export async function reconcileAddons(
+  ctx: EngineContext,
+  cluster: StoredCluster,
+  desiredStack: readonly ResolvedLayer[],
+  state: EngineState,
+  writes: StepWrites,
+): Promise<AddonsOutcome> {
+  const name = cluster.name;
+  const spec = cluster.spec;
+  const client = await ctx.kube(cluster);
+  const desired = desiredObjectsOfStack(desiredStack, ctx.catalog);
+  const inventory = await listInventory(ctx.store.db, name);
+  const byKey = new Map(inventory.map((e) => [refKey(e), e]));
+  const wanted = new Map<string, DesiredObject>(desired.map((d) => [d.key, d]));
+  const stackPacks = new Set(desiredStack.map((l) => l.pack));
+
+  const toApply: DesiredObject[] = desired.filter((d) => {
+    const e = byKey.get(d.key);
+    return !e || e.hash !== d.hash || e.unused || e.pack !== d.pack;
+  });
+  const unusedBefore = inventory.filter((e) => !wanted.has(refKey(e)) && stackPacks.has(e.pack));
+  const newlyUnused = unusedBefore.filter((e) => !e.unused);
+  const removedPack = inventory.filter((e) => !wanted.has(refKey(e)) && !stackPacks.has(e.pack));
+
+  // Prune: what the user asked for (still unused), plus every unused object under the `prune: true` policy.
+  const unusedKeys = new Set(unusedBefore.map((e) => refKey(e)));
+  const pruneKeys = new Set<string>();
+  if (state.prune)
+    for (const ref of state.prune.objects) if (unusedKeys.has(refKey(ref))) pruneKeys.add(refKey(ref));
+  if (spec.settings.prune) for (const key of unusedKeys) pruneKeys.add(key);
+
+  const outcome: AddonsOutcome = {
+    acted: false,
+    applied: 0,
+    managed: desired.length,
+    unused: unusedBefore.filter((e) => !pruneKeys.has(refKey(e))).map(refOfEntry),
+    drifted: [],
+    unhealthy: [],
+    checked: false,
+    pruned: state.prune !== undefined,
+  };
+
+  if (newlyUnused.length > 0) {
+    writes.inventoryUnused.push(...newlyUnused.map(refOfEntry));
+    writes.event(
+      'Normal',
+      'UnusedResources',
+      `${newlyUnused.length} object(s) are no longer rendered and are kept as unused: ${newlyUnused.map((e) => describe(e)).join(', ')}. Prune them to delete them.`,
+      { objects: newlyUnused.map(refOfEntry) },
+    );
+  }
+
+  // Drift and health read the live objects, once nothing is left to apply.
+  let live: Map<string, KubeObject> | null = null;
+  if (toApply.length === 0) {
+    const kinds = new Map<string, { apiVersion: string; kind: string }>();
+    for (const d of desired)
+      kinds.set(`${d.ref.apiVersion}/${d.ref.kind}`, { apiVersion: d.ref.apiVersion, kind: d.ref.kind });
+    for (const k of HEALTH_KINDS)
+      if (kinds.has(`${k.apiVersion}/${k.kind}`)) kinds.set(`${k.apiVersion}/${k.kind}`, k);
+    live = await liveObjects(client, name, [...kinds.values()]);
+    const previous = findCondition(cluster.status.conditions, CONDITION.drifted);
+    for (const d of desired) {
+      const drift = driftOf(forCluster(d, name), live.get(d.key));
+      if (!drift) continue;
+      const text =
+        drift.kind === 'missing'
+          ? 'deleted out of band'
+          : `changed out of band (${drift.paths.slice(0, 5).join(', ')})`;
+      outcome.drifted.push({ ref: d.ref, drift: text });
+      if (spec.settings.selfHeal) toApply.push(d);
+    }
+    if (outcome.drifted.length > 0) {
+      const message = outcome.drifted.map((x) => `${describe(x.ref)} ${x.drift}`).join('; ');
+      if (spec.settings.selfHeal) {
+        writes.event('Warning', 'DriftDetected', `${message}; restoring it.`, { objects: outcome.drifted });
+      } else if (previous?.status !== 'True' || previous.message !== message) {
+        writes.event('Warning', 'DriftDetected', `${message}; selfHeal is off, so it is left as is.`, {
+          objects: outcome.drifted,
+        });
+      }
+    }
+  }
+
+  if (toApply.length > 0) {
+    await applyInOrder(
+      client,
+      toApply.map((d) => forCluster(d, name)),
+    );
+    writes.inventoryUpserts.push(
+      ...toApply.map((d) => ({ ...d.ref, pack: d.pack, hash: d.hash, unused: false })),
+    );
+    outcome.applied = toApply.length;
+    outcome.acted = true;
+    if (outcome.drifted.length > 0 && spec.settings.selfHeal) {
+      writes.event(
+        'Normal',
+        'DriftRestored',
+        `Restored ${outcome.drifted.map((x) => describe(x.ref)).join(', ')}.`,
+        {
+          objects: outcome.drifted.map((x) => x.ref),
+        },
+      );
+    }
+  }
+
+  const deletions: Array<{ entry: InventoryEntry; why: 'pack-removed' | 'pruned' }> = [
+    ...removedPack.map((entry) => ({ entry, why: 'pack-removed' as const })),
+    ...inventory.filter((e) => pruneKeys.has(refKey(e))).map((entry) => ({ entry, why: 'pruned' as const })),
+  ];
+  if (deletions.length > 0) {
+    // Namespaced objects first, namespaces last: deleting a namespace first would take its objects with it unseen.
+    const ordered = [...deletions].sort(
+      (a, b) => Number(a.entry.kind === 'Namespace') - Number(b.entry.kind === 'Namespace'),
+    );
+    for (const { entry } of ordered) await client.delete(refOfEntry(entry));
+    writes.inventoryRemovals.push(...deletions.map((d) => refOfEntry(d.entry)));
+    outcome.acted = true;
+    const removed = deletions.filter((d) => d.why === 'pack-removed');
+    const pruned = deletions.filter((d) => d.why === 'pruned');
+    if (removed.length > 0) {
+      const packs = [...new Set(removed.map((d) => d.entry.pack))];
+      writes.event(
+        'Normal',
+        'PackRemoved',
+        `Pack(s) ${packs.join(', ')} left the stack; deleted ${removed.map((d) => describe(d.entry)).join(', ')}.`,
+        {
+          objects: removed.map((d) => refOfEntry(d.entry)),
+        },
+      );
+    }
+    if (pruned.length > 0) {
+      writes.event(
+        'Normal',
+        'Pruned',
+        `Pruned ${pruned.length} unused object(s): ${pruned.map((d) => describe(d.entry)).join(', ')}.`,
+        {
+          objects: pruned.map((d) => refOfEntry(d.entry)),
+        },
+      );
+    }
+  }
+
+  if (live && !outcome.acted) {
+    outcome.checked = true;
+    for (const d of desired) {
+      if (!HEALTH_KINDS.some((k) => k.kind === d.ref.kind && k.apiVersion === d.ref.apiVersion)) continue;
+      const obj = live.get(d.key);
+      const reason = obj ? unhealthyReason(obj) : 'missing';
+      if (reason) outcome.unhealthy.push(`${describe(d.ref)}: ${reason}`);
+    }
+  }
+  return outcome;
+}
+
+/** Returns the add-on conditions for an outcome. */
+export function addonConditions(
+  outcome: AddonsOutcome,
+  layers: number,
+): Array<Omit<Condition, 'lastTransitionTime'>> {
+  const conditions: Array<Omit<Condition, 'lastTransitionTime'>> = [];
+  conditions.push(
+    outcome.acted
+      ? {
+          type: CONDITION.addonsApplied,
+          status: 'False',
+          reason: 'Applying',
+          message: `Applying ${outcome.applied} object(s) of ${layers} layer(s).`,
+        }
+      : {
+          type: CONDITION.addonsApplied,
+          status: 'True',
+          reason: 'Applied',
+          message: `${outcome.managed} object(s) of ${layers} layer(s) applied.`,
+        },
+  );
+  conditions.push(
+    outcome.unused.length > 0
+      ? {
+          type: CONDITION.unusedResources,
+          status: 'True',
+          reason: 'NoLongerRendered',
+          message: `${outcome.unused.length} object(s) no longer rendered, kept until pruned: ${outcome.unused.map(describe).join(', ')}.`,
+        }
+      : {
+          type: CONDITION.unusedResources,
+          status: 'False',
+          reason: 'None',
+          message: 'Every managed object is rendered.',
+        },
+  );
+  return conditions;
+}

@@ -1,0 +1,99 @@
+/**
+ * What every reconciler and command shares: the store, the pack catalog, the infrastructure provider, the clock,
+ * the caches (profile revisions, proposals, Kubernetes clients) and the engine's timings.
+ */
+import type { Catalog } from '../core/catalog.ts';
+import type { Clock } from '../core/clock.ts';
+import { StrataError } from '../core/errors.ts';
+import { ProposalCache } from '../core/workflows.ts';
+import { KubeClient } from '../kube/client.ts';
+import type { SimKubeServer } from '../sim/server.ts';
+import { getClusterKubeconfig } from '../store/cluster-credentials.ts';
+import type { Store } from '../store/open.ts';
+import type { Infrastructure } from './infrastructure.ts';
+import { ProfileCache } from './profile-cache.ts';
+
+/** Delays the engine waits between reconcile steps. */
+export interface EngineTimings {
+  /** While waiting for something that takes time (nodes booting, pods starting): how soon to look again. */
+  pollMs: number;
+  /** Between periodic drift checks of every Running cluster (the backstop behind watches). */
+  resyncMs: number;
+  /** First retry delay after a failed step (doubles per attempt). */
+  retryBaseMs: number;
+}
+
+/** Default timings: poll every second, resync every minute. */
+export const DEFAULT_TIMINGS: EngineTimings = { pollMs: 1000, resyncMs: 60_000, retryBaseMs: 1000 };
+
+/** The shared state of one engine process. */
+export interface EngineContext {
+  store: Store;
+  catalog: Catalog;
+  /** The simulated infrastructure and API server, when this process runs them. */
+  sim: SimKubeServer | null;
+  infra: Infrastructure | null;
+  clock: Clock;
+  profiles: ProfileCache;
+  proposals: ProposalCache;
+  timings: EngineTimings;
+  /** Returns the Kubernetes client of a cluster (cached per cluster). */
+  kube(cluster: { name: string; spec: { cloudType: string } }): Promise<KubeClient>;
+  /** Returns the admin kubeconfig Strata reaches a cluster with. */
+  adminKubeconfig(cluster: { name: string; spec: { cloudType: string } }): Promise<string>;
+  /** Forgets a cluster's cached client (after it is deleted). */
+  forgetKube(name: string): void;
+}
+
+/** Builds the context. */
+export function createEngineContext(options: {
+  store: Store;
+  catalog: Catalog;
+  sim: SimKubeServer | null;
+  clock: Clock;
+  timings?: Partial<EngineTimings>;
+}): EngineContext {
+  const clients = new Map<string, KubeClient>();
+  const adminKubeconfig = async (cluster: { name: string; spec: { cloudType: string } }): Promise<string> => {
+    if (cluster.spec.cloudType === 'existing') {
+      const text = await getClusterKubeconfig(options.store.db, cluster.name);
+      if (!text) {
+        throw new StrataError('NotFound', `Cluster ${cluster.name} has no stored kubeconfig.`, {
+          cluster: cluster.name,
+        });
+      }
+      return text;
+    }
+    if (!options.sim) {
+      throw new StrataError(
+        'Unavailable',
+        `Cluster ${cluster.name} runs on the simulated infrastructure, which this process does not run.`,
+        { cluster: cluster.name },
+      );
+    }
+    return options.sim.kubeconfig(cluster.name, 'admin');
+  };
+  return {
+    store: options.store,
+    catalog: options.catalog,
+    sim: options.sim,
+    infra: options.sim ? options.sim.infra : null,
+    clock: options.clock,
+    profiles: new ProfileCache(options.store.db),
+    proposals: new ProposalCache(),
+    timings: { ...DEFAULT_TIMINGS, ...(options.timings ?? {}) },
+    adminKubeconfig,
+    async kube(cluster) {
+      let client = clients.get(cluster.name);
+      if (!client) {
+        client = KubeClient.fromKubeconfig(await adminKubeconfig(cluster));
+        clients.set(cluster.name, client);
+        if (clients.size > 20_000) clients.delete(clients.keys().next().value as string);
+      }
+      return client;
+    },
+    forgetKube(name) {
+      clients.delete(name);
+    },
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * The engine's own bookkeeping in a cluster's status (`status.engine`): the node templates in force (what nodes
+ * are meant to run now — the applied infrastructure, which moves only when a repave is approved), a requested
+ * prune, and per-pool pacing of node replacements. Read and written whole, with the status version as guard.
+ */
+import type { NodePoolSpec, ObjectRef, ResolvedLayer } from '../core/model.ts';
+import type { ClusterStatus } from '../store/clusters.ts';
+import type { NodeTemplate } from './node-template.ts';
+
+/** The infrastructure in force: node layers, pools and the template each pool's nodes must match. */
+export interface NodesInForce {
+  /** The OS and Kubernetes layers nodes run (for repave reasons). */
+  layers: ResolvedLayer[];
+  /** The pools as last approved (machine shapes, for repave reasons). */
+  pools: NodePoolSpec[];
+  templates: Record<string, NodeTemplate>;
+}
+
+/** A prune a user asked for, done by the reconciler. */
+export interface PruneRequest {
+  objects: ObjectRef[];
+  requestedAt: string;
+  requestedBy: string;
+}
+
+/** The engine's part of a cluster's status. */
+export interface EngineState {
+  nodes?: NodesInForce;
+  prune?: PruneRequest;
+  /** Per pool: when its last node was replaced (epoch ms), to honour `pauseSeconds`. */
+  lastReplacedAt?: Record<string, number>;
+}
+
+/** Returns the engine state stored in a status (empty when none). */
+export function engineStateOf(status: ClusterStatus): EngineState {
+  return (status.engine ?? {}) as EngineState;
+}

@@ -1,0 +1,300 @@
+/**
+ * `startEngine`: the composition of the engine — its context, its commands and a worker loop that claims
+ * durable work from the store's queue in batches with leases, runs each item (one reconcile step, or one
+ * fan-out of a new profile revision) and finishes it in the transaction that records its effects. No timer per
+ * cluster: waits are queue items due later. A periodic resync re-queues Running clusters as the drift backstop.
+ */
+import { hostname } from 'node:os';
+import type { Catalog } from '../core/catalog.ts';
+import { type Clock, systemClock } from '../core/clock.ts';
+import { isStrataError } from '../core/errors.ts';
+import { mapBounded } from '../kube/apply.ts';
+import type { SimKubeServer } from '../sim/server.ts';
+import { getCluster, listClusters, updateClusterStatus } from '../store/clusters.ts';
+import { recordEvents } from '../store/events.ts';
+import type { Store } from '../store/open.ts';
+import { type ClaimedStep, claim, fail } from '../store/queue.ts';
+import { finishReconcileStep } from '../store/reconcile-queue.ts';
+import { createEngineCommands } from './commands.ts';
+import { CONDITION, setCondition } from './conditions.ts';
+import { createEngineContext, type EngineContext, type EngineTimings } from './context.ts';
+import type { EngineCommands } from './contract.ts';
+import { DriftWatcher } from './drift-watch.ts';
+import { reconcileCluster } from './reconcile-cluster.ts';
+import { commitWrites } from './step-writes.ts';
+import { ENGINE_QUEUE, queueResync, requestReconcile, STEP, type UpdateAvailablePayload } from './work.ts';
+
+/** The engine's commands, `markUpdateAvailable` included. */
+export type StrataEngine = EngineCommands & Required<Pick<EngineCommands, 'markUpdateAvailable'>>;
+
+/** A live notification for the API's event stream (structurally the API bus's input). */
+export interface EngineLiveEvent {
+  kind: 'cluster.changed' | 'cluster.event';
+  cluster: string;
+  data: Record<string, unknown>;
+}
+
+/** Options of `startEngine`. */
+export interface StartEngineOptions {
+  store: Store;
+  catalog: Catalog;
+  /** The simulated infrastructure this process runs (null: existing clusters only). */
+  sim: SimKubeServer | null;
+  clock?: Clock;
+  /** This worker's identity for leases (default host:pid:random). */
+  owner?: string;
+  /** Steps claimed per batch (default 64). */
+  batchSize?: number;
+  /** Steps run at once (default 16). */
+  concurrency?: number;
+  /** Lease of a claimed step (default 30 s). */
+  leaseMs?: number;
+  /** Sleep when the queue is empty (default 200 ms; commands of this process wake it at once). */
+  idleMs?: number;
+  timings?: Partial<EngineTimings>;
+  /** Run the worker loop (default true); false gives commands only (another process works). */
+  worker?: boolean;
+  /** Called after each committed step with what changed, e.g. the API's live event bus. */
+  publish?: (event: EngineLiveEvent) => void;
+  /** Watch managed objects of Running clusters for drift (default true); the resync is the backstop either way. */
+  watchDrift?: boolean;
+  /** Clusters watched at most (default 500); beyond, drift is found by the resync. */
+  driftWatchLimit?: number;
+  /** Reports errors the loop survives (default: stderr). */
+  onError?: (error: unknown) => void;
+}
+
+/** A running engine. */
+export interface RunningEngine {
+  engine: StrataEngine;
+  ctx: EngineContext;
+  /** Stops claiming, waits for running steps to finish; returns when the loop has ended. */
+  stop(): Promise<void>;
+}
+
+/** Starts the engine: returns its commands and stops its worker on `stop()`. */
+export function startEngine(options: StartEngineOptions): RunningEngine {
+  const clock = options.clock ?? systemClock;
+  const ctx = createEngineContext({
+    store: options.store,
+    catalog: options.catalog,
+    sim: options.sim,
+    clock,
+    ...(options.timings ? { timings: options.timings } : {}),
+  });
+  const owner = options.owner ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  const batchSize = options.batchSize ?? 64;
+  const concurrency = options.concurrency ?? 16;
+  const leaseMs = options.leaseMs ?? 30_000;
+  const idleMs = options.idleMs ?? 200;
+  const onError =
+    options.onError ??
+    ((e: unknown) => process.stderr.write(`strata engine: ${String((e as Error)?.stack ?? e)}\n`));
+
+  let stopped = false;
+  let wakeTimer: NodeJS.Timeout | null = null;
+  let wakeResolve: (() => void) | null = null;
+  let woken = false;
+  const wake = () => {
+    woken = true;
+    if (wakeTimer) clearTimeout(wakeTimer);
+    wakeTimer = null;
+    wakeResolve?.();
+    wakeResolve = null;
+  };
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (woken || stopped) {
+        woken = false;
+        resolve();
+        return;
+      }
+      wakeResolve = resolve;
+      wakeTimer = setTimeout(() => {
+        wakeResolve = null;
+        resolve();
+      }, ms);
+    });
+
+  const engine = createEngineCommands(ctx, { wake }) as StrataEngine;
+  const watcher =
+    options.watchDrift === false || options.worker === false
+      ? null
+      : new DriftWatcher(
+          ctx,
+          (cluster) => {
+            requestReconcile(options.store.db, [cluster], 'drift-watch').then(wake, onError);
+          },
+          options.driftWatchLimit,
+        );
+
+  async function runReconcile(step: ClaimedStep): Promise<void> {
+    try {
+      const result = await reconcileCluster(ctx, step.target);
+      // Simulated infrastructure is external state: make it durable before the step that relied on it commits.
+      if (ctx.sim) await ctx.sim.fleet.flush();
+      const outcome = result.done
+        ? ({ kind: 'done' } as const)
+        : ({ kind: 'requeue', afterMs: result.requeueAfterMs ?? ctx.timings.pollMs } as const);
+      await finishReconcileStep(options.store.db, step, outcome, (trx) => commitWrites(trx, result.writes));
+      if (result.deleted) watcher?.forget(step.target);
+      else if (result.managedKinds) {
+        const cluster = await getCluster(options.store.db, step.target);
+        if (cluster) watcher?.ensure(cluster, result.managedKinds);
+      }
+      if (!result.writes.empty) {
+        options.publish?.({
+          kind: 'cluster.changed',
+          cluster: step.target,
+          data: { ...result.writes.status },
+        });
+        for (const e of result.writes.events)
+          options.publish?.({ kind: 'cluster.event', cluster: step.target, data: { ...e } });
+      }
+    } catch (error) {
+      await handleFailure(step, error);
+    }
+  }
+
+  async function handleFailure(step: ClaimedStep, error: unknown): Promise<void> {
+    if (isStrataError(error) && error.code === 'Conflict') {
+      // Lease lost: another worker owns the step now. Status moved under us: look again at once.
+      if (error.details['operationId'] !== undefined) return;
+      await finishReconcileStep(options.store.db, step, { kind: 'requeue', afterMs: 0 }).catch(onError);
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    try {
+      const outcome = await fail(options.store.db, step, message, {
+        backoffMs: ctx.timings.retryBaseMs,
+        maxBackoffMs: 30_000,
+      });
+      if (step.kind === STEP.reconcile) await reportFailure(step, message);
+      if (outcome.state === 'failed')
+        onError(new Error(`${step.kind} ${step.target} failed for good: ${message}`));
+    } catch (e) {
+      onError(e);
+    }
+  }
+
+  /** Shows a failing step on the cluster: a `Ready=False ReconcileError` condition, and an event the first time. */
+  async function reportFailure(step: ClaimedStep, message: string): Promise<void> {
+    try {
+      const cluster = await getCluster(options.store.db, step.target);
+      if (!cluster) return;
+      const conditions = setCondition(
+        cluster.status.conditions,
+        {
+          type: CONDITION.ready,
+          status: 'False',
+          reason: 'ReconcileError',
+          message: `${message} (attempt ${step.attempt}; retrying)`,
+        },
+        new Date(clock.now()).toISOString(),
+      );
+      await updateClusterStatus(
+        options.store.db,
+        step.target,
+        { conditions },
+        { expectedStatusVersion: cluster.statusVersion },
+      );
+      if (step.attempt === 1) {
+        await recordEvents(options.store.db, [
+          {
+            cluster: step.target,
+            type: 'Warning',
+            reason: 'ReconcileFailed',
+            message: `${message} (retrying)`,
+            details: { attempt: step.attempt },
+          },
+        ]);
+      }
+    } catch {
+      // Best effort: the step's own retry is what matters; a lost race here only delays the message.
+    }
+  }
+
+  async function runUpdateAvailable(step: ClaimedStep): Promise<void> {
+    const payload = step.payload as UpdateAvailablePayload;
+    try {
+      ctx.profiles.invalidate(payload.profile, payload.version);
+      let cursor: string | null = null;
+      do {
+        const page = await listClusters(options.store.db, {
+          profile: { name: payload.profile, version: payload.version },
+          limit: 1000,
+          cursor,
+        });
+        const behind = page.items
+          .filter(
+            (c) =>
+              c.status.phase !== 'Deleted' &&
+              c.spec.profiles.some(
+                (p) =>
+                  p.name === payload.profile &&
+                  p.version === payload.version &&
+                  p.revision < payload.revision,
+              ),
+          )
+          .map((c) => c.name);
+        if (behind.length > 0) await requestReconcile(options.store.db, behind, 'update-available');
+        cursor = page.nextCursor;
+      } while (cursor);
+      await finishReconcileStep(options.store.db, step, { kind: 'done' });
+    } catch (error) {
+      await handleFailure(step, error);
+    }
+  }
+
+  async function runStep(step: ClaimedStep): Promise<void> {
+    if (step.kind === STEP.updateAvailable) return runUpdateAvailable(step);
+    return runReconcile(step);
+  }
+
+  let lastResync = clock.now();
+  async function resync(): Promise<void> {
+    let cursor: string | null = null;
+    do {
+      const page = await listClusters(options.store.db, { phase: 'Running', limit: 1000, cursor });
+      if (page.items.length > 0)
+        await queueResync(
+          options.store.db,
+          page.items.map((c) => c.name),
+        );
+      cursor = page.nextCursor;
+    } while (cursor && !stopped);
+  }
+
+  const loop = (async () => {
+    if (options.worker === false) return;
+    while (!stopped) {
+      let steps: ClaimedStep[] = [];
+      try {
+        if (clock.now() - lastResync >= ctx.timings.resyncMs) {
+          lastResync = clock.now();
+          await resync();
+        }
+        steps = await claim(options.store.db, { owner, limit: batchSize, leaseMs, queues: [ENGINE_QUEUE] });
+      } catch (error) {
+        if (stopped) break;
+        onError(error);
+      }
+      if (steps.length === 0) {
+        await sleep(idleMs);
+        continue;
+      }
+      await mapBounded(steps, concurrency, runStep);
+    }
+  })();
+
+  return {
+    engine,
+    ctx,
+    async stop() {
+      stopped = true;
+      watcher?.stop();
+      wake();
+      await loop;
+    },
+  };
+}

@@ -1,0 +1,440 @@
+/**
+ * `reconcileCluster(ctx, name)`: the cluster reconciler. Level-based — it reads the desired spec and the observed
+ * status, inventory, nodes and objects, never a remembered event — and takes one step: provision or release
+ * infrastructure, move nodes towards the templates in force (gated by repave approval), apply add-ons, check
+ * drift and health. It reports conditions with reason and message, and returns when to look again. Its store
+ * writes are returned, not made: the worker commits them with the step (see `step-writes.ts`).
+ */
+
+import { desiredObjectsOfStack } from '../core/desired.ts';
+import { isStrataError } from '../core/errors.ts';
+import type { ClusterPhase, Condition, RepaveState } from '../core/model.ts';
+import { planClusterUpdate } from '../core/plan.ts';
+import type { Plan } from '../core/plan-types.ts';
+import { attachmentOf, resolveStack } from '../core/stack.ts';
+import { getCluster, type StoredCluster } from '../store/clusters.ts';
+import { listInventory } from '../store/inventory.ts';
+import { listNodes as listStoredNodes } from '../store/node-pools.ts';
+import { addonConditions, reconcileAddons } from './addons.ts';
+import { CONDITION, type ConditionInput, findCondition, setCondition } from './conditions.ts';
+import type { EngineContext } from './context.ts';
+import { type EngineState, engineStateOf } from './engine-state.ts';
+import { reconcileInfrastructure } from './provision.ts';
+import { gateRepave, nodesFor } from './repave.ts';
+import { StepWrites } from './step-writes.ts';
+
+/** The outcome of one reconcile step: its writes and when to look again (`done`: not until something changes). */
+export interface ReconcileResult {
+  writes: StepWrites;
+  requeueAfterMs?: number;
+  done?: boolean;
+  /** Kinds of the objects Strata manages on the cluster, once it is Running (for drift watches). */
+  managedKinds?: Array<{ apiVersion: string; kind: string }>;
+  /** The cluster is gone: stop watching it. */
+  deleted?: boolean;
+}
+
+/** Returns a one-line summary of a plan for conditions and events. */
+export function summarizePlan(plan: Plan): string {
+  const layers = plan.layers.filter((l) => l.change !== 'unchanged');
+  const parts = [
+    layers.length > 0 ? `${layers.map((l) => `${l.pack} ${l.change}`).join(', ')}` : 'no layer changes',
+    plan.repave.required ? `repave of ${plan.repave.pools.map((p) => p.name).join(', ')}` : 'no repave',
+    `${plan.objects.create.length} object(s) to create, ${plan.objects.change.length} to change, ${plan.objects.unused.length} left unused, ${plan.objects.delete.length} to delete`,
+  ];
+  if (plan.errors.length > 0) parts.push(`blocked: ${plan.errors.map((e) => e.code).join(', ')}`);
+  return parts.join('; ');
+}
+
+/** A step's view of the cluster's conditions, set as it goes and written once. */
+class ConditionSet {
+  constructor(
+    public list: Condition[],
+    private readonly now: string,
+  ) {}
+  set(c: ConditionInput): void {
+    this.list = setCondition(this.list, c, this.now);
+  }
+}
+
+function phaseEvent(writes: StepWrites, from: ClusterPhase, to: ClusterPhase, message: string): void {
+  if (from !== to) writes.event('Normal', `Cluster${to}`, message, { from, to });
+}
+
+/** Takes one reconcile step for cluster `name`; returns its writes and when to look again. */
+export async function reconcileCluster(ctx: EngineContext, name: string): Promise<ReconcileResult> {
+  const cluster = await getCluster(ctx.store.db, name);
+  if (!cluster) return { writes: new StepWrites(name, 0), done: true };
+  const writes = new StepWrites(name, cluster.statusVersion);
+  const now = new Date(ctx.clock.now()).toISOString();
+  const conditions = new ConditionSet([...cluster.status.conditions], now);
+  const phase = cluster.status.phase;
+  if (phase === 'Deleted') return { writes, done: true };
+  if (phase === 'Deleting') return reconcileDeletion(ctx, cluster, writes, conditions);
+  if (phase === 'Pending') {
+    conditions.set({
+      type: CONDITION.ready,
+      status: 'False',
+      reason: 'Provisioning',
+      message: 'Creating infrastructure.',
+    });
+    writes.patch({ phase: 'Provisioning', conditions: conditions.list });
+    phaseEvent(
+      writes,
+      phase,
+      'Provisioning',
+      `Provisioning ${cluster.spec.pools.map((p) => `${p.count} ${p.role} node(s)`).join(' and ') || 'add-on layers'}.`,
+    );
+    return { writes, requeueAfterMs: 0 };
+  }
+  try {
+    return await reconcileLive(ctx, cluster, writes, conditions);
+  } catch (error) {
+    // A plan that cannot be computed any more (a profile revision or pack gone) stops with a condition, not a loop.
+    if (
+      isStrataError(error) &&
+      (error.code === 'NotFound' || error.code === 'PackNotFound' || error.code === 'ValidationFailed')
+    ) {
+      conditions.set({ type: CONDITION.ready, status: 'False', reason: error.code, message: error.message });
+      writes.patch({ conditions: conditions.list });
+      writes.event('Warning', 'ReconcileBlocked', error.message, { code: error.code });
+      return { writes, done: true };
+    }
+    throw error;
+  }
+}
+
+async function reconcileLive(
+  ctx: EngineContext,
+  cluster: StoredCluster,
+  writes: StepWrites,
+  conditions: ConditionSet,
+): Promise<ReconcileResult> {
+  const { spec, status } = cluster;
+  const phase = status.phase;
+  const now = new Date(ctx.clock.now()).toISOString();
+  const desiredProfiles = await ctx.profiles.all(spec.profiles);
+  const desiredStack = resolveStack(desiredProfiles, spec.overrides, ctx.catalog);
+  const updating = cluster.generation !== status.observedGeneration && status.appliedProfiles.length > 0;
+
+  // Rules are checked when an update is requested and again now that it runs.
+  if (updating) {
+    const appliedProfiles = await ctx.profiles.all(status.appliedProfiles);
+    const appliedStack = resolveStack(appliedProfiles, status.appliedOverrides ?? {}, ctx.catalog);
+    const plan = planClusterUpdate(
+      {
+        phase: 'Running',
+        cloudType: spec.cloudType,
+        from: appliedProfiles.map(attachmentOf),
+        to: desiredProfiles.map(attachmentOf),
+        currentStack: appliedStack,
+        targetStack: desiredStack,
+        currentPools: status.appliedPools ?? spec.pools,
+        targetPools: spec.pools,
+        inventory: await listInventory(ctx.store.db, cluster.name),
+        overriddenPacks: Object.keys(spec.overrides),
+        chain: true,
+      },
+      ctx.catalog,
+    );
+    const blocking = plan.errors.filter((e) => e.code !== 'MergeConflict');
+    if (blocking.length > 0) {
+      const first = blocking[0]!;
+      const previous = findCondition(status.conditions, CONDITION.ready);
+      conditions.set({
+        type: CONDITION.ready,
+        status: 'False',
+        reason: first.code,
+        message: `The update cannot run: ${first.message}`,
+      });
+      if (previous?.reason !== first.code)
+        writes.event('Warning', 'UpdateBlocked', first.message, { code: first.code, details: first.details });
+      writes.patch({ conditions: conditions.list, phase: 'Running' });
+      return { writes, done: true };
+    }
+  }
+
+  let nextPhase: ClusterPhase = phase === 'Running' && updating ? 'Updating' : phase;
+  const state: EngineState = { ...engineStateOf(status) };
+  let repave: RepaveState = status.repave;
+  let infraReady = true;
+  let infraActed = false;
+
+  if (spec.cloudType !== 'existing') {
+    const inForce = state.nodes ?? nodesFor(desiredStack, spec.pools, ctx.catalog);
+    const infra = await reconcileInfrastructure(ctx, spec, inForce, state, writes);
+    const gate = gateRepave(
+      {
+        spec,
+        repave,
+        inForce,
+        desiredStack,
+        catalog: ctx.catalog,
+        now,
+        rolledOut: infra.ready && !infra.acted,
+      },
+      writes,
+    );
+    state.nodes = gate.inForce;
+    state.lastReplacedAt = infra.lastReplacedAt;
+    repave = gate.repave;
+    infraActed = infra.acted || gate.changed;
+    const rolling = repave.state === 'InProgress' || repave.state === 'Approved';
+    infraReady = infra.ready && !rolling && !gate.changed;
+    if (rolling && phase === 'Running') nextPhase = 'Updating';
+    conditions.set(
+      infraReady
+        ? {
+            type: CONDITION.infrastructureReady,
+            status: 'True',
+            reason: 'NodesReady',
+            message: `${spec.pools.reduce((n, p) => n + p.count, 0)} node(s) Ready.`,
+          }
+        : {
+            type: CONDITION.infrastructureReady,
+            status: 'False',
+            reason: phase === 'Provisioning' ? 'Provisioning' : rolling ? 'Repaving' : 'Scaling',
+            message: infra.waitReason ?? 'Moving nodes to the approved configuration.',
+          },
+    );
+    conditions.set(repaveCondition(repave));
+  }
+
+  // Add-ons wait for the first nodes; on a running cluster they proceed while nodes roll or a repave waits.
+  const addonsAllowed = phase !== 'Provisioning' || infraReady;
+  let addonsDone = false;
+  let unhealthy: string[] = [];
+  if (addonsAllowed) {
+    const addons = await reconcileAddons(ctx, cluster, desiredStack, state, writes);
+    if (addons.pruned) delete state.prune;
+    for (const c of addonConditions(addons, desiredStack.length)) conditions.set(c);
+    if (addons.checked) {
+      conditions.set(
+        addons.drifted.length > 0
+          ? {
+              type: CONDITION.drifted,
+              status: spec.settings.selfHeal ? 'False' : 'True',
+              reason: spec.settings.selfHeal ? 'Restored' : 'ChangedOutOfBand',
+              message: addons.drifted
+                .map((d) => `${d.ref.kind} ${d.ref.namespace}/${d.ref.name} ${d.drift}`)
+                .join('; '),
+            }
+          : {
+              type: CONDITION.drifted,
+              status: 'False',
+              reason: 'InSync',
+              message: 'Managed objects match what Strata applied.',
+            },
+      );
+      unhealthy = addons.unhealthy;
+      conditions.set(
+        unhealthy.length > 0
+          ? {
+              type: CONDITION.addonsHealthy,
+              status: 'False',
+              reason: 'Progressing',
+              message: unhealthy.slice(0, 5).join('; '),
+            }
+          : {
+              type: CONDITION.addonsHealthy,
+              status: 'True',
+              reason: 'Available',
+              message: 'Managed workloads are available.',
+            },
+      );
+    }
+    addonsDone = addons.checked && !addons.acted && unhealthy.length === 0;
+  }
+
+  const converged = infraReady && !infraActed && addonsDone;
+  const patch: Partial<typeof status> = { engine: state as Record<string, unknown>, repave };
+  if (!converged) {
+    if (phase === 'Provisioning') {
+      conditions.set({
+        type: CONDITION.ready,
+        status: 'False',
+        reason: 'Provisioning',
+        message:
+          findCondition(conditions.list, CONDITION.infrastructureReady)?.status === 'True'
+            ? 'Applying add-on layers and waiting for them to be available.'
+            : 'Waiting for nodes.',
+      });
+    } else if (nextPhase === 'Updating') {
+      conditions.set({
+        type: CONDITION.ready,
+        status: 'False',
+        reason: 'Updating',
+        message: 'Applying the update.',
+      });
+    }
+    phaseEvent(writes, phase, nextPhase, `Updating to generation ${cluster.generation}.`);
+    writes.patch({ ...patch, phase: nextPhase, conditions: conditions.list });
+    return { writes, requeueAfterMs: ctx.timings.pollMs };
+  }
+
+  // Converged: record what is applied and report.
+  const repaveWaiting = repave.state === 'Pending';
+  const k8s = state.nodes?.layers.find((l) => l.layer === 'k8s');
+  conditions.set({
+    type: CONDITION.ready,
+    status: 'True',
+    reason: repaveWaiting ? 'RepavePending' : 'Running',
+    message: repaveWaiting
+      ? 'Add-ons applied; node changes wait for the repave to be approved.'
+      : `Running ${spec.profiles.map((p) => `${p.name}@${p.version}`).join(', ')}.`,
+  });
+  await setUpdateAvailable(ctx, cluster, desiredProfiles, conditions);
+  Object.assign(patch, {
+    phase: 'Running' as const,
+    health: 'Healthy' as const,
+    observedGeneration: cluster.generation,
+    kubernetesVersion: k8s ? k8s.version : status.kubernetesVersion,
+  });
+  if (!repaveWaiting) {
+    Object.assign(patch, {
+      appliedProfiles: spec.profiles,
+      appliedOverrides: spec.overrides,
+      appliedPools: spec.pools,
+    });
+  }
+  if (phase === 'Provisioning')
+    phaseEvent(
+      writes,
+      phase,
+      'Running',
+      `Cluster is Running: nodes Ready, ${desiredStack.length} layer(s) applied and healthy.`,
+    );
+  else if (phase === 'Updating' || cluster.generation !== status.observedGeneration) {
+    writes.event(
+      'Normal',
+      'UpdateApplied',
+      `Generation ${cluster.generation} applied: ${spec.profiles.map((p) => `${p.name}@${p.version} (revision ${p.revision})`).join(', ')}.`,
+      {
+        generation: cluster.generation,
+      },
+    );
+  }
+  writes.patch({ ...patch, conditions: conditions.list });
+  const kinds = new Map<string, { apiVersion: string; kind: string }>();
+  for (const d of desiredObjectsOfStack(desiredStack, ctx.catalog)) {
+    kinds.set(`${d.ref.apiVersion}/${d.ref.kind}`, { apiVersion: d.ref.apiVersion, kind: d.ref.kind });
+  }
+  return { writes, done: true, managedKinds: [...kinds.values()] };
+}
+
+function repaveCondition(repave: RepaveState): ConditionInput {
+  switch (repave.state) {
+    case 'Pending':
+      return {
+        type: CONDITION.repavePending,
+        status: 'True',
+        reason: 'AwaitingApproval',
+        message: `Nodes must be replaced: ${repave.reasons.map((r) => r.message).join(' ')} Approve the repave to start it.`,
+      };
+    case 'Approved':
+      return {
+        type: CONDITION.repavePending,
+        status: 'False',
+        reason: 'Approved',
+        message: `Approved by ${repave.approvedBy}.`,
+      };
+    case 'InProgress':
+      return {
+        type: CONDITION.repavePending,
+        status: 'False',
+        reason: 'InProgress',
+        message: 'Replacing nodes, control plane first.',
+      };
+    case 'Reverted':
+      return {
+        type: CONDITION.repavePending,
+        status: 'False',
+        reason: 'Reverted',
+        message: 'The change that needed a repave was reverted before approval.',
+      };
+    case 'None':
+      return {
+        type: CONDITION.repavePending,
+        status: 'False',
+        reason: 'NotRequired',
+        message: 'Nodes run the desired configuration.',
+      };
+  }
+}
+
+/** Sets `UpdateAvailable` when a profile version the cluster runs has a newer revision, with a summary of its plan. */
+async function setUpdateAvailable(
+  ctx: EngineContext,
+  cluster: StoredCluster,
+  desiredProfiles: Awaited<ReturnType<EngineContext['profiles']['all']>>,
+  conditions: ConditionSet,
+): Promise<void> {
+  const latest = await Promise.all(
+    cluster.spec.profiles.map((p) => ctx.profiles.latest(p.name, p.version).catch(() => null)),
+  );
+  const newer = cluster.spec.profiles.filter((p, i) => latest[i] && latest[i]!.revision > p.revision);
+  if (newer.length === 0) {
+    conditions.set({
+      type: CONDITION.updateAvailable,
+      status: 'False',
+      reason: 'UpToDate',
+      message: 'Every attached profile version is at its latest revision.',
+    });
+    return;
+  }
+  const target = desiredProfiles.map((pv, i) => latest[i] ?? pv);
+  const proposal = ctx.proposals.propose(
+    { spec: cluster.spec, phase: 'Running', inventory: await listInventory(ctx.store.db, cluster.name) },
+    desiredProfiles,
+    { kind: 'profiles', target },
+    ctx.catalog,
+  );
+  const what = newer
+    .map((p) => {
+      const revision = latest[cluster.spec.profiles.indexOf(p)]!.revision;
+      return `${p.name}@${p.version} has revision ${revision} (the cluster runs ${p.revision})`;
+    })
+    .join(', ');
+  conditions.set({
+    type: CONDITION.updateAvailable,
+    status: 'True',
+    reason: 'NewRevision',
+    message: `${what}: ${summarizePlan(proposal.plan)}.`,
+  });
+}
+
+/** One step of deleting a cluster: release the infrastructure, then forget its records and mark it `Deleted`. */
+async function reconcileDeletion(
+  ctx: EngineContext,
+  cluster: StoredCluster,
+  writes: StepWrites,
+  conditions: ConditionSet,
+): Promise<ReconcileResult> {
+  const name = cluster.name;
+  if (cluster.spec.cloudType !== 'existing') {
+    if (!ctx.infra) return { writes, requeueAfterMs: ctx.timings.pollMs };
+    if (await ctx.infra.clusterExists(name)) {
+      await ctx.infra.deleteCluster(name);
+      writes.event(
+        'Normal',
+        'InfrastructureReleased',
+        `Nodes and the simulated API server of ${name} released.`,
+      );
+      return { writes, requeueAfterMs: 0 };
+    }
+  }
+  const inventory = await listInventory(ctx.store.db, name);
+  writes.inventoryRemovals.push(...inventory);
+  const nodes = await listStoredNodes(ctx.store.db, name);
+  writes.nodeDeletes.push(...nodes.map((n) => n.name));
+  conditions.set({
+    type: CONDITION.ready,
+    status: 'False',
+    reason: 'Deleted',
+    message: 'The cluster was deleted; its infrastructure is released.',
+  });
+  writes.patch({ phase: 'Deleted', health: 'Unknown', conditions: conditions.list, engine: {} });
+  phaseEvent(writes, 'Deleting', 'Deleted', `Cluster ${name} deleted.`);
+  ctx.forgetKube(name);
+  return { writes, done: true, deleted: true };
+}

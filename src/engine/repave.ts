@@ -1,0 +1,214 @@
+/**
+ * The repave gate: when the desired stack or pools need nodes different from those in force, the cluster's
+ * repave goes `Pending` (with the reasons core's classifier gives, pack diff included) until a user approves it
+ * — or straight to `Approved` under `repave: auto-approve`. Reverting the change before approval cancels it
+ * (`Reverted`). Approval moves the templates in force to the desired ones (one Kubernetes minor at a time for
+ * a chained upgrade) and the rolling replacement starts; until then nothing on the nodes changes.
+ */
+import type { Catalog } from '../core/catalog.ts';
+import { checkKubernetesUpgrade } from '../core/kubernetes-upgrade.ts';
+import type { ClusterSpec, NodePoolSpec, RepaveReason, RepaveState, ResolvedLayer } from '../core/model.ts';
+import { canonicalJson } from '../core/objects.ts';
+import { classifyRepave } from '../core/repave.ts';
+import type { NodesInForce } from './engine-state.ts';
+import { nodeTemplateOf } from './node-template.ts';
+import type { StepWrites } from './step-writes.ts';
+
+/** Returns the nodes a stack and pools call for (templates per pool). */
+export function nodesFor(
+  stack: readonly ResolvedLayer[],
+  pools: readonly NodePoolSpec[],
+  catalog: Catalog,
+): NodesInForce {
+  return {
+    layers: stack.filter((l) => l.layer === 'os' || l.layer === 'k8s'),
+    pools: pools.map((p) => structuredClone(p)),
+    templates: Object.fromEntries(pools.map((p) => [p.name, nodeTemplateOf(stack, p, catalog)])),
+  };
+}
+
+/** Returns the pools whose template in force differs from the desired one (pools in both). */
+export function poolsToRepave(inForce: NodesInForce, desired: NodesInForce): string[] {
+  return Object.keys(desired.templates).filter(
+    (p) => inForce.templates[p] !== undefined && inForce.templates[p]!.hash !== desired.templates[p]!.hash,
+  );
+}
+
+/**
+ * Returns the next infrastructure in force on the way to `desired`: the desired one, except that a Kubernetes
+ * upgrade over several minors stops at the next minor first.
+ */
+export function nextInForce(
+  inForce: NodesInForce,
+  desiredStack: readonly ResolvedLayer[],
+  pools: readonly NodePoolSpec[],
+  catalog: Catalog,
+): NodesInForce {
+  const from = inForce.layers.find((l) => l.layer === 'k8s');
+  const to = desiredStack.find((l) => l.layer === 'k8s');
+  if (from && to && from.version !== to.version) {
+    const check = checkKubernetesUpgrade(
+      catalog.require(from.pack, from.version),
+      catalog.require(to.pack, to.version),
+      catalog,
+      true,
+    );
+    const steps = check.upgrade?.steps ?? [];
+    if (check.errors.length === 0 && steps.length > 1) {
+      const stepStack = desiredStack.map((l) => (l.layer === 'k8s' ? { ...l, version: steps[0]! } : l));
+      return nodesFor(stepStack, pools, catalog);
+    }
+  }
+  return nodesFor(desiredStack, pools, catalog);
+}
+
+/** Input of `gateRepave`. */
+export interface RepaveGateInput {
+  spec: ClusterSpec;
+  repave: RepaveState;
+  inForce: NodesInForce;
+  desiredStack: readonly ResolvedLayer[];
+  catalog: Catalog;
+  now: string;
+  /** True when every pool's nodes match the templates in force (a started step is finished). */
+  rolledOut: boolean;
+}
+
+/** The gate's decision: the repave state and infrastructure in force from now on. */
+export interface RepaveGateResult {
+  repave: RepaveState;
+  inForce: NodesInForce;
+  changed: boolean;
+}
+
+function sameReasons(a: readonly RepaveReason[], b: readonly RepaveReason[]): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+/**
+ * Returns the repave state and the infrastructure in force after comparing it with the desired stack, recording
+ * events for every transition (pending, reverted, approved/started, step, completed).
+ */
+export function gateRepave(input: RepaveGateInput, writes: StepWrites): RepaveGateResult {
+  const { spec, catalog, now } = input;
+  const desired = nodesFor(input.desiredStack, spec.pools, catalog);
+  // New pools take the desired template at once (nothing to replace); removed pools leave; counts follow the spec.
+  const inForce: NodesInForce = {
+    layers: input.inForce.layers,
+    pools: spec.pools.map((p) => {
+      const old = input.inForce.pools.find((o) => o.name === p.name);
+      return old ? { ...p, machine: old.machine } : structuredClone(p);
+    }),
+    templates: Object.fromEntries(
+      spec.pools.map((p) => [p.name, input.inForce.templates[p.name] ?? desired.templates[p.name]!]),
+    ),
+  };
+  const structural = canonicalJson(inForce) !== canonicalJson(input.inForce);
+  const pools = poolsToRepave(inForce, desired);
+  const repave = input.repave;
+
+  if (pools.length === 0) {
+    if (repave.state === 'Pending') {
+      writes.event(
+        'Normal',
+        'RepaveReverted',
+        'The change that needed a repave was reverted before approval; no node is replaced.',
+      );
+      return {
+        repave: { state: 'Reverted', at: now },
+        inForce: { ...inForce, layers: desired.layers },
+        changed: true,
+      };
+    }
+    if ((repave.state === 'InProgress' || repave.state === 'Approved') && input.rolledOut) {
+      writes.event('Normal', 'RepaveCompleted', 'Every node now runs the approved configuration.');
+      return { repave: { state: 'None' }, inForce: { ...inForce, layers: desired.layers }, changed: true };
+    }
+    // Keep the recorded layers in step with changes that do not touch nodes (e.g. non-node Kubernetes values).
+    const layersChanged = canonicalJson(inForce.layers) !== canonicalJson(desired.layers);
+    return {
+      repave,
+      inForce: layersChanged ? { ...inForce, layers: desired.layers } : inForce,
+      changed: structural || layersChanged,
+    };
+  }
+
+  const reasons = classifyRepave(
+    {
+      currentStack: inForce.layers,
+      targetStack: input.desiredStack,
+      currentPools: inForce.pools,
+      targetPools: spec.pools,
+    },
+    catalog,
+  ).reasons;
+  const summary = reasons.map((r) => r.message).join(' ');
+
+  switch (repave.state) {
+    case 'None':
+    case 'Reverted': {
+      if (spec.settings.repave === 'auto-approve') {
+        writes.event(
+          'Normal',
+          'RepaveApproved',
+          `Repave auto-approved by the cluster's setting: ${summary}`,
+          {
+            reasons,
+          },
+        );
+        return {
+          repave: { state: 'Approved', reasons, approvedAt: now, approvedBy: 'auto-approve' },
+          inForce,
+          changed: true,
+        };
+      }
+      writes.event(
+        'Warning',
+        'RepavePending',
+        `Nodes of ${pools.join(', ')} must be replaced; waiting for approval. ${summary}`,
+        {
+          reasons,
+          pools,
+        },
+      );
+      return { repave: { state: 'Pending', reasons, requestedAt: now }, inForce, changed: true };
+    }
+    case 'Pending':
+      if (sameReasons(repave.reasons, reasons)) return { repave, inForce, changed: structural };
+      writes.event('Warning', 'RepavePending', `The pending repave changed: ${summary}`, { reasons, pools });
+      return { repave: { ...repave, reasons }, inForce, changed: true };
+    case 'Approved': {
+      const next = nextInForce(inForce, input.desiredStack, spec.pools, catalog);
+      const k8s = next.layers.find((l) => l.layer === 'k8s');
+      writes.event(
+        'Normal',
+        'RepaveStarted',
+        `Replacing nodes of ${pools.join(', ')}, control plane first${k8s ? ` (Kubernetes ${k8s.version})` : ''}.`,
+        {
+          reasons,
+          pools,
+        },
+      );
+      return {
+        repave: { state: 'InProgress', reasons: repave.reasons, startedAt: now },
+        inForce: next,
+        changed: true,
+      };
+    }
+    case 'InProgress': {
+      if (!input.rolledOut) return { repave, inForce, changed: structural };
+      // One step of a chained upgrade (or an approved change) is done; move to the next one without re-approval.
+      const next = nextInForce(inForce, input.desiredStack, spec.pools, catalog);
+      const k8s = next.layers.find((l) => l.layer === 'k8s');
+      writes.event(
+        'Normal',
+        'RepaveStepStarted',
+        `Nodes run the previous step; continuing${k8s ? ` with Kubernetes ${k8s.version}` : ''}.`,
+        {
+          pools,
+        },
+      );
+      return { repave, inForce: next, changed: true };
+    }
+  }
+}

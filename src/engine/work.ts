@@ -1,0 +1,77 @@
+/**
+ * The engine's durable work items: "reconcile cluster X" (one per cluster at a time, by dedupe key) and
+ * "profile version got a revision" (fans out reconciles to the clusters on it, page by page).
+ */
+import type { IdSource } from '../core/clock.ts';
+import { type EnqueueResult, enqueue, type OperationInput } from '../store/queue.ts';
+import { enqueueOrExpedite } from '../store/reconcile-queue.ts';
+import type { Executor } from '../store/schema.ts';
+
+/** The queue the engine's workers claim from. */
+export const ENGINE_QUEUE = 'engine';
+/** Step kinds. */
+export const STEP = { reconcile: 'reconcile', updateAvailable: 'update-available' } as const;
+/** Attempts of a failing reconcile step before its operation fails (the next request or resync starts anew). */
+const RECONCILE_ATTEMPTS = 20;
+
+/** Payload of an update-available step. */
+export interface UpdateAvailablePayload {
+  profile: string;
+  version: string;
+  revision: number;
+}
+
+function reconcileItem(cluster: string, createdBy: string): OperationInput {
+  return {
+    kind: 'reconcile-cluster',
+    target: cluster,
+    queue: ENGINE_QUEUE,
+    dedupeKey: `reconcile/${cluster}`,
+    createdBy,
+    steps: [{ kind: STEP.reconcile, maxAttempts: RECONCILE_ATTEMPTS }],
+  };
+}
+
+/**
+ * Queues a reconcile of each cluster, or — when one is already queued or running — makes it run now (a user's
+ * change must not wait behind a poll delay); returns the enqueue results.
+ */
+export function requestReconcile(
+  executor: Executor,
+  clusters: readonly string[],
+  createdBy: string,
+  ids?: IdSource,
+): Promise<EnqueueResult[]> {
+  return enqueueOrExpedite(
+    executor,
+    clusters.map((c) => reconcileItem(c, createdBy)),
+    ids,
+  );
+}
+
+/** Queues a reconcile of each cluster unless one is already queued (periodic resync: never hurries a wait). */
+export function queueResync(executor: Executor, clusters: readonly string[]): Promise<EnqueueResult[]> {
+  return enqueue(
+    executor,
+    clusters.map((c) => reconcileItem(c, 'resync')),
+  );
+}
+
+/** Queues the fan-out of a new profile revision to the clusters on that version. */
+export function queueUpdateAvailable(
+  executor: Executor,
+  payload: UpdateAvailablePayload,
+  createdBy: string,
+): Promise<EnqueueResult[]> {
+  const key = `${payload.profile}@${payload.version}`;
+  return enqueue(executor, [
+    {
+      kind: 'update-available',
+      target: key,
+      queue: ENGINE_QUEUE,
+      dedupeKey: `update-available/${key}#${payload.revision}`,
+      createdBy,
+      steps: [{ kind: STEP.updateAvailable, payload, maxAttempts: RECONCILE_ATTEMPTS }],
+    },
+  ]);
+}
