@@ -1,0 +1,235 @@
+/**
+ * API benchmark: latency and throughput of `GET /v1/clusters/{name}` and `GET /v1/clusters?limit=100` with
+ * 100,000 clusters stored, measured from a separate load process (a loop of `fetch` on loopback) — first at a
+ * fixed 500 requests/s (open loop: latency includes queueing), then flat out with 32 requests in flight.
+ * Goal: p99 < 20 ms at 500 requests/s. Runs on embedded PGlite (on disk) and on PostgreSQL
+ * (`STRATA_BENCH_DATABASE_URL`, default the local test server; skipped with a line when unreachable).
+ * `STRATA_BENCH_SCALE=0.1` scales the fleet and the durations down.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { ensureAdminToken } from '../src/api/admin-token.ts';
+import { createApiServer } from '../src/api/server.ts';
+import { loadBuiltinCatalog } from '../src/catalog/load.ts';
+import type { ClusterSpec } from '../src/core/model.ts';
+import { createClusters } from '../src/store/clusters.ts';
+import { openStore, type Store } from '../src/store/open.ts';
+import { benchScale, percentile, reportFigure, scaled } from './report.ts';
+
+const databaseUrl = process.env.STRATA_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+function spec(i: number): ClusterSpec {
+  return {
+    name: `bench-${String(i).padStart(6, '0')}`,
+    cloudType: 'sim',
+    profiles: [{ name: 'web', version: '1.0.0', revision: 1 }],
+    overrides: {},
+    pools: [
+      {
+        name: 'control-plane',
+        role: 'control-plane',
+        count: 1,
+        machine: { instanceType: 'sim.medium', diskGiB: 40 },
+        strategy: { type: 'expand-first' },
+        pauseSeconds: 0,
+      },
+      {
+        name: 'workers',
+        role: 'worker',
+        count: 3,
+        machine: { instanceType: 'sim.large', diskGiB: 80 },
+        strategy: { type: 'expand-first' },
+        pauseSeconds: 0,
+      },
+    ],
+    settings: { repave: 'manual', prune: false, selfHeal: true },
+    labels: { env: i % 2 === 0 ? 'prod' : 'staging' },
+  };
+}
+
+/** The load process: requests at a fixed rate (or flat out), reporting per-request latencies in ms as JSON. */
+const LOAD_SCRIPT = `
+const [url, token, kind, fleet, rate, seconds, inFlight] = process.argv.slice(1);
+const n = Number(fleet);
+const pathOf = () => {
+  const i = Math.floor(Math.random() * n);
+  const name = 'bench-' + String(i).padStart(6, '0');
+  if (kind === 'get') return '/v1/clusters/' + name;
+  return '/v1/clusters?limit=100&cursor=' + Buffer.from(name).toString('base64url');
+};
+const headers = { authorization: 'Bearer ' + token };
+const latencies = [];
+let errors = 0;
+let dropped = 0;
+let active = 0;
+const one = async () => {
+  active++;
+  const start = performance.now();
+  try {
+    const r = await fetch(url + pathOf(), { headers });
+    await r.arrayBuffer();
+    if (r.status !== 200) errors++;
+  } catch { errors++; }
+  latencies.push(performance.now() - start);
+  active--;
+};
+const end = performance.now() + Number(seconds) * 1000;
+const started = performance.now();
+const limit = Number(inFlight);
+if (Number(rate) > 0) {
+  const interval = 1000 / Number(rate);
+  let next = performance.now();
+  const pending = [];
+  while (performance.now() < end) {
+    if (performance.now() >= next) {
+      if (active < limit) pending.push(one()); else dropped++;
+      next += interval;
+    } else {
+      await new Promise((r) => setTimeout(r, Math.max(0, Math.min(1, next - performance.now()))));
+    }
+  }
+  await Promise.all(pending);
+} else {
+  const worker = async () => { while (performance.now() < end) await one(); };
+  await Promise.all(Array.from({ length: limit }, worker));
+}
+const elapsed = (performance.now() - started) / 1000;
+process.stdout.write(JSON.stringify({ latencies, errors, dropped, elapsed }));
+`;
+
+async function runLoad(
+  url: string,
+  token: string,
+  kind: 'get' | 'list',
+  fleet: number,
+  rate: number,
+  seconds: number,
+  inFlight: number,
+): Promise<{ latencies: number[]; errors: number; dropped: number; elapsed: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        LOAD_SCRIPT,
+        url,
+        token,
+        kind,
+        String(fleet),
+        String(rate),
+        String(seconds),
+        String(inFlight),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load process exited ${code}`)),
+    );
+  });
+}
+
+async function benchDriver(driver: 'pglite' | 'postgres', store: Store): Promise<void> {
+  const fleet = scaled(100_000);
+  const t0 = performance.now();
+  const batch = 10_000;
+  for (let i = 0; i < fleet; i += batch) {
+    const specs = Array.from({ length: Math.min(batch, fleet - i) }, (_, k) => spec(i + k));
+    await createClusters(store.db, { actor: 'bench' }, specs);
+  }
+  const insertSeconds = (performance.now() - t0) / 1000;
+  console.log(`  ${driver}: stored ${fleet} clusters in ${insertSeconds.toFixed(1)} s`);
+  const home = mkdtempSync(join(tmpdir(), 'strata-bench-api-'));
+  const app = createApiServer({ store, catalog: await loadBuiltinCatalog(), engine: null, home });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const token = (await ensureAdminToken(store, home)).token;
+  const seconds = Math.max(3, Math.round(10 * Math.min(1, benchScale * 10)));
+  try {
+    for (const kind of ['get', 'list'] as const) {
+      const label = kind === 'get' ? 'GET /v1/clusters/{name}' : 'GET /v1/clusters?limit=100';
+      await runLoad(url, token, kind, fleet, 0, 1, 8); // warm-up
+      const fixed = await runLoad(url, token, kind, fleet, 500, seconds, 256);
+      const sorted = fixed.latencies.sort((a, b) => a - b);
+      const p50 = percentile(sorted, 50);
+      const p99 = percentile(sorted, 99);
+      reportFigure(
+        `api.${kind}.${driver}.500rps`,
+        {
+          clusters: fleet,
+          requests: sorted.length,
+          errors: fixed.errors,
+          dropped: fixed.dropped,
+          p50Ms: +p50.toFixed(2),
+          p99Ms: +p99.toFixed(2),
+          goalP99Ms: 20,
+        },
+        `${label} on ${driver} at 500 req/s for ${seconds} s: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (goal < 20 ms), ${fixed.errors} errors, ${fixed.dropped} not sent (over 256 in flight)`,
+      );
+      const flat = await runLoad(url, token, kind, fleet, 0, seconds, 32);
+      const flatSorted = flat.latencies.sort((a, b) => a - b);
+      const rps = flatSorted.length / flat.elapsed;
+      reportFigure(
+        `api.${kind}.${driver}.max`,
+        {
+          clusters: fleet,
+          requestsPerSecond: Math.round(rps),
+          p50Ms: +percentile(flatSorted, 50).toFixed(2),
+          p99Ms: +percentile(flatSorted, 99).toFixed(2),
+          errors: flat.errors,
+        },
+        `${label} on ${driver} flat out (32 in flight): ${Math.round(rps)} req/s, p99 ${percentile(flatSorted, 99).toFixed(1)} ms`,
+      );
+    }
+  } finally {
+    await app.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+const dataHome = mkdtempSync(join(tmpdir(), 'strata-bench-api-db-'));
+const pglite = await openStore({ home: dataHome, databaseUrl: null });
+try {
+  await benchDriver('pglite', pglite);
+} finally {
+  await pglite.close();
+  rmSync(dataHome, { recursive: true, force: true });
+}
+if (await postgresReachable()) {
+  const schema = `bench_api_${process.pid}`;
+  const store = await openStore({ databaseUrl, schema });
+  try {
+    await benchDriver('postgres', store);
+  } finally {
+    await store.db.schema
+      .dropSchema(schema)
+      .ifExists()
+      .cascade()
+      .execute()
+      .catch(() => {});
+    await store.close();
+  }
+} else {
+  console.log(`  postgres: skipped (${databaseUrl} unreachable)`);
+}

@@ -1,0 +1,107 @@
+/**
+ * The one place where anything thrown while serving a request becomes an HTTP answer: Strata's error family
+ * `{code, message, details}` with the status `httpStatusFor(code)` gives. Bad input is always 4xx; a 500 body
+ * never carries a stack or a secret (the error is logged instead).
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { type ErrorDetails, httpStatusFor, isStrataError, type StrataErrorCode } from '../core/errors.ts';
+
+/** The body of every error answer. */
+export interface ErrorBody {
+  code: StrataErrorCode;
+  message: string;
+  details: ErrorDetails;
+}
+
+/** An error answer: the status and the body. */
+export interface ErrorReply {
+  status: number;
+  body: ErrorBody;
+}
+
+/** Fastify's own request errors (body parsing, URL decoding, limits) carry a 4xx `statusCode` and an FST code. */
+function fastifyClientError(error: unknown): { statusCode: number; code: string; message: string } | null {
+  if (typeof error !== 'object' || error === null) return null;
+  const e = error as Partial<FastifyError>;
+  if (typeof e.statusCode !== 'number' || e.statusCode < 400 || e.statusCode >= 500) return null;
+  return {
+    statusCode: e.statusCode,
+    code: typeof e.code === 'string' ? e.code : '',
+    message: e.message ?? '',
+  };
+}
+
+/** Names a failed schema field the way users write it: `body.layers.0.version`, `params.name`. */
+function validationField(context: string | undefined, instancePath: string): string {
+  const path = instancePath.split('/').filter((s) => s !== '');
+  return [context ?? 'body', ...path].join('.');
+}
+
+/** Returns the status and `{code, message, details}` body for anything a request handler threw. */
+export function errorReplyFor(error: unknown): ErrorReply {
+  if (isStrataError(error)) {
+    return { status: httpStatusFor(error.code), body: error.toJSON() };
+  }
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const context = (error as { validationContext?: string }).validationContext;
+    const issues = error.validation.map((v) => ({
+      field: validationField(context, v.instancePath),
+      message: v.message ?? 'invalid',
+    }));
+    const first = issues[0]!;
+    return {
+      status: 400,
+      body: {
+        code: 'ValidationFailed',
+        message: `${first.field}: ${first.message}.`,
+        details: { field: first.field, issues },
+      },
+    };
+  }
+  const client = fastifyClientError(error);
+  if (client) {
+    if (client.statusCode === 413) {
+      return {
+        status: 413,
+        body: {
+          code: 'PayloadTooLarge',
+          message: 'The request body is larger than the server accepts.',
+          details: {},
+        },
+      };
+    }
+    if (client.statusCode === 404) {
+      return {
+        status: 404,
+        body: { code: 'NotFound', message: client.message || 'Not found.', details: {} },
+      };
+    }
+    const message =
+      client.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+        ? 'Unsupported Content-Type: send application/json or application/yaml.'
+        : client.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+          ? 'The request body is empty but its Content-Type says JSON.'
+          : error instanceof SyntaxError || /JSON/.test(client.message)
+            ? `The request body is not valid JSON: ${client.message}`
+            : client.message || 'Bad request.';
+    return {
+      status: 400,
+      body: { code: 'BadRequest', message, details: { reason: client.code || 'BadRequest' } },
+    };
+  }
+  return {
+    status: 500,
+    body: { code: 'Internal', message: 'Internal error; the server log has the details.', details: {} },
+  };
+}
+
+/**
+ * Sends the error answer for `error`, logging server-side failures (the only place their cause is recorded).
+ * Used by the error handler, the not-found handler and the auth hook alike.
+ */
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+  const { status, body } = errorReplyFor(error);
+  if (status >= 500) request.log.error({ err: error }, 'request failed');
+  return reply.code(status).type('application/json; charset=utf-8').send(body);
+}

@@ -1,0 +1,282 @@
+/**
+ * Routes of clusters. Reads come from the store; every action goes through the engine's commands and answers
+ * 503 `Unavailable` while the engine is not running.
+ */
+import { StrataError } from '../../core/errors.ts';
+import { parseProfileRef } from '../../core/profile.ts';
+import type { ClusterChangeInput, EngineCommands } from '../../engine/contract.ts';
+import { getCluster, listClusters, type StoredCluster } from '../../store/clusters.ts';
+import { listEvents } from '../../store/events.ts';
+import { auditOf, requireRole } from '../auth.ts';
+import {
+  clusterChangeSchema,
+  clusterListQuery,
+  clusterUpdateSchema,
+  createClusterSchema,
+  eventsQuery,
+  kubeconfigQuery,
+  nameParams,
+  overrideSchema,
+  pruneSchema,
+  repaveActionSchema,
+} from '../schemas.ts';
+import { type ApiApp, callerOf, type RouteContext } from '../server.ts';
+
+/** Returns the engine, or throws the 503 that says it is not running. */
+export function requireEngine(ctx: RouteContext): EngineCommands {
+  if (ctx.engine) return ctx.engine;
+  throw new StrataError(
+    'Unavailable',
+    'The engine is not running in this server, so clusters cannot be changed yet; reads still work.',
+    { reason: 'EngineNotRunning' },
+  );
+}
+
+async function requireCluster(ctx: RouteContext, name: string): Promise<StoredCluster> {
+  const cluster = await getCluster(ctx.store.db, name);
+  if (!cluster) throw new StrataError('NotFound', `Cluster ${name} not found.`, { name });
+  return cluster;
+}
+
+/** Registers the cluster routes. */
+export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
+  const tags = ['clusters'];
+
+  app.get(
+    '/v1/clusters',
+    {
+      schema: {
+        tags,
+        summary: 'List clusters (paginated; filter by phase or profile=NAME@VER)',
+        querystring: clusterListQuery,
+      },
+      config: { access: 'viewer' },
+    },
+    async (request) => {
+      const { limit, cursor, phase, profile } = request.query;
+      const ref = profile === undefined ? undefined : parseProfileRef(profile, 'profile');
+      return listClusters(ctx.store.db, { limit, cursor, phase, profile: ref });
+    },
+  );
+
+  app.post(
+    '/v1/clusters',
+    {
+      schema: { tags, summary: 'Create a cluster from profile versions', body: createClusterSchema },
+      config: { access: 'operator' },
+    },
+    async (request, reply) => {
+      for (const [i, ref] of request.body.profiles.entries()) parseProfileRef(ref, `profiles[${i}]`);
+      const cluster = await requireEngine(ctx).createCluster(auditOf(callerOf(request)), request.body);
+      ctx.events.publish({
+        kind: 'cluster.created',
+        cluster: cluster.name,
+        data: { phase: cluster.status.phase },
+      });
+      return reply.code(201).send(cluster);
+    },
+  );
+
+  app.get(
+    '/v1/clusters/:name',
+    {
+      schema: { tags, summary: 'A cluster: spec, status, conditions', params: nameParams },
+      config: { access: 'viewer' },
+    },
+    async (request) => requireCluster(ctx, request.params.name),
+  );
+
+  app.delete(
+    '/v1/clusters/:name',
+    { schema: { tags, summary: 'Delete a cluster', params: nameParams }, config: { access: 'operator' } },
+    async (request, reply) => {
+      const cluster = await requireEngine(ctx).deleteCluster(auditOf(callerOf(request)), request.params.name);
+      ctx.events.publish({
+        kind: 'cluster.deleting',
+        cluster: cluster.name,
+        data: { phase: cluster.status.phase },
+      });
+      return reply.code(202).send(cluster);
+    },
+  );
+
+  app.post(
+    '/v1/clusters/:name/plan',
+    {
+      schema: {
+        tags,
+        summary: 'Plan a change without applying it',
+        params: nameParams,
+        body: clusterChangeSchema,
+      },
+      config: { access: 'viewer' },
+    },
+    async (request) => requireEngine(ctx).planChange(request.params.name, request.body as ClusterChangeInput),
+  );
+
+  app.post(
+    '/v1/clusters/:name/update',
+    {
+      schema: {
+        tags,
+        summary: 'Apply a change (re-planned; refused when the plan has errors or the cluster moved on)',
+        params: nameParams,
+        body: clusterUpdateSchema,
+      },
+      config: { access: 'operator' },
+    },
+    async (request) => {
+      const { expectedResourceVersion, ...change } = request.body;
+      const view = await requireEngine(ctx).applyChange(
+        auditOf(callerOf(request)),
+        request.params.name,
+        change as ClusterChangeInput,
+        { expectedResourceVersion },
+      );
+      ctx.events.publish({
+        kind: 'cluster.changed',
+        cluster: request.params.name,
+        data: { change: change.kind },
+      });
+      return view;
+    },
+  );
+
+  app.post(
+    '/v1/clusters/:name/overrides',
+    {
+      schema: {
+        tags,
+        summary: "Override a layer's values on this cluster",
+        params: nameParams,
+        body: overrideSchema,
+      },
+      config: { access: 'operator' },
+    },
+    async (request) => {
+      const { expectedResourceVersion, ...override } = request.body;
+      const view = await requireEngine(ctx).applyChange(
+        auditOf(callerOf(request)),
+        request.params.name,
+        { kind: 'override', ...override },
+        { expectedResourceVersion },
+      );
+      ctx.events.publish({
+        kind: 'cluster.changed',
+        cluster: request.params.name,
+        data: { change: 'override', pack: override.pack },
+      });
+      return view;
+    },
+  );
+
+  app.get(
+    '/v1/clusters/:name/repave',
+    {
+      schema: { tags, summary: 'Repave state (Pending with reasons, Approved, …)', params: nameParams },
+      config: { access: 'viewer' },
+    },
+    async (request) => {
+      const cluster = await requireCluster(ctx, request.params.name);
+      return {
+        cluster: cluster.name,
+        repave: cluster.status.repave,
+        settings: { repave: cluster.spec.settings.repave },
+      };
+    },
+  );
+
+  app.post(
+    '/v1/clusters/:name/repave',
+    {
+      schema: { tags, summary: 'Approve a pending repave', params: nameParams, body: repaveActionSchema },
+      config: { access: 'operator' },
+    },
+    async (request) => {
+      const cluster = await requireEngine(ctx).approveRepave(auditOf(callerOf(request)), request.params.name);
+      ctx.events.publish({
+        kind: 'cluster.changed',
+        cluster: cluster.name,
+        data: { change: 'repave-approved' },
+      });
+      return { cluster: cluster.name, repave: cluster.status.repave };
+    },
+  );
+
+  app.post(
+    '/v1/clusters/:name/prune',
+    {
+      schema: {
+        tags,
+        summary: 'Delete unused objects (preview with dryRun; over the cap needs force)',
+        params: nameParams,
+        body: pruneSchema,
+      },
+      config: { access: 'operator' },
+    },
+    async (request) =>
+      requireEngine(ctx).prune(auditOf(callerOf(request)), request.params.name, request.body),
+  );
+
+  app.get(
+    '/v1/clusters/:name/workloads',
+    {
+      schema: { tags, summary: 'Pods, deployments and services by namespace', params: nameParams },
+      config: { access: 'viewer' },
+    },
+    async (request) => requireEngine(ctx).workloads(request.params.name),
+  );
+
+  app.get(
+    '/v1/clusters/:name/kubeconfig',
+    {
+      schema: {
+        tags,
+        summary: 'Kubeconfig (admin needs operator; read-only for viewers)',
+        params: nameParams,
+        querystring: kubeconfigQuery,
+      },
+      config: { access: 'viewer' },
+    },
+    async (request, reply) => {
+      const role = request.query.role;
+      if (role === 'admin') requireRole(callerOf(request), 'operator', 'An admin kubeconfig');
+      const text = await requireEngine(ctx).kubeconfig(request.params.name, role);
+      return reply.type('application/yaml; charset=utf-8').header('Cache-Control', 'no-store').send(text);
+    },
+  );
+
+  app.get(
+    '/v1/clusters/:name/events',
+    {
+      schema: {
+        tags,
+        summary: "A cluster's events: newest first, or after ?afterId= (oldest first)",
+        params: nameParams,
+        querystring: eventsQuery,
+      },
+      config: { access: 'viewer' },
+    },
+    async (request) => {
+      await requireCluster(ctx, request.params.name);
+      const items = await listEvents(ctx.store.db, request.params.name, request.query);
+      const last = items[items.length - 1];
+      return { items, lastId: last?.id ?? null };
+    },
+  );
+
+  app.get(
+    '/v1/clusters/:name/events/stream',
+    {
+      schema: {
+        tags,
+        summary: 'Live events of one cluster (server-sent events; ?token= accepted)',
+        params: nameParams,
+      },
+      config: { access: 'viewer', queryToken: true },
+    },
+    async (request, reply) => {
+      ctx.streams.open(request, reply, ctx.events, { cluster: request.params.name }, ctx.heartbeatMs);
+    },
+  );
+}

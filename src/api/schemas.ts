@@ -1,0 +1,261 @@
+/**
+ * Request schemas of the REST API (zod): they validate every request at the boundary and generate the OpenAPI
+ * document. Deeper rules (packs in the catalog, layer order, Kubernetes upgrade rules) stay in core and the
+ * engine; these check shape, types and sizes so nothing malformed reaches them.
+ */
+import { z } from 'zod';
+import { LAYER_KINDS } from '../core/model.ts';
+import { isDnsLabel } from '../core/names.ts';
+import { isStrictSemver } from '../core/semver.ts';
+import { TOKEN_ROLES } from '../store/tokens.ts';
+
+/** A DNS-1123 label: the names of profiles, clusters, packs and tokens. */
+export const nameSchema = z
+  .string()
+  .max(63)
+  .refine(isDnsLabel, "must be a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)");
+
+/** A strict semantic version (`1.2.3`; never `v1.2` or `1.2`). */
+export const semverSchema = z
+  .string()
+  .max(128)
+  .refine(isStrictSemver, 'must be a strict semantic version like 1.2.3');
+
+/** A `NAME@VERSION` profile reference. */
+export const profileRefSchema = z
+  .string()
+  .max(200)
+  .regex(/^[a-z0-9-]+@[0-9A-Za-z.+-]+$/, 'must be NAME@VERSION, e.g. hello-universe-aws@1.0.0');
+
+/** Path parameters `{name}`. */
+export const nameParams = z.object({ name: nameSchema });
+/** Path parameters `{name}/versions/{version}`. */
+export const nameVersionParams = z.object({ name: nameSchema, version: semverSchema });
+
+/** Values: YAML text (keeps comments) or a mapping. */
+const valuesSchema = z.union([z.string().max(256 * 1024), z.record(z.string(), z.unknown())]);
+
+/** A profile layer as written in a profile file. */
+export const profileLayerSchema = z.object({
+  pack: z.string().min(1).max(63),
+  version: z.string().min(1).max(128),
+  values: valuesSchema.optional(),
+  presets: z.array(z.string().min(1).max(63)).max(32).optional(),
+});
+
+/** A profile document (POST /v1/profiles, JSON or YAML). */
+export const profileDocumentSchema = z.object({
+  name: z.string().max(63),
+  version: z.string().max(128),
+  type: z.enum(['full', 'infra', 'addon']),
+  cloudType: z.enum(['sim', 'edge', 'existing']).optional(),
+  description: z.string().max(2000).optional(),
+  layers: z.array(profileLayerSchema).min(1).max(64),
+});
+
+/** An in-place edit (PUT): the profile document plus the resourceVersion read (or `If-Match`). */
+export const profileEditSchema = profileDocumentSchema.extend({
+  resourceVersion: z.number().int().positive().optional(),
+});
+
+/** `?revision=N` on a profile version. */
+export const revisionQuery = z.object({ revision: z.coerce.number().int().positive().optional() });
+
+/** `?from=1&to=2` on a profile version's revisions. */
+export const revisionDiffQuery = z.object({
+  from: z.coerce.number().int().positive().optional(),
+  to: z.coerce.number().int().positive().optional(),
+});
+
+/** Body of the "create a new version" action. */
+export const copyProfileSchema = z.object({ version: semverSchema });
+
+/** Filters of `GET /v1/packs`. */
+export const packQuery = z.object({ layer: z.enum(LAYER_KINDS).optional(), name: nameSchema.optional() });
+
+/** A pack's files (POST /v1/packs, admin). */
+export const packFilesSchema = z.object({
+  manifest: z
+    .string()
+    .min(1)
+    .max(64 * 1024),
+  values: z
+    .string()
+    .max(256 * 1024)
+    .default(''),
+  templates: z
+    .record(
+      z
+        .string()
+        .max(100)
+        .regex(/^[A-Za-z0-9_-][A-Za-z0-9_.-]*\.ya?ml$/, 'template names are file names ending in .yaml'),
+      z.string().max(256 * 1024),
+    )
+    .default({}),
+});
+
+const machineSchema = z.object({
+  instanceType: z.string().min(1).max(63),
+  diskGiB: z.number().int().min(1).max(65_536),
+});
+
+const strategySchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('expand-first') }),
+  z.object({ type: z.literal('contract-first') }),
+  z.object({
+    type: z.literal('custom'),
+    maxSurge: z.number().int().min(0).max(100),
+    maxUnavailable: z.number().int().min(0).max(100),
+  }),
+]);
+
+/** A node pool as desired. */
+export const nodePoolSchema = z.object({
+  name: nameSchema,
+  role: z.enum(['control-plane', 'worker']),
+  count: z.number().int().min(0).max(1000),
+  machine: machineSchema,
+  strategy: strategySchema,
+  pauseSeconds: z.number().int().min(0).max(86_400),
+});
+
+/** Body of `POST /v1/clusters`. */
+export const createClusterSchema = z.object({
+  name: nameSchema,
+  profiles: z.array(profileRefSchema).max(16),
+  cloudType: z.enum(['sim', 'edge', 'existing']).optional(),
+  controlPlane: z.union([z.literal(1), z.literal(3), z.literal(5)]).optional(),
+  workers: z.number().int().min(0).max(1000).optional(),
+  pools: z.array(nodePoolSchema).min(1).max(32).optional(),
+  settings: z
+    .object({
+      repave: z.enum(['manual', 'auto-approve']),
+      prune: z.boolean(),
+      selfHeal: z.boolean(),
+    })
+    .partial()
+    .optional(),
+  labels: z.record(z.string().max(63), z.string().max(63)).optional(),
+  kubeconfig: z
+    .string()
+    .max(256 * 1024)
+    .optional(),
+});
+
+const overrideFields = {
+  pack: nameSchema,
+  values: z
+    .string()
+    .max(256 * 1024)
+    .nullable(),
+  presets: z.array(z.string().min(1).max(63)).max(32).optional(),
+};
+
+const expected = { expectedResourceVersion: z.number().int().positive().optional() };
+
+/** A change to a cluster (body of `plan`), discriminated by `kind`. */
+export const clusterChangeSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('profiles'),
+    profiles: z.array(profileRefSchema).min(1).max(16),
+    resolutions: z.record(z.string().max(63), z.string().max(256 * 1024)).optional(),
+    chain: z.boolean().optional(),
+  }),
+  z.object({ kind: z.literal('override'), ...overrideFields }),
+  z.object({ kind: z.literal('pools'), pools: z.array(nodePoolSchema).min(1).max(32) }),
+]);
+
+/** A change applied to a cluster (body of `update`): the change plus the resourceVersion the plan was read at. */
+export const clusterUpdateSchema = z.discriminatedUnion('kind', [
+  clusterChangeSchema.options[0].extend(expected),
+  clusterChangeSchema.options[1].extend(expected),
+  clusterChangeSchema.options[2].extend(expected),
+]);
+
+/** Body of `POST /v1/clusters/{name}/overrides`. */
+export const overrideSchema = z.object({ ...overrideFields, ...expected });
+
+/** Body of `POST /v1/clusters/{name}/repave`. */
+export const repaveActionSchema = z.object({ action: z.literal('approve') });
+
+/** A Kubernetes object reference. */
+export const objectRefSchema = z.object({
+  apiVersion: z.string().min(1).max(253),
+  kind: z.string().min(1).max(63),
+  namespace: z.string().max(63),
+  name: z.string().min(1).max(253),
+});
+
+/** Body of `POST /v1/clusters/{name}/prune`. */
+export const pruneSchema = z.object({
+  dryRun: z.boolean().default(false),
+  force: z.boolean().default(false),
+  objects: z.array(objectRefSchema).max(1000).optional(),
+});
+
+/** Filters and page of `GET /v1/clusters`. */
+export const clusterListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  cursor: z.string().max(400).optional(),
+  phase: z
+    .enum(['Pending', 'Provisioning', 'Running', 'Updating', 'Deleting', 'Deleted', 'Unknown'])
+    .optional(),
+  profile: profileRefSchema.optional(),
+});
+
+/** `?role=admin|read-only` of a kubeconfig. */
+export const kubeconfigQuery = z.object({ role: z.enum(['admin', 'read-only']).default('admin') });
+
+/** Page of a cluster's events: newest first, or after an id (oldest first, for tails). */
+export const eventsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  afterId: z.coerce.number().int().min(0).optional(),
+});
+
+/** Filter of the live stream. */
+export const streamQuery = z.object({
+  cluster: nameSchema.optional(),
+  token: z.string().max(512).optional(),
+});
+
+/** Filters and page of `GET /v1/audit`. */
+export const auditQuery = z.object({
+  actor: z.string().max(100).optional(),
+  action: z.string().max(100).optional(),
+  target: z.string().max(300).optional(),
+  targetKind: z.enum(['pack', 'profile', 'cluster', 'token', 'operation', 'inventory']).optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  cursor: z.coerce.number().int().min(1).optional(),
+  format: z.enum(['json', 'csv']).default('json'),
+});
+
+/** Body of `POST /v1/tokens`. */
+export const createTokenSchema = z.object({ name: nameSchema, role: z.enum(TOKEN_ROLES) });
+
+/** `{ref}` of a token: its id or its name. */
+export const tokenRefParams = z.object({
+  ref: z
+    .string()
+    .max(100)
+    .regex(/^[a-z0-9-]+$/, 'must be a token id or name'),
+});
+
+/** Body of `POST /v1/rollouts` (the fleet engine is not running yet; the shape is reserved). */
+export const rolloutStartSchema = z.object({
+  from: profileRefSchema,
+  to: profileRefSchema,
+  selector: z.string().max(500).optional(),
+  canary: z.number().int().min(1).max(1000).optional(),
+  soakSeconds: z.number().int().min(0).max(86_400).optional(),
+  maxFailures: z.number().int().min(0).max(100_000).optional(),
+  preview: z.boolean().optional(),
+});
+
+/** `{id}` of a rollout. */
+export const rolloutParams = z.object({
+  id: z
+    .string()
+    .max(100)
+    .regex(/^[a-z0-9-]+$/, 'must be a rollout id'),
+});

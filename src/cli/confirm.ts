@@ -1,0 +1,24 @@
+/** Asking a person before a change: y/N on a terminal; refused outright when nobody is there to answer. */
+import { createInterface } from 'node:readline/promises';
+import { StrataError } from '../core/errors.ts';
+
+/**
+ * Returns true when the user answers yes. Throws `BadRequest` when stdin is not a terminal: a script must
+ * say `--yes` rather than have a change applied because no one could object.
+ */
+export async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) {
+    throw new StrataError(
+      'BadRequest',
+      'Refusing to apply without confirmation: stdin is not a terminal. Review the plan above and re-run with --yes.',
+      { reason: 'ConfirmationRequired' },
+    );
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${question} [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The `strata` command line: commander with every command of DESIGN section 7, `-o table|json|yaml`, and the
+ * exit codes people script against — 0 ok, 1 error (with `error: <message> [<code>]`), 2 usage.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { ApiClient, clientConfigFromEnv } from './client.ts';
+import { registerClusterCommands } from './commands/clusters.ts';
+import { registerPackCommands } from './commands/packs.ts';
+import { registerProfileCommands } from './commands/profiles.ts';
+import { registerRolloutCommands } from './commands/rollouts.ts';
+import { registerTokenCommands } from './commands/tokens.ts';
+import { registerUpCommand } from './commands/up.ts';
+import type { CliContext } from './context.ts';
+import { OUTPUT_FORMATS, type OutputFormat, type Printer, printError, processPrinter } from './output.ts';
+
+/** Exit codes of the CLI. */
+export const EXIT = { ok: 0, error: 1, usage: 2 } as const;
+
+/** Returns the commander program with every command registered against `ctx`. */
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('strata')
+    .description('Strata: layered cluster profiles and safe updates of live Kubernetes clusters')
+    .version('0.1.0')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (t) => ctx.printer.out(t), writeErr: (t) => ctx.printer.err(t) });
+  registerUpCommand(program, ctx);
+  registerPackCommands(program, ctx);
+  registerProfileCommands(program, ctx);
+  registerClusterCommands(program, ctx);
+  registerRolloutCommands(program, ctx);
+  registerTokenCommands(program, ctx);
+  return program;
+}
+
+/** Runs the CLI on `args` (without node and script) and returns the exit code. */
+export async function runCli(args: readonly string[], printer: Printer = processPrinter): Promise<number> {
+  let program: Command | undefined;
+  let client: ApiClient | undefined;
+  const ctx: CliContext = {
+    client: () => {
+      client ??= new ApiClient(clientConfigFromEnv());
+      return client;
+    },
+    printer,
+    format: () => (program?.opts().output as OutputFormat | undefined) ?? 'table',
+  };
+  program = buildProgram(ctx);
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and --version "exit" with 0; every other commander error is a usage error.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    printError(printer, ctx.format(), error);
+    return EXIT.error;
+  }
+}

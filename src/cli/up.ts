@@ -1,0 +1,202 @@
+/**
+ * `strata up`, the composition root: opens the store, loads the catalog (built-in + user packs), starts the
+ * simulated Kubernetes API, the engine (when one is plugged in) and the REST API, and makes the admin token.
+ * `startStrata` runs in-process, so tests start a whole Strata on free ports and stop it again.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { ensureAdminToken } from '../api/admin-token.ts';
+import { LiveEventBus } from '../api/event-bus.ts';
+import { createApiServer } from '../api/server.ts';
+import { loadBuiltinCatalog } from '../catalog/load.ts';
+import type { Catalog } from '../core/catalog.ts';
+import { isStrataError, StrataError } from '../core/errors.ts';
+import type { EngineCommands } from '../engine/contract.ts';
+import { type SimKubeServer, startSimKubeServer } from '../sim/server.ts';
+import { defaultStrataHome, openStore, type Store } from '../store/open.ts';
+import { listPacks, syncBuiltinPacks } from '../store/packs.ts';
+import { StoreSimPersistence } from '../store/sim-objects.ts';
+import { setUpDemo } from './demo.ts';
+
+/** What an engine is started with. */
+export interface EngineDeps {
+  store: Store;
+  catalog: Catalog;
+  sim: SimKubeServer;
+  events: LiveEventBus;
+  home: string;
+}
+
+/** A running engine: its commands for the API, and how to stop it. */
+export interface RunningEngine {
+  commands: EngineCommands;
+  stop(): Promise<void>;
+}
+
+/**
+ * The hook the engine plugs into: `strata up` calls it once the store, catalog and simulator are up. Until the
+ * engine exists (`src/engine`), no factory is given and cluster actions answer 503.
+ */
+export type EngineFactory = (deps: EngineDeps) => Promise<RunningEngine>;
+
+/** Options of `startStrata`; each defaults from the environment as DESIGN section 7 says. */
+export interface StartOptions {
+  /** `$STRATA_HOME` (default `~/.strata`). */
+  home?: string;
+  /** API port (`STRATA_PORT`, 7080); 0 picks a free one. */
+  port?: number;
+  /** Simulated Kubernetes API port (`STRATA_KUBE_PORT`, 7443); 0 picks a free one. */
+  kubePort?: number;
+  /** API host (default 127.0.0.1). */
+  host?: string;
+  /** PostgreSQL URL (`DATABASE_URL`); null forces the embedded database. */
+  databaseUrl?: string | null;
+  /** Embedded database in memory (tests): no directory, no lock. */
+  memory?: boolean;
+  /** Create the demo profiles (and cluster, with an engine). */
+  demo?: boolean;
+  /** Log requests. */
+  logger?: boolean;
+  /** TLS files (default `STRATA_TLS_CERT` / `STRATA_TLS_KEY`). */
+  tls?: { certPath: string; keyPath: string } | null;
+  /** The engine to run (see `EngineFactory`); null or absent: none. */
+  createEngine?: EngineFactory | null;
+}
+
+/** A running Strata. */
+export interface RunningStrata {
+  /** `http://127.0.0.1:<port>` (https with TLS). */
+  apiUrl: string;
+  /** `https://127.0.0.1:<port>`: each cluster at `/clusters/<name>`. */
+  kubeUrl: string;
+  home: string;
+  adminTokenPath: string;
+  adminToken: string;
+  store: Store;
+  catalog: Catalog;
+  events: LiveEventBus;
+  engine: EngineCommands | null;
+  /** What `--demo` created on this start. */
+  demoCreated: string[];
+  /** Stops the API, the engine, the simulator and the store, in that order. */
+  stop(): Promise<void>;
+}
+
+function portFrom(
+  value: number | undefined,
+  env: string | undefined,
+  fallback: number,
+  name: string,
+): number {
+  const port = value ?? (env === undefined || env === '' ? fallback : Number(env));
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new StrataError(
+      'ValidationFailed',
+      `${name} must be a port number (0–65535); got ${String(env ?? value)}.`,
+      { field: name },
+    );
+  }
+  return port;
+}
+
+function tlsFiles(option: StartOptions['tls']): { cert: Buffer; key: Buffer } | undefined {
+  const files =
+    option === undefined
+      ? process.env.STRATA_TLS_CERT && process.env.STRATA_TLS_KEY
+        ? { certPath: process.env.STRATA_TLS_CERT, keyPath: process.env.STRATA_TLS_KEY }
+        : null
+      : option;
+  if (!files) return undefined;
+  try {
+    return { cert: readFileSync(files.certPath), key: readFileSync(files.keyPath) };
+  } catch (error) {
+    throw new StrataError(
+      'ValidationFailed',
+      `Cannot read the TLS certificate or key: ${(error as Error).message}`,
+      {
+        field: 'STRATA_TLS_CERT',
+      },
+    );
+  }
+}
+
+/** Adds user packs from the store to the catalog (built-in ones are already there). */
+async function loadUserPacks(store: Store, catalog: Catalog): Promise<void> {
+  for (const pack of await listPacks(store.db)) {
+    if (pack.source !== 'user' || catalog.get(pack.name, pack.version)) continue;
+    const { resourceVersion: _rv, ...plain } = pack;
+    try {
+      catalog.add(plain);
+    } catch (error) {
+      if (!isStrataError(error)) throw error;
+      process.emitWarning(`user pack ${pack.name}@${pack.version} skipped: ${error.message}`);
+    }
+  }
+}
+
+/** Starts Strata and returns it running; on any failure, stops what was started and rethrows. */
+export async function startStrata(options: StartOptions = {}): Promise<RunningStrata> {
+  const home = resolve(options.home ?? defaultStrataHome());
+  const port = portFrom(options.port, process.env.STRATA_PORT, 7080, 'STRATA_PORT');
+  const kubePort = portFrom(options.kubePort, process.env.STRATA_KUBE_PORT, 7443, 'STRATA_KUBE_PORT');
+  const host = options.host ?? '127.0.0.1';
+  const tls = tlsFiles(options.tls);
+  await mkdir(home, { recursive: true });
+  const cleanups: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  };
+  try {
+    const store = await openStore({ home, databaseUrl: options.databaseUrl, memory: options.memory });
+    cleanups.push(() => store.close());
+    const catalog = await loadBuiltinCatalog();
+    await syncBuiltinPacks(store.db, { actor: 'system' }, catalog.list());
+    await loadUserPacks(store, catalog);
+
+    const sim = await startSimKubeServer({
+      port: kubePort,
+      pkiDir: join(home, 'pki'),
+      persistence: new StoreSimPersistence(store.db),
+    });
+    cleanups.push(() => sim.stop());
+
+    const events = new LiveEventBus();
+    const engine = options.createEngine
+      ? await options.createEngine({ store, catalog, sim, events, home })
+      : null;
+    if (engine) cleanups.push(() => engine.stop());
+
+    const app = createApiServer({
+      store,
+      catalog,
+      engine: engine?.commands ?? null,
+      home,
+      events,
+      logger: options.logger,
+      tls,
+    });
+    cleanups.push(() => app.close());
+    await app.listen({ port, host });
+    const address = app.server.address() as AddressInfo;
+    const admin = await ensureAdminToken(store, home);
+    const demoCreated = options.demo ? await setUpDemo(store, catalog, engine?.commands ?? null) : [];
+    return {
+      apiUrl: `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
+      kubeUrl: sim.url,
+      home,
+      adminTokenPath: admin.path,
+      adminToken: admin.token,
+      store,
+      catalog,
+      events,
+      engine: engine?.commands ?? null,
+      demoCreated,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
