@@ -1,0 +1,166 @@
+/**
+ * The shapes the console reads from and sends to the REST API. Domain types come from `src/core`, `src/engine`
+ * and `src/api` as types only (erased at build time); JSON turns their `Date` fields into ISO strings, which
+ * `Wire` expresses.
+ */
+
+import type { LiveEvent } from '../../../api/event-bus.ts';
+import type { LayerRevisionDiff } from '../../../api/revision-diff.ts';
+import type { PackSummary } from '../../../api/routes/packs.ts';
+import type {
+  AttachedProfile,
+  CloudType,
+  ClusterPhase,
+  Condition,
+  LayerKind,
+  NodePoolSpec,
+  ObjectRef,
+  Pack,
+  ProfileType,
+  RepaveState,
+} from '../../../core/model.ts';
+import type { LayerPlan, Plan, PlanIssue } from '../../../core/plan-types.ts';
+import type { ClusterPlanView, PruneResult, WorkloadsView } from '../../../engine/contract.ts';
+import type { StoredCluster } from '../../../store/clusters.ts';
+import type { ClusterEvent } from '../../../store/events.ts';
+import type { StoredProfileVersion } from '../../../store/profiles.ts';
+import type { TokenRole } from '../../../store/tokens.ts';
+
+/** A server type as JSON carries it: dates become ISO-8601 strings. */
+export type Wire<T> = T extends Date
+  ? string
+  : T extends readonly (infer U)[]
+    ? Wire<U>[]
+    : T extends object
+      ? { [K in keyof T]: Wire<T[K]> }
+      : T;
+
+export type {
+  AttachedProfile,
+  CloudType,
+  ClusterPhase,
+  ClusterPlanView,
+  Condition,
+  LayerKind,
+  LayerPlan,
+  LayerRevisionDiff,
+  LiveEvent,
+  NodePoolSpec,
+  ObjectRef,
+  Pack,
+  PackSummary,
+  Plan,
+  PlanIssue,
+  ProfileType,
+  PruneResult,
+  RepaveState,
+  TokenRole,
+  WorkloadsView,
+};
+
+/** The body of every error answer. */
+export interface ApiErrorBody {
+  code: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+/** A cluster as `GET /v1/clusters[/{name}]` returns it. */
+export type Cluster = Wire<StoredCluster>;
+
+/** One page of `GET /v1/clusters`. */
+export interface ClusterPage {
+  items: Cluster[];
+  nextCursor: string | null;
+}
+
+/** A profile version in lists (`GET /v1/profiles`): layers without values. */
+export interface ProfileSummary {
+  name: string;
+  version: string;
+  revision: number;
+  type: ProfileType;
+  cloudType: CloudType;
+  description: string;
+  layers: Array<{ pack: string; version: string; presets: string[] }>;
+  resourceVersion: number;
+  updatedAt: string;
+}
+
+/** A profile version with its layers' values (`GET /v1/profiles/{name}/versions/{version}`). */
+export type ProfileDetail = Wire<StoredProfileVersion> & { currentRevision?: number };
+
+/** The answer of an in-place edit. */
+export interface ProfileEditResult {
+  profile: ProfileDetail;
+  clustersUsing: number;
+  warning: string;
+}
+
+/** One revision in a profile version's history. */
+export interface ProfileRevisionItem {
+  revision: number;
+  description: string;
+  layers: Array<{ pack: string; version: string; presets: string[] }>;
+  createdAt: string;
+  createdBy: string;
+}
+
+/** The per-layer diff between two revisions. */
+export interface RevisionDiff {
+  from: number;
+  to: number;
+  layers: LayerRevisionDiff[];
+}
+
+/** A pack version with values, presets and templates. */
+export type PackDetail = Pack & { resourceVersion?: number };
+
+/** A cluster event as `GET /v1/clusters/{name}/events` returns it. */
+export type ClusterEventItem = Wire<ClusterEvent>;
+
+/** Who the signed-in token is. */
+export interface Identity {
+  name: string;
+  role: TokenRole;
+}
+
+/** The repave view of a cluster. */
+export interface RepaveView {
+  cluster: string;
+  repave: RepaveState;
+  settings?: { repave: 'manual' | 'auto-approve' };
+}
+
+/** One wave of a rollout. */
+export interface RolloutWave {
+  index: number;
+  clusters: string[];
+  state: string;
+}
+
+/** A fleet rollout as the console shows it; fields the server does not send are optional. */
+export interface Rollout {
+  id: string;
+  from: string;
+  to: string;
+  state: string;
+  createdAt?: string;
+  waves: RolloutWave[];
+  progress?: { done: number; failed: number; total: number };
+  message?: string;
+}
+
+/** The phases a cluster can be in, in lifecycle order (for filters). */
+export const CLUSTER_PHASES: readonly ClusterPhase[] = [
+  'Pending',
+  'Provisioning',
+  'Running',
+  'Updating',
+  'Deleting',
+  'Deleted',
+  'Unknown',
+];
+
+/** The layer kinds in stack order, bottom first. */
+export const LAYER_ORDER: readonly LayerKind[] = ['os', 'k8s', 'cni', 'csi', 'addon'];
