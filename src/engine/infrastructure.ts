@@ -41,3 +41,15 @@ export interface Infrastructure {
 export function machineOf(machine: MachineShape): { instanceType: string; diskGiB: number } {
   return { instanceType: machine.instanceType, diskGiB: machine.diskGiB };
 }
+
+/**
+ * The simulated infrastructure as the engine uses it: in this process (`SimKubeServer`) or in another one over
+ * HTTPS (`RemoteSimulator`, for `strata worker`).
+ */
+export interface SimulatorAccess {
+  infra: Infrastructure;
+  /** A cluster's kubeconfig (YAML) for a role. */
+  kubeconfig(cluster: string, role: 'admin' | 'read-only'): string;
+  /** Makes the simulator's pending writes durable (a step completes only after what it changed is stored). */
+  flush(): Promise<void>;
+}

@@ -3,6 +3,7 @@
  * authenticated with per-cluster bearer tokens (admin, read-only), answering discovery, the resource verbs and
  * watches in the JSON kubectl and client libraries expect, errors as `Status` objects.
  */
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -22,6 +23,7 @@ import {
 } from './api-operations.ts';
 import { apiGroup, apiGroupList, apiResourceList, coreApiVersions, versionInfo } from './discovery.ts';
 import { SimFleet } from './fleet.ts';
+import { infraToken, isInfraCall, serveInfraCall } from './infra-rpc.ts';
 import type { KubeObject } from './kube-object.ts';
 import { isJsonObject } from './kube-object.ts';
 import { kubeReasonError, statusFor, successStatus } from './kube-status.ts';
@@ -32,6 +34,7 @@ import type { PatchType } from './patch.ts';
 import { patchTypeOf } from './patch.ts';
 import type { SimObjectPersistence } from './persistence.ts';
 import { loadOrCreatePki, loadOrCreateTokenSecret } from './pki.ts';
+import { decodeKubeProtobuf, KubeProtobufError } from './protobuf.ts';
 import { parsePath, resolveTarget, splitClusterPath } from './request-target.ts';
 import { resourceKey } from './resources.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
@@ -77,6 +80,8 @@ export interface SimKubeServer {
   token(cluster: string, role: SimTokenRole): string;
   /** Returns a kubeconfig (YAML) for a cluster and role. */
   kubeconfig(cluster: string, role: SimTokenRole): string;
+  /** Persists pending writes of every loaded cluster (resolves once they are in the store). */
+  flush(): Promise<void>;
   /** Stops listening, closes watches and persists pending writes. */
   stop(): Promise<void>;
 }
@@ -107,7 +112,7 @@ export async function startSimKubeServer(options: SimKubeServerOptions): Promise
   );
   const infra = new SimInfrastructure(fleet);
   const sockets = new Set<Socket>();
-  const handler = new RequestHandler(fleet, secret, clock);
+  const handler = new RequestHandler(fleet, secret, clock, infra);
   const server: Server = createServer({ cert: pki.serverCertPem, key: pki.serverKeyPem }, (req, res) => {
     handler.handle(req, res).catch((e: unknown) => sendError(res, e));
   });
@@ -147,6 +152,7 @@ export async function startSimKubeServer(options: SimKubeServerOptions): Promise
         token: tokenFor(secret, cluster, role),
         role,
       }),
+    flush: () => fleet.flush(),
     async stop() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();
@@ -172,7 +178,7 @@ function sendError(res: ServerResponse, error: unknown): void {
   sendJson(res, status.code, status);
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -181,20 +187,31 @@ async function readBody(req: IncomingMessage): Promise<string> {
       throw new StrataError('PayloadTooLarge', `the request body exceeds ${MAX_BODY} bytes`);
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
-function parseBody(text: string, contentType: string | undefined): unknown {
-  if ((contentType ?? '').includes('protobuf') || (contentType ?? '').includes('cbor')) {
-    // Only JSON and YAML bodies are understood; client-go falls back to JSON on 415 where it can.
-    throw kubeReasonError(
+function parseBody(body: Buffer, contentType: string | undefined): unknown {
+  const type = contentType ?? '';
+  const unsupported = (detail = '') =>
+    kubeReasonError(
       'UnsupportedMediaType',
       415,
-      `the body of the request was in an unknown format (${contentType ?? ''}) - accepted media types include: application/json, application/yaml, application/merge-patch+json, application/strategic-merge-patch+json, application/json-patch+json, application/apply-patch+yaml`,
+      `the body of the request was in an unknown format (${type}) - accepted media types include: application/json, application/yaml, application/merge-patch+json, application/strategic-merge-patch+json, application/json-patch+json, application/apply-patch+yaml${detail}`,
     );
+  if (type.includes('cbor')) throw unsupported();
+  if (type.includes('protobuf')) {
+    // kubectl's typed clients send protobuf and do not fall back to JSON on 415: decode what the schema covers.
+    try {
+      return decodeKubeProtobuf(body);
+    } catch (e) {
+      if (!(e instanceof KubeProtobufError)) throw e;
+      if (e.unsupported) throw unsupported(`; ${e.message}`);
+      throw new StrataError('BadRequest', `the request body is not valid protobuf: ${e.message}`);
+    }
   }
+  const text = body.toString('utf8');
   if (text.trim() === '') return undefined;
-  const isYaml = (contentType ?? '').includes('yaml');
+  const isYaml = type.includes('yaml');
   try {
     return isYaml ? parseYaml(text) : JSON.parse(text);
   } catch (e) {
@@ -233,10 +250,19 @@ class RequestHandler {
     private readonly fleet: SimFleet,
     private readonly secret: string,
     private readonly clock: Clock,
+    private readonly infra: SimInfrastructure,
   ) {}
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://sim.invalid');
+    if (isInfraCall(req, url.pathname)) {
+      const presented = Buffer.from(bearerToken(req) ?? '');
+      const expected = Buffer.from(infraToken(this.secret));
+      if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
+        throw new StrataError('Unauthorized', 'Unauthorized');
+      }
+      return serveInfraCall(this.infra, this.fleet, parseBody(await readBody(req), 'application/json'), res);
+    }
     const split = splitClusterPath(url.pathname);
     if (!split)
       throw new StrataError(
