@@ -241,13 +241,19 @@ export const tokenRefParams = z.object({
     .regex(/^[a-z0-9-]+$/, 'must be a token id or name'),
 });
 
-/** Body of `POST /v1/rollouts` (the fleet engine is not running yet; the shape is reserved). */
+/**
+ * Body of `POST /v1/rollouts`: roll `from` → `to` across the clusters on `from` (or a label selection), a canary
+ * wave then waves growing by `growth`; `preview: true` returns the waves and aggregate plan (`RolloutPreview`)
+ * and changes nothing, otherwise 201 with the rollout (`RolloutView`).
+ */
 export const rolloutStartSchema = z.object({
   from: profileRefSchema,
   to: profileRefSchema,
   selector: z.string().max(500).optional(),
-  canary: z.number().int().min(1).max(1000).optional(),
+  canary: z.number().int().min(1).max(100_000).optional(),
+  growth: z.number().int().min(1).max(1_000_000).optional(),
   soakSeconds: z.number().int().min(0).max(86_400).optional(),
+  progressDeadlineSeconds: z.number().int().min(1).max(86_400).optional(),
   maxFailures: z.number().int().min(0).max(100_000).optional(),
   preview: z.boolean().optional(),
 });
@@ -259,3 +265,53 @@ export const rolloutParams = z.object({
     .max(100)
     .regex(/^[a-z0-9-]+$/, 'must be a rollout id'),
 });
+
+/** Rollout states, for filters. */
+export const ROLLOUT_STATES = ['Running', 'Soaking', 'Paused', 'Halted', 'Cancelled', 'Completed'] as const;
+/** States of a cluster within a rollout, for filters. */
+export const ROLLOUT_MEMBER_STATES = [
+  'waiting',
+  'applying',
+  'healthy',
+  'failed',
+  'skipped',
+  'repave-pending',
+] as const;
+
+/** Page of `GET /v1/rollouts` (newest first). */
+export const rolloutListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  cursor: z.string().max(500).optional(),
+  state: z.enum(ROLLOUT_STATES).optional(),
+});
+
+/** Page of members of `GET /v1/rollouts/{id}`: one wave and/or one member state. */
+export const rolloutGetQuery = z.object({
+  wave: z.coerce.number().int().min(0).max(100_000).optional(),
+  state: z.enum(ROLLOUT_MEMBER_STATES).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  cursor: z.string().max(500).optional(),
+});
+
+/** Request body of `POST /v1/rollouts`. */
+export type RolloutStartBody = z.infer<typeof rolloutStartSchema>;
+
+/**
+ * Response shapes of the rollout routes, for clients (the console, the CLI): `GET /v1/rollouts` answers
+ * `RolloutPage`; `POST /v1/rollouts` answers `RolloutPreview` (preview) or `RolloutView` (201); `GET
+ * /v1/rollouts/{id}` and `POST /v1/rollouts/{id}/{pause,resume,cancel}` answer `RolloutView`. Dates are ISO-8601
+ * strings on the wire.
+ */
+export type {
+  RolloutInput,
+  RolloutMember,
+  RolloutMemberState,
+  RolloutPreview,
+  RolloutPreviewPlan,
+  RolloutPreviewWave,
+  RolloutState,
+  RolloutView,
+  RolloutWaveView,
+  StoredRollout,
+} from '../engine/contract.ts';
+export type { RolloutPage } from '../store/rollouts.ts';

@@ -7,10 +7,9 @@ import type { Clock } from '../core/clock.ts';
 import { StrataError } from '../core/errors.ts';
 import { ProposalCache } from '../core/workflows.ts';
 import { KubeClient } from '../kube/client.ts';
-import type { SimKubeServer } from '../sim/server.ts';
 import { getClusterKubeconfig } from '../store/cluster-credentials.ts';
 import type { Store } from '../store/open.ts';
-import type { Infrastructure } from './infrastructure.ts';
+import type { Infrastructure, SimulatorAccess } from './infrastructure.ts';
 import { ProfileCache } from './profile-cache.ts';
 
 /** Delays the engine waits between reconcile steps. */
@@ -31,7 +30,7 @@ export interface EngineContext {
   store: Store;
   catalog: Catalog;
   /** The simulated infrastructure and API server, when this process runs them. */
-  sim: SimKubeServer | null;
+  sim: SimulatorAccess | null;
   infra: Infrastructure | null;
   clock: Clock;
   profiles: ProfileCache;
@@ -49,7 +48,7 @@ export interface EngineContext {
 export function createEngineContext(options: {
   store: Store;
   catalog: Catalog;
-  sim: SimKubeServer | null;
+  sim: SimulatorAccess | null;
   clock: Clock;
   timings?: Partial<EngineTimings>;
 }): EngineContext {

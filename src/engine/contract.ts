@@ -8,6 +8,15 @@ import type { PendingConfiguration } from '../core/pending.ts';
 import type { Plan } from '../core/plan-types.ts';
 import type { AuditContext } from '../store/audit.ts';
 import type { StoredCluster } from '../store/clusters.ts';
+import type {
+  RolloutMember,
+  RolloutMemberState,
+  RolloutPage,
+  RolloutState,
+  StoredRollout,
+} from '../store/rollouts.ts';
+
+export type { RolloutMember, RolloutMemberState, RolloutState, StoredRollout } from '../store/rollouts.ts';
 
 /** A request to create a cluster (REST body of `POST /v1/clusters`). */
 export interface CreateClusterInput {
@@ -87,6 +96,106 @@ export interface WorkloadsView {
   }>;
 }
 
+/** A request to roll a profile change across the fleet (REST body of `POST /v1/rollouts`). */
+export interface RolloutInput {
+  /** `NAME@VERSION` the clusters run now. */
+  from: string;
+  /** `NAME@VERSION` to move them to (equal to `from` for an in-place revision: its current revision). */
+  to: string;
+  /** Only clusters with all these labels: `k=v,k2=v2`. */
+  selector?: string;
+  /** Clusters in the first (canary) wave; default 1. */
+  canary?: number;
+  /** Each wave after the canary is this many times the previous one; default 4. */
+  growth?: number;
+  /** Wait after each wave before the next; default 300. */
+  soakSeconds?: number;
+  /** Time a cluster has to pass the health gate after its change is applied; default 600. */
+  progressDeadlineSeconds?: number;
+  /** Failed clusters tolerated; one more halts the rollout. Default 0. */
+  maxFailures?: number;
+}
+
+/** A wave of a preview. */
+export interface RolloutPreviewWave {
+  wave: number;
+  size: number;
+  /** The first clusters of the wave (at most 20), by name. */
+  clusters: string[];
+}
+
+/** One distinct plan of a preview, shared by every cluster with the same configuration. */
+export interface RolloutPreviewPlan {
+  clusters: number;
+  /** A cluster that has this plan (for `strata cluster plan`). */
+  example: string;
+  changed: boolean;
+  repave: boolean;
+  summary: string;
+  errors: Array<{ code: string; message: string }>;
+  warnings: Array<{ code: string; message: string }>;
+}
+
+/** What a rollout would do, computed without changing anything. */
+export interface RolloutPreview {
+  from: { profile: string; version: string };
+  to: { profile: string; version: string; revision: number };
+  selector: Record<string, string>;
+  totals: {
+    /** Clusters on `from` matching the selector. */
+    matched: number;
+    /** Clusters that will move, in waves. */
+    eligible: number;
+    /** Clusters whose plan has errors: skipped, listed. */
+    skipped: number;
+    /** Clusters already at the target (nothing to do). */
+    unchanged: number;
+    /** Eligible clusters whose change replaces nodes (each waits for repave approval per its setting). */
+    repave: number;
+  };
+  waves: RolloutPreviewWave[];
+  /** Distinct plans (computed once per distinct configuration), most clusters first. */
+  plans: RolloutPreviewPlan[];
+  /** Skipped clusters with their error (the first 100). */
+  skipped: Array<{ cluster: string; code: string; message: string }>;
+}
+
+/** A wave of a rollout with its clusters counted by state. */
+export interface RolloutWaveView {
+  wave: number;
+  size: number;
+  counts: Partial<Record<RolloutMemberState, number>>;
+}
+
+/** A rollout as the API shows it: settings, progress, waves with counts, and a page of members. */
+export interface RolloutView extends StoredRollout {
+  waves: RolloutWaveView[];
+  /** Totals over all waves (skipped ones included). */
+  counts: Partial<Record<RolloutMemberState, number>>;
+  members: { items: RolloutMember[]; nextCursor: string | null };
+}
+
+/** Fleet rollouts: preview, start, read, pause, resume, cancel. */
+export interface RolloutCommands {
+  /** Returns the waves and aggregate plan of a rollout; changes nothing. */
+  preview(input: RolloutInput): Promise<RolloutPreview>;
+  /** Stores the rollout with its members, marks waiting clusters and queues its driver; returns it. */
+  start(audit: AuditContext, input: RolloutInput): Promise<RolloutView>;
+  /** Returns a page of rollouts, newest first. */
+  list(query: { limit?: number; cursor?: string | null; state?: RolloutState }): Promise<RolloutPage>;
+  /** Returns a rollout with wave counts and a page of members (filter by wave/state). */
+  get(
+    id: string,
+    query?: { wave?: number; state?: RolloutMemberState; limit?: number; cursor?: string | null },
+  ): Promise<RolloutView>;
+  /** Stops starting new clusters (in-flight ones finish); `RolloutNotActive` unless Running or Soaking. */
+  pause(audit: AuditContext, id: string): Promise<RolloutView>;
+  /** Continues a paused rollout; `RolloutNotActive` unless Paused. */
+  resume(audit: AuditContext, id: string): Promise<RolloutView>;
+  /** Ends a rollout for good (applied clusters stay applied); `RolloutNotActive` once finished. */
+  cancel(audit: AuditContext, id: string): Promise<RolloutView>;
+}
+
 /** The engine as its callers see it. Every command writes an audit row in the transaction that changes state. */
 export interface EngineCommands {
   /** Validates, stores the cluster as `Pending` and queues its provisioning; returns it. */
@@ -124,4 +233,6 @@ export interface EngineCommands {
    * item that pages through the clusters on that version and has each report `UpdateAvailable` with its plan.
    */
   markUpdateAvailable?(profile: string, version: string, revision: number): Promise<void>;
+  /** Fleet rollouts (absent: the API answers 503 for them). */
+  rollouts?: RolloutCommands;
 }

@@ -9,7 +9,6 @@ import type { Catalog } from '../core/catalog.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import { isStrataError } from '../core/errors.ts';
 import { mapBounded } from '../kube/apply.ts';
-import type { SimKubeServer } from '../sim/server.ts';
 import { getCluster, listClusters, updateClusterStatus } from '../store/clusters.ts';
 import { recordEvents } from '../store/events.ts';
 import type { Store } from '../store/open.ts';
@@ -20,26 +19,36 @@ import { CONDITION, setCondition } from './conditions.ts';
 import { createEngineContext, type EngineContext, type EngineTimings } from './context.ts';
 import type { EngineCommands } from './contract.ts';
 import { DriftWatcher } from './drift-watch.ts';
+import type { SimulatorAccess } from './infrastructure.ts';
 import { reconcileCluster } from './reconcile-cluster.ts';
+import { createRolloutCommands } from './rollout.ts';
+import { driveRollout } from './rollout-driver.ts';
 import { commitWrites } from './step-writes.ts';
 import { ENGINE_QUEUE, queueResync, requestReconcile, STEP, type UpdateAvailablePayload } from './work.ts';
 
-/** The engine's commands, `markUpdateAvailable` included. */
-export type StrataEngine = EngineCommands & Required<Pick<EngineCommands, 'markUpdateAvailable'>>;
+/** The engine's commands, `markUpdateAvailable` and `rollouts` included. */
+export type StrataEngine = EngineCommands &
+  Required<Pick<EngineCommands, 'markUpdateAvailable' | 'rollouts'>>;
 
 /** A live notification for the API's event stream (structurally the API bus's input). */
-export interface EngineLiveEvent {
-  kind: 'cluster.changed' | 'cluster.event';
-  cluster: string;
-  data: Record<string, unknown>;
-}
+export type EngineLiveEvent =
+  | {
+      kind: 'cluster.changed' | 'cluster.event';
+      cluster: string;
+      data: Record<string, unknown>;
+    }
+  | {
+      /** A rollout's state, wave or member states changed; `data.id` names it. */
+      kind: 'rollout.changed';
+      data: Record<string, unknown>;
+    };
 
 /** Options of `startEngine`. */
 export interface StartEngineOptions {
   store: Store;
   catalog: Catalog;
   /** The simulated infrastructure this process runs (null: existing clusters only). */
-  sim: SimKubeServer | null;
+  sim: SimulatorAccess | null;
   clock?: Clock;
   /** This worker's identity for leases (default host:pid:random). */
   owner?: string;
@@ -117,6 +126,12 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
     });
 
   const engine = createEngineCommands(ctx, { wake }) as StrataEngine;
+  const publishRollout = (r: { id: string; state: string; currentWave: number; waveCount: number }) =>
+    options.publish?.({
+      kind: 'rollout.changed',
+      data: { id: r.id, state: r.state, currentWave: r.currentWave, waveCount: r.waveCount },
+    });
+  engine.rollouts = createRolloutCommands(ctx, { wake, publish: publishRollout });
   const watcher =
     options.watchDrift === false || options.worker === false
       ? null
@@ -132,7 +147,7 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
     try {
       const result = await reconcileCluster(ctx, step.target);
       // Simulated infrastructure is external state: make it durable before the step that relied on it commits.
-      if (ctx.sim) await ctx.sim.fleet.flush();
+      if (ctx.sim) await ctx.sim.flush();
       const outcome = result.done
         ? ({ kind: 'done' } as const)
         : ({ kind: 'requeue', afterMs: result.requeueAfterMs ?? ctx.timings.pollMs } as const);
@@ -246,8 +261,19 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
     }
   }
 
+  async function runRollout(step: ClaimedStep): Promise<void> {
+    try {
+      const result = await driveRollout(ctx, engine, step.target);
+      await finishReconcileStep(options.store.db, step, result.outcome, result.effect);
+      if (result.changed) publishRollout(result.changed);
+    } catch (error) {
+      await handleFailure(step, error);
+    }
+  }
+
   async function runStep(step: ClaimedStep): Promise<void> {
     if (step.kind === STEP.updateAvailable) return runUpdateAvailable(step);
+    if (step.kind === STEP.rollout) return runRollout(step);
     return runReconcile(step);
   }
 

@@ -1,6 +1,7 @@
 /**
  * The engine's durable work items: "reconcile cluster X" (one per cluster at a time, by dedupe key) and
- * "profile version got a revision" (fans out reconciles to the clusters on it, page by page).
+ * "profile version got a revision" (fans out reconciles to the clusters on it, page by page), and "drive rollout
+ * R" (one per rollout, requeued while it moves; see `rollout-driver.ts`).
  */
 import type { IdSource } from '../core/clock.ts';
 import { type EnqueueResult, enqueue, type OperationInput } from '../store/queue.ts';
@@ -10,7 +11,11 @@ import type { Executor } from '../store/schema.ts';
 /** The queue the engine's workers claim from. */
 export const ENGINE_QUEUE = 'engine';
 /** Step kinds. */
-export const STEP = { reconcile: 'reconcile', updateAvailable: 'update-available' } as const;
+export const STEP = {
+  reconcile: 'reconcile',
+  updateAvailable: 'update-available',
+  rollout: 'rollout',
+} as const;
 /** Attempts of a failing reconcile step before its operation fails (the next request or resync starts anew). */
 const RECONCILE_ATTEMPTS = 20;
 
@@ -72,6 +77,27 @@ export function queueUpdateAvailable(
       dedupeKey: `update-available/${key}#${payload.revision}`,
       createdBy,
       steps: [{ kind: STEP.updateAvailable, payload, maxAttempts: RECONCILE_ATTEMPTS }],
+    },
+  ]);
+}
+
+/**
+ * Queues the driver of a rollout (one operation per rollout at a time, by dedupe key), or makes a queued one run
+ * now; the driver's step requeues itself while the rollout moves, so its waits are queue items due later.
+ */
+export function queueRolloutDriver(
+  executor: Executor,
+  rolloutId: string,
+  createdBy: string,
+): Promise<EnqueueResult[]> {
+  return enqueueOrExpedite(executor, [
+    {
+      kind: 'rollout',
+      target: rolloutId,
+      queue: ENGINE_QUEUE,
+      dedupeKey: `rollout/${rolloutId}`,
+      createdBy,
+      steps: [{ kind: STEP.rollout, maxAttempts: RECONCILE_ATTEMPTS }],
     },
   ]);
 }

@@ -200,6 +200,58 @@ const clusterCredentials: readonly string[] = [
   )`,
 ];
 
+/**
+ * Fleet rollouts: one row per rollout (its change, wave policy, progress and halt reason) and one row per
+ * member cluster (its wave and state). Indexes serve every lookup path: rollouts newest first and by state,
+ * the members of a wave by state (the driver's pages), the members of a rollout by state (counts, halts), and
+ * a cluster's rollouts.
+ */
+const rollouts: readonly string[] = [
+  `CREATE TABLE rollouts (
+    id text PRIMARY KEY,
+    from_profile text NOT NULL,
+    from_version text NOT NULL,
+    to_profile text NOT NULL,
+    to_version text NOT NULL,
+    to_revision integer NOT NULL,
+    selector jsonb NOT NULL DEFAULT '{}',
+    canary integer NOT NULL,
+    growth integer NOT NULL,
+    soak_seconds integer NOT NULL,
+    progress_deadline_seconds integer NOT NULL,
+    max_failures integer NOT NULL,
+    state text NOT NULL CHECK (state IN ('Running', 'Soaking', 'Paused', 'Halted', 'Cancelled', 'Completed')),
+    wave_count integer NOT NULL,
+    current_wave integer NOT NULL,
+    wave_sizes jsonb NOT NULL,
+    soak_until timestamptz,
+    halt_reason text,
+    halt_cluster text,
+    created_by text NOT NULL,
+    resource_version bigint NOT NULL DEFAULT 1,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    finished_at timestamptz
+  )`,
+  `CREATE INDEX rollouts_by_created ON rollouts (created_at DESC, id DESC)`,
+  `CREATE INDEX rollouts_by_state ON rollouts (state, created_at)`,
+  `CREATE TABLE rollout_members (
+    rollout_id text NOT NULL REFERENCES rollouts (id) ON DELETE CASCADE,
+    cluster text NOT NULL,
+    wave integer NOT NULL,
+    state text NOT NULL CHECK (state IN ('waiting', 'applying', 'healthy', 'failed', 'skipped', 'repave-pending')),
+    error_code text,
+    message text,
+    applied_at timestamptz,
+    finished_at timestamptz,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (rollout_id, cluster)
+  )`,
+  `CREATE INDEX rollout_members_by_wave ON rollout_members (rollout_id, wave, state, cluster)`,
+  `CREATE INDEX rollout_members_by_state ON rollout_members (rollout_id, state, cluster)`,
+  `CREATE INDEX rollout_members_by_cluster ON rollout_members (cluster, rollout_id)`,
+];
+
 /** Every migration, by name; names sort in run order. Never edit a released one: add the next. */
 export const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -207,5 +259,8 @@ export const migrations: Record<string, Migration> = {
   },
   '0002_cluster_credentials': {
     up: (db) => runStatements(db, clusterCredentials),
+  },
+  '0003_rollouts': {
+    up: (db) => runStatements(db, rollouts),
   },
 };

@@ -210,6 +210,52 @@ export interface ClusterCredentialsTable {
   updated_at: Timestamp;
 }
 
+/** Rollout states (see `src/engine/rollout.ts`). */
+export type RolloutState = 'Running' | 'Soaking' | 'Paused' | 'Halted' | 'Cancelled' | 'Completed';
+/** States of a cluster within a rollout. */
+export type RolloutMemberState = 'waiting' | 'applying' | 'healthy' | 'failed' | 'skipped' | 'repave-pending';
+
+/** `rollouts`: one fleet rollout of a profile change, its wave policy and progress. */
+export interface RolloutsTable {
+  id: string;
+  from_profile: string;
+  from_version: string;
+  to_profile: string;
+  to_version: string;
+  to_revision: number;
+  selector: Json<Record<string, string>>;
+  canary: number;
+  growth: number;
+  soak_seconds: number;
+  progress_deadline_seconds: number;
+  max_failures: number;
+  state: RolloutState;
+  wave_count: number;
+  current_wave: number;
+  wave_sizes: Json<number[]>;
+  soak_until: NullableTimestamp;
+  halt_reason: string | null;
+  halt_cluster: string | null;
+  created_by: string;
+  resource_version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  finished_at: NullableTimestamp;
+}
+
+/** `rollout_members`: a cluster of a rollout, its wave (0: skipped before the waves) and state. */
+export interface RolloutMembersTable {
+  rollout_id: string;
+  cluster: string;
+  wave: number;
+  state: RolloutMemberState;
+  error_code: string | null;
+  message: string | null;
+  applied_at: NullableTimestamp;
+  finished_at: NullableTimestamp;
+  updated_at: Timestamp;
+}
+
 /** Every table of the store. */
 export interface Database {
   packs: PacksTable;
@@ -228,6 +274,8 @@ export interface Database {
   sim_objects: SimObjectsTable;
   sim_clusters: SimClustersTable;
   cluster_credentials: ClusterCredentialsTable;
+  rollouts: RolloutsTable;
+  rollout_members: RolloutMembersTable;
 }
 
 /** Anything queries can run on: the database or an open transaction. Repositories take this first. */

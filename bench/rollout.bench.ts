@@ -1,0 +1,264 @@
+/**
+ * Fleet rollout benchmark, the real path (engine → `kube/` client → simulated Kubernetes API over HTTPS →
+ * store), per fleet size and store driver:
+ * 1. provision N simulated clusters to Running (`rollout.provision`);
+ * 2. roll the hello-universe API preset change (1.0.0 → 1.1.0) to the N clusters: a canary of one, then a single
+ *    wave of the rest, no soak (`rollout.fleet`): total time, clusters/s, p50/p99 time per cluster (change
+ *    applied → health gate passed, as the driver recorded it), peak RSS, and database size.
+ * Sizes: `STRATA_BENCH_ROLLOUT_SIZES` (default `1000`, each × `STRATA_BENCH_SCALE`); drivers: embedded PGlite (in
+ * memory) and PostgreSQL (`STRATA_BENCH_DATABASE_URL`, default the local test server; skipped with a line when
+ * unreachable). `STRATA_BENCH_DRIVERS=pglite` (or `postgres`) runs one. `STRATA_BENCH_WORKERS=2` (PostgreSQL only)
+ * adds a second worker process — this file run with `--worker`: `startEngine` on the same database, reaching
+ * the simulator of the first process over HTTPS — for both scenarios.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { loadBuiltinCatalog } from '../src/catalog/load.ts';
+import type { ProfileDocument } from '../src/core/profile.ts';
+import { validateProfileVersion } from '../src/core/profile.ts';
+import { startEngine } from '../src/engine/engine.ts';
+import { destroySharedAgents } from '../src/kube/agents.ts';
+import { connectRemoteSimulator } from '../src/sim/remote.ts';
+import { startSimKubeServer } from '../src/sim/server.ts';
+import { openStore, type Store } from '../src/store/open.ts';
+import { createProfileVersion } from '../src/store/profiles.ts';
+import { StoreSimPersistence } from '../src/store/sim-objects.ts';
+import { percentile, reportFigure, rssMiB, scaled } from './report.ts';
+
+const ACTOR = { actor: 'bench' };
+const databaseUrl = process.env.STRATA_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const SIZES = (process.env.STRATA_BENCH_ROLLOUT_SIZES ?? '1000').split(',').map((s) => scaled(Number(s)));
+const DRIVERS = (process.env.STRATA_BENCH_DRIVERS ?? 'pglite,postgres').split(',');
+const WAIT_MS = Number(process.env.STRATA_BENCH_WAIT_MS ?? 30 * 60_000);
+const WORKERS = Number(process.env.STRATA_BENCH_WORKERS ?? 1);
+const TIMINGS = { pollMs: 250, resyncMs: 3_600_000, retryBaseMs: 200 };
+
+/** Starts a second worker process on the same database and simulator; resolves once it claims work. */
+function startWorker(schema: string, simUrl: string, pkiDir: string): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL(import.meta.url).pathname, '--worker', schema, simUrl, pkiDir],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return new Promise((resolve, reject) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      if (d.toString().includes('WORKER READY')) resolve(child);
+    });
+    child.on('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready`)));
+  });
+}
+
+/** The `--worker` mode: an engine claiming from the shared queue until SIGTERM. */
+async function runWorker(schema: string, simUrl: string, pkiDir: string): Promise<void> {
+  const store = await openStore({ databaseUrl, schema });
+  const sim = await connectRemoteSimulator({ url: simUrl, pkiDir });
+  const running = startEngine({
+    store,
+    catalog: await loadBuiltinCatalog(),
+    sim,
+    watchDrift: false,
+    timings: TIMINGS,
+    onError: () => {},
+  });
+  process.stdout.write('WORKER READY\n');
+  await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+  await running.stop();
+  await store.close();
+  destroySharedAgents();
+}
+
+function profile(version: string, api: boolean): ProfileDocument {
+  return {
+    name: 'hello-universe-aws',
+    version,
+    type: 'full',
+    cloudType: 'sim',
+    layers: [
+      { pack: 'ubuntu', version: '22.4.5' },
+      { pack: 'kubernetes', version: '1.30.10' },
+      { pack: 'calico', version: '3.28.2' },
+      { pack: 'csi-hostpath', version: '1.14.1' },
+      { pack: 'hello-universe', version: '1.2.0', presets: api ? ['enable-api'] : [] },
+    ],
+  } as ProfileDocument;
+}
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Bytes of the tables and indexes of the store's schema. */
+async function databaseBytes(store: Store): Promise<number> {
+  const { rows } = await sql<{ bytes: string | null }>`
+    SELECT sum(pg_total_relation_size(c.oid))::bigint AS bytes FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = current_schema() AND c.relkind = 'r'`.execute(store.db);
+  return Number(rows[0]?.bytes ?? 0);
+}
+
+/** Polls a count query until it reaches `n`, printing progress on stderr. */
+async function waitCount(label: string, n: number, count: () => Promise<number>): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const done = await count();
+    process.stderr.write(`  … ${label} ${done}/${n}\r`);
+    if (done >= n) return;
+    if (Date.now() > deadline) throw new Error(`${label}: only ${done} of ${n} after ${WAIT_MS} ms`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> {
+  const schema = driver === 'postgres' ? `bench_rollout_${process.pid}_${fleet}` : undefined;
+  const store = await openStore(driver === 'postgres' ? { databaseUrl, schema } : { memory: true });
+  const catalog = await loadBuiltinCatalog();
+  const pkiDir = await mkdtemp(join(tmpdir(), 'strata-bench-rollout-'));
+  const sim = await startSimKubeServer({
+    port: 0,
+    pkiDir,
+    persistence: new StoreSimPersistence(store.db),
+    timing: { nodeBootMs: 20, podStartMs: 15, flushDelayMs: 20 },
+    maxLoadedClusters: fleet + 10,
+  });
+  const running = startEngine({
+    store,
+    catalog,
+    sim,
+    watchDrift: false,
+    timings: TIMINGS,
+    onError: () => {},
+  });
+  const engine = running.engine;
+  const workers = driver === 'postgres' ? WORKERS : 1;
+  const second = workers > 1 && schema ? await startWorker(schema, sim.url, pkiDir) : null;
+  let peakRss = rssMiB();
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, rssMiB());
+  }, 200);
+  try {
+    for (const [version, api] of [
+      ['1.0.0', false],
+      ['1.1.0', true],
+    ] as const) {
+      const { revision: _r, ...pv } = validateProfileVersion(profile(version, api), catalog);
+      await createProfileVersion(store.db, ACTOR, pv);
+    }
+    const names = Array.from({ length: fleet }, (_, i) => `ro-${String(i).padStart(6, '0')}`);
+
+    // 1. Provision the fleet through the simulator.
+    let t0 = performance.now();
+    for (const name of names)
+      await engine.createCluster(ACTOR, { name, profiles: ['hello-universe-aws@1.0.0'], workers: 1 });
+    await waitCount('running', fleet, async () => {
+      const rows = await store.db
+        .selectFrom('clusters')
+        .select(['phase', (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy('phase')
+        .execute();
+      if (process.env.STRATA_BENCH_VERBOSE) process.stderr.write(`${JSON.stringify(rows)}\n`);
+      return Number(rows.find((r) => r.phase === 'Running')?.n ?? 0);
+    });
+    const provisionMs = performance.now() - t0;
+    reportFigure(
+      'rollout.provision',
+      {
+        driver,
+        workers,
+        clusters: fleet,
+        totalMs: Math.round(provisionMs),
+        clustersPerSecond: Math.round((fleet / provisionMs) * 1000),
+        peakRssMiB: peakRss,
+      },
+      `${driver} (${workers} worker${workers > 1 ? 's' : ''}): ${fleet} simulated clusters provisioned to Running in ${(provisionMs / 1000).toFixed(1)} s (${Math.round((fleet / provisionMs) * 1000)}/s), peak RSS ${peakRss} MiB`,
+    );
+
+    // 2. Roll the API preset to the fleet: canary, then one wave of the rest.
+    peakRss = rssMiB();
+    t0 = performance.now();
+    const started = await engine.rollouts.start(ACTOR, {
+      from: 'hello-universe-aws@1.0.0',
+      to: 'hello-universe-aws@1.1.0',
+      canary: 1,
+      growth: 1_000_000,
+      soakSeconds: 0,
+      progressDeadlineSeconds: 3600,
+    });
+    const startMs = performance.now() - t0;
+    let state = started.state;
+    await waitCount('healthy', fleet, async () => {
+      const r = await engine.rollouts.get(started.id, { limit: 1 });
+      state = r.state;
+      if (state === 'Halted') throw new Error(`rollout halted: ${r.haltReason}`);
+      return r.counts.healthy ?? 0;
+    });
+    const rolloutMs = performance.now() - t0;
+    const { rows } = await sql<{ ms: number }>`
+      SELECT extract(epoch FROM (finished_at - applied_at)) * 1000 AS ms FROM rollout_members
+      WHERE rollout_id = ${started.id} AND state = 'healthy' ORDER BY 1`.execute(store.db);
+    const perCluster = rows.map((r) => Number(r.ms));
+    const bytes = await databaseBytes(store);
+    // No cluster changed twice, whichever process applied it (one `cluster.update` audit row per cluster).
+    const doubled = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM (SELECT target FROM audit_log WHERE action = 'cluster.update'
+      GROUP BY target HAVING count(*) > 1) AS d`.execute(store.db);
+    reportFigure(
+      'rollout.fleet',
+      {
+        driver,
+        workers,
+        clusters: fleet,
+        waves: started.waveCount,
+        startMs: Math.round(startMs),
+        totalMs: Math.round(rolloutMs),
+        clustersPerSecond: Math.round((fleet / rolloutMs) * 1000),
+        p50MsPerCluster: Math.round(percentile(perCluster, 50)),
+        p99MsPerCluster: Math.round(percentile(perCluster, 99)),
+        peakRssMiB: peakRss,
+        databaseMiB: Math.round(bytes / 1048576),
+        clustersChangedTwice: Number(doubled.rows[0]?.n ?? 0),
+      },
+      `${driver} (${workers} worker${workers > 1 ? 's' : ''}): API preset rolled to ${fleet} clusters (canary + 1 wave) in ${(rolloutMs / 1000).toFixed(1)} s (${Math.round((fleet / rolloutMs) * 1000)}/s; start ${Math.round(startMs)} ms), per cluster p50 ${Math.round(percentile(perCluster, 50))} ms / p99 ${Math.round(percentile(perCluster, 99))} ms, peak RSS ${peakRss} MiB, database ${Math.round(bytes / 1048576)} MiB`,
+    );
+  } finally {
+    clearInterval(sampler);
+    if (second) {
+      const exited = new Promise((resolve) => second.once('exit', resolve));
+      second.kill('SIGTERM');
+      await exited;
+    }
+    await running.stop();
+    await sim.stop();
+    if (schema) await store.db.schema.dropSchema(schema).ifExists().cascade().execute();
+    await store.close();
+    destroySharedAgents();
+    await rm(pkiDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--worker') {
+  const [schema, simUrl, pkiDir] = process.argv.slice(3) as [string, string, string];
+  await runWorker(schema, simUrl, pkiDir);
+  process.exit(0);
+}
+
+for (const fleet of SIZES) {
+  for (const driver of DRIVERS) {
+    if (driver === 'postgres' && !(await postgresReachable())) {
+      console.log(`  postgres: skipped, ${databaseUrl} is not reachable`);
+      continue;
+    }
+    await run(driver as 'pglite' | 'postgres', fleet);
+  }
+}

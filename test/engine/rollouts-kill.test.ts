@@ -1,0 +1,104 @@
+/**
+ * Rollouts under kill -9: a child process (children/rollout-child.ts) provisions four clusters and starts a
+ * rollout (canary, then a wave of three, 1 s soak); the harness kills it with SIGKILL at random moments of the
+ * rollout a few times, restarts it on the same data, and checks that the rollout completed with every cluster
+ * healthy, applied exactly once (one spec change, one `cluster.update` audit row each).
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { listAudit } from '../../src/store/audit.ts';
+import { getCluster } from '../../src/store/clusters.ts';
+import { openStore } from '../../src/store/open.ts';
+import { listRolloutMembers, listRollouts } from '../../src/store/rollouts.ts';
+
+const ROLLOUT_CHILD = new URL('./children/rollout-child.ts', import.meta.url).pathname;
+
+/** Starts the rollout child; resolves once it printed `READY` (or rejects if it exits first). */
+function startRolloutChild(
+  home: string,
+  pki: string,
+): Promise<{ child: ChildProcess; done: Promise<{ code: number | null; output: string }> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ROLLOUT_CHILD, home, pki], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const done = new Promise<{ code: number | null; output: string }>((resolve) => {
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+  return new Promise((resolve, reject) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      output += d.toString();
+      if (output.includes('READY')) resolve({ child, done });
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    void done.then(({ code }) => reject(new Error(`child exited (${code}) before READY:\n${output}`)));
+  });
+}
+
+describe('rollouts under kill -9', () => {
+  let dir = '';
+  after(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('resumes a rollout where a killed process left it, applying each cluster once', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'strata-rollout-kill-'));
+    const home = join(dir, 'home');
+    const pki = join(dir, 'pki');
+    let kills = 0;
+    for (let trial = 0; trial < 3; trial += 1) {
+      const { child, done } = await startRolloutChild(home, pki);
+      const delay = 200 + Math.floor(Math.random() * 1500);
+      const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+      const result = await done;
+      clearTimeout(timer);
+      if (result.output.includes('DONE')) break;
+      assert.equal(result.code, null, `the child died by itself:\n${result.output}`);
+      kills += 1;
+    }
+    const last = await startRolloutChild(home, pki);
+    const final = await Promise.race([
+      last.done,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('the rollout did not finish within 120 s')), 120_000),
+      ),
+    ]);
+    assert.equal(final.code, 0, final.output);
+    assert.match(final.output, /DONE Completed/);
+    assert.ok(kills >= 1, 'at least one kill landed mid-rollout');
+
+    const store = await openStore({ home, databaseUrl: null });
+    try {
+      const rollout = (await listRollouts(store.db, { limit: 10 })).items;
+      assert.equal(rollout.length, 1);
+      const members = (await listRolloutMembers(store.db, rollout[0]!.id)).items;
+      assert.deepEqual(
+        members.map((m) => [m.cluster, m.wave, m.state]),
+        [
+          ['rk-1', 1, 'healthy'],
+          ['rk-2', 2, 'healthy'],
+          ['rk-3', 2, 'healthy'],
+          ['rk-4', 2, 'healthy'],
+        ],
+      );
+      for (const name of ['rk-1', 'rk-2', 'rk-3', 'rk-4']) {
+        const c = (await getCluster(store.db, name))!;
+        assert.equal(c.generation, 2, `${name}: created, then changed once by the rollout`);
+        assert.deepEqual(
+          c.status.appliedProfiles.map((p) => `${p.name}@${p.version}`),
+          ['rk@1.1.0'],
+        );
+        const updates = await listAudit(store.db, { target: name });
+        assert.equal(updates.filter((a) => a.action === 'cluster.update').length, 1, `${name} updated once`);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});
