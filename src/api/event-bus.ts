@@ -15,6 +15,7 @@ export type LiveEventKind =
   | 'cluster.changed'
   | 'cluster.event'
   | 'operation.progress'
+  | 'rollout.changed'
   | 'profile.created'
   | 'profile.edited'
   | 'pack.registered'

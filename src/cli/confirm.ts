@@ -10,7 +10,7 @@ export async function confirm(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) {
     throw new StrataError(
       'BadRequest',
-      'Refusing to apply without confirmation: stdin is not a terminal. Review the plan above and re-run with --yes.',
+      `Refusing to go ahead without confirmation ("${question}"): stdin is not a terminal. Review what is shown above and re-run with --yes.`,
       { reason: 'ConfirmationRequired' },
     );
   }

@@ -2,6 +2,7 @@
  * The `strata` command line: commander with every command of DESIGN section 7, `-o table|json|yaml`, and the
  * exit codes people script against — 0 ok, 1 error (with `error: <message> [<code>]`), 2 usage.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ApiClient, clientConfigFromEnv } from './client.ts';
 import { registerClusterCommands } from './commands/clusters.ts';
@@ -10,8 +11,15 @@ import { registerProfileCommands } from './commands/profiles.ts';
 import { registerRolloutCommands } from './commands/rollouts.ts';
 import { registerTokenCommands } from './commands/tokens.ts';
 import { registerUpCommand } from './commands/up.ts';
+import { registerWorkerCommand } from './commands/worker.ts';
 import type { CliContext } from './context.ts';
 import { OUTPUT_FORMATS, type OutputFormat, type Printer, printError, processPrinter } from './output.ts';
+
+/** Returns the version in package.json (the one `npm pack` ships). */
+function packageVersion(): string {
+  const file = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
 
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, error: 1, usage: 2 } as const;
@@ -20,7 +28,7 @@ export const EXIT = { ok: 0, error: 1, usage: 2 } as const;
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('strata')
     .description('Strata: layered cluster profiles and safe updates of live Kubernetes clusters')
-    .version('0.1.0')
+    .version(packageVersion())
     .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
@@ -31,6 +39,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerClusterCommands(program, ctx);
   registerRolloutCommands(program, ctx);
   registerTokenCommands(program, ctx);
+  registerWorkerCommand(program, ctx);
   return program;
 }
 

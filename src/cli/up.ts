@@ -8,13 +8,14 @@ import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ensureAdminToken } from '../api/admin-token.ts';
-import { LiveEventBus } from '../api/event-bus.ts';
+import { LiveEventBus, type LiveEventKind } from '../api/event-bus.ts';
 import { createApiServer } from '../api/server.ts';
 import { loadBuiltinCatalog } from '../catalog/load.ts';
 import type { Catalog } from '../core/catalog.ts';
 import { isStrataError, StrataError } from '../core/errors.ts';
 import type { EngineCommands } from '../engine/contract.ts';
 import { type SimKubeServer, startSimKubeServer } from '../sim/server.ts';
+import { listenLive } from '../store/live-channel.ts';
 import { defaultStrataHome, openStore, type Store } from '../store/open.ts';
 import { listPacks, syncBuiltinPacks } from '../store/packs.ts';
 import { StoreSimPersistence } from '../store/sim-objects.ts';
@@ -53,6 +54,8 @@ export interface StartOptions {
   host?: string;
   /** PostgreSQL URL (`DATABASE_URL`); null forces the embedded database. */
   databaseUrl?: string | null;
+  /** PostgreSQL schema to live in (`STRATA_DB_SCHEMA`; default: the connection's search path). */
+  schema?: string;
   /** Embedded database in memory (tests): no directory, no lock. */
   memory?: boolean;
   /** Create the demo profiles (and cluster, with an engine). */
@@ -63,6 +66,8 @@ export interface StartOptions {
   tls?: { certPath: string; keyPath: string } | null;
   /** The engine to run (see `EngineFactory`); null or absent: none. */
   createEngine?: EngineFactory | null;
+  /** The built web console served at `/` (default `<repo>/dist/web`). */
+  webDir?: string;
 }
 
 /** A running Strata. */
@@ -122,8 +127,26 @@ function tlsFiles(option: StartOptions['tls']): { cert: Buffer; key: Buffer } | 
   }
 }
 
+/**
+ * Simulator delays from `STRATA_SIM_BOOT_MS` (demos, end-to-end tests): how long a simulated machine takes to
+ * boot; containers then start in at most that long too. Unset: the simulator's defaults (5 s and 2 s).
+ */
+function simTimingFromEnv(): { nodeBootMs: number; podStartMs: number } | undefined {
+  const raw = process.env.STRATA_SIM_BOOT_MS;
+  if (raw === undefined || raw === '') return undefined;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 0 || ms > 600_000) {
+    throw new StrataError(
+      'ValidationFailed',
+      `STRATA_SIM_BOOT_MS must be a number of milliseconds (0–600000); got ${raw}.`,
+      { field: 'STRATA_SIM_BOOT_MS' },
+    );
+  }
+  return { nodeBootMs: ms, podStartMs: Math.min(ms, 2000) };
+}
+
 /** Adds user packs from the store to the catalog (built-in ones are already there). */
-async function loadUserPacks(store: Store, catalog: Catalog): Promise<void> {
+export async function loadUserPacks(store: Store, catalog: Catalog): Promise<void> {
   for (const pack of await listPacks(store.db)) {
     if (pack.source !== 'user' || catalog.get(pack.name, pack.version)) continue;
     const { resourceVersion: _rv, ...plain } = pack;
@@ -149,7 +172,13 @@ export async function startStrata(options: StartOptions = {}): Promise<RunningSt
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   };
   try {
-    const store = await openStore({ home, databaseUrl: options.databaseUrl, memory: options.memory });
+    const schema = options.schema ?? (process.env.STRATA_DB_SCHEMA || undefined);
+    const store = await openStore({
+      home,
+      databaseUrl: options.databaseUrl,
+      memory: options.memory,
+      schema,
+    });
     cleanups.push(() => store.close());
     const catalog = await loadBuiltinCatalog();
     await syncBuiltinPacks(store.db, { actor: 'system' }, catalog.list());
@@ -159,10 +188,19 @@ export async function startStrata(options: StartOptions = {}): Promise<RunningSt
       port: kubePort,
       pkiDir: join(home, 'pki'),
       persistence: new StoreSimPersistence(store.db),
+      timing: simTimingFromEnv(),
     });
     cleanups.push(() => sim.stop());
 
     const events = new LiveEventBus();
+    // Worker processes on the same PostgreSQL tell this one what they changed, for the live views.
+    const databaseUrl = options.databaseUrl === undefined ? process.env.DATABASE_URL : options.databaseUrl;
+    if (store.driver === 'postgres' && databaseUrl) {
+      const listener = await listenLive(databaseUrl, schema, (event) =>
+        events.publish({ ...event, kind: event.kind as LiveEventKind }),
+      );
+      cleanups.push(() => listener.close());
+    }
     const engine = options.createEngine
       ? await options.createEngine({ store, catalog, sim, events, home })
       : null;
@@ -176,6 +214,7 @@ export async function startStrata(options: StartOptions = {}): Promise<RunningSt
       events,
       logger: options.logger,
       tls,
+      webDir: options.webDir,
     });
     cleanups.push(() => app.close());
     await app.listen({ port, host });

@@ -172,6 +172,9 @@ describe('strata CLI', () => {
     assert.equal(jsonError.stdout, '');
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Usage: strata/);
+    const worker = await cli(['worker'], { DATABASE_URL: '' });
+    assert.equal(worker.code, 1);
+    assert.match(worker.stderr, /strata worker needs DATABASE_URL.*\[ValidationFailed\]/);
     const down = await cli(['pack', 'list'], { STRATA_URL: 'http://127.0.0.1:59999' });
     assert.equal(down.code, 1);
     assert.match(

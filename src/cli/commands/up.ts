@@ -42,6 +42,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
         });
         const p = ctx.printer;
         p.out(`Strata is up (home ${strata.home}).`);
+        p.out(`  Web console:     ${strata.apiUrl}/   (sign in with the admin token below)`);
         p.out(`  REST API:        ${strata.apiUrl}/v1   (OpenAPI: ${strata.apiUrl}/v1/openapi.json)`);
         p.out(`  Kubernetes API:  ${strata.kubeUrl}/clusters/<name>`);
         p.out(
