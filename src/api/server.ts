@@ -3,7 +3,10 @@
  * auth with roles, YAML and JSON bodies, one error mapping, and the route modules under `routes/`. It does not
  * listen: `strata up` (or a test) calls `listen` or `inject`.
  */
+import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join, posix, resolve, sep } from 'node:path';
+import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, {
   type FastifyBaseLogger,
@@ -57,7 +60,39 @@ export interface ApiServerDeps {
   tokenCacheTtlMs?: number;
   /** Interval of SSE heartbeat comments (default 15 s). */
   heartbeatMs?: number;
+  /** The built web console served at `/` (default `DEFAULT_WEB_DIR`, i.e. `<repo>/dist/web`). */
+  webDir?: string;
 }
+
+/** Where `npm run build` puts the console: `<repo>/dist/web`, resolved from this module's location. */
+export const DEFAULT_WEB_DIR = resolve(import.meta.dirname, '..', '..', 'dist', 'web');
+
+/**
+ * Headers of every console answer. The token lives in the browser's storage, so scripts may come from this
+ * server only (no inline or foreign script); CodeMirror injects its styles, hence inline styles are allowed.
+ */
+const CONSOLE_HEADERS = {
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+/** How long browsers may keep the console's content-hashed `/assets/*` files (one year, immutable). */
+const ASSET_CACHE = 'public, max-age=31536000, immutable';
+
+/** The page `/` answers while the console is not built: what happened and the one command that fixes it. */
+export const CONSOLE_NOT_BUILT_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Strata: console not built</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1d2433}
+code{background:#eef1f6;padding:.1rem .35rem;border-radius:4px}</style></head>
+<body><h1>The Strata console is not built yet</h1>
+<p>The REST API is running at <a href="/v1/openapi.json"><code>/v1</code></a>, but there is no built console
+to serve here.</p>
+<p>Build it once with <code>npm run build</code> (or start Strata with <code>npm start</code>, which builds it
+when needed), then reload this page.</p></body></html>
+`;
 
 /** The Fastify instance routes are registered on, typed by the zod provider. */
 export type ApiApp = FastifyInstance<
@@ -220,5 +255,62 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     registerAuditRoutes(api, ctx);
     registerTokenRoutes(api, ctx);
   });
+  registerConsole(app, deps.webDir ?? DEFAULT_WEB_DIR);
   return app as unknown as FastifyInstance;
+}
+
+/** True when `path` is an existing regular file. */
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Serves the built console at `/` on the API's own port: a file of `webDir` when the path names one, else
+ * `index.html` (the console's routes), never anything under `/v1` (an unknown API path stays a JSON 404).
+ * Hashed `/assets/*` are cached for a year; `index.html` is revalidated on every load, so a rebuild shows at
+ * once. Without a build, `/` answers a short page saying how to build it.
+ */
+function registerConsole(app: ApiApp, webDir: string): void {
+  const root = resolve(webDir);
+  app.register(fastifyStatic, { root, serve: false });
+  app.get(
+    '/*',
+    { schema: { hide: true }, config: { access: 'public' } },
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const pathname = request.url.split('?')[0]!;
+      if (pathname === '/v1' || pathname.startsWith('/v1/')) {
+        throw new StrataError('NotFound', `No route ${request.method} ${pathname.slice(0, 200)}.`, {
+          path: pathname.slice(0, 200),
+        });
+      }
+      reply.headers(CONSOLE_HEADERS);
+      let relative: string;
+      try {
+        relative = posix.normalize(decodeURIComponent(pathname)).replace(/^\/+/, '');
+      } catch {
+        relative = '';
+      }
+      const file = join(root, relative);
+      const inside = file.startsWith(root + sep) && !relative.split('/').includes('..');
+      if (inside && relative !== 'index.html' && (await isFile(file))) {
+        const hashed = relative.startsWith('assets/');
+        reply.header('cache-control', hashed ? ASSET_CACHE : 'no-cache');
+        return reply.sendFile(relative, { cacheControl: false });
+      }
+      if (relative.startsWith('assets/')) {
+        // A missing hashed asset (an old page after a rebuild) must fail plainly, not come back as HTML.
+        throw new StrataError('NotFound', `No console file ${pathname.slice(0, 200)}.`, {
+          path: pathname.slice(0, 200),
+        });
+      }
+      reply.header('cache-control', 'no-cache');
+      if (await isFile(join(root, 'index.html')))
+        return reply.sendFile('index.html', { cacheControl: false });
+      return reply.code(200).type('text/html; charset=utf-8').send(CONSOLE_NOT_BUILT_HTML);
+    },
+  );
 }

@@ -62,3 +62,28 @@ export async function launchBrowser(): Promise<TestBrowser> {
     },
   };
 }
+
+/**
+ * The few DOM shapes the tests read inside the page. Test files are type-checked without the DOM library, and
+ * the console's Content-Security-Policy forbids `eval` — which Playwright's `waitForFunction` needs — so in-page
+ * checks are `page.evaluate` functions that poll on animation frames themselves and reach the document as
+ * `(globalThis as unknown as InPage).document`.
+ */
+export interface InPage {
+  document: {
+    querySelector(selector: string): InPageElement | null;
+    querySelectorAll(selector: string): ArrayLike<InPageElement>;
+    activeElement: InPageElement | null;
+  };
+  performance: { now(): number };
+  requestAnimationFrame(callback: () => void): number;
+  localStorage: { getItem(key: string): string | null };
+  fetch(url: string, init: unknown): Promise<{ status: number; json(): Promise<unknown> }>;
+}
+
+/** An element as the in-page checks read it. */
+export interface InPageElement {
+  textContent: string | null;
+  disabled?: boolean;
+  getAttribute(name: string): string | null;
+}

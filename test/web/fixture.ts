@@ -1,21 +1,20 @@
 /**
  * A whole Strata for the browser tests: `startStrata` in-process on free ports (in-memory store, `--demo`
- * profiles, the real engine over the simulator), the console built and served in front of its API, and
- * Chromium. `withEngine: false` leaves the engine out (cluster actions then answer 503, as documented).
+ * profiles, the real engine over the simulator) serving a freshly built console at `/` on its API port, as
+ * `strata up` does. `withEngine: false` leaves the engine out (cluster actions then answer 503, as documented).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { type RunningStrata, startStrata } from '../../src/cli/up.ts';
 import { startEngine } from '../../src/engine/engine.ts';
 import { destroySharedAgents } from '../../src/kube/agents.ts';
 import { buildConsole } from './build-console.ts';
-import { type ConsoleServer, startConsoleServer } from './console-server.ts';
 
 /** A running Strata with its console. */
 export interface ConsoleFixture {
   strata: RunningStrata;
-  console: ConsoleServer;
   /** The console's URL (`http://127.0.0.1:<port>/`). */
   url: string;
   /** Calls the REST API as the admin. */
@@ -25,7 +24,7 @@ export interface ConsoleFixture {
 
 let built: Promise<string> | null = null;
 
-/** Starts Strata (with the demo profiles) and the console in front of it. */
+/** Starts Strata (with the demo profiles) serving the console. */
 export async function startConsoleFixture(options: { withEngine: boolean }): Promise<ConsoleFixture> {
   built ??= buildConsole();
   const dist = await built;
@@ -36,6 +35,7 @@ export async function startConsoleFixture(options: { withEngine: boolean }): Pro
     port: 0,
     kubePort: 0,
     demo: true,
+    webDir: dist,
     createEngine: options.withEngine
       ? async ({ store, catalog, sim, events }) => {
           const running = startEngine({
@@ -51,11 +51,9 @@ export async function startConsoleFixture(options: { withEngine: boolean }): Pro
         }
       : null,
   });
-  const consoleServer = await startConsoleServer(dist, strata.apiUrl);
   return {
     strata,
-    console: consoleServer,
-    url: `${consoleServer.url}/`,
+    url: `${strata.apiUrl}/`,
     async api<T>(method: string, path: string, body?: unknown): Promise<T> {
       const response = await fetch(`${strata.apiUrl}${path}`, {
         method,
@@ -70,10 +68,19 @@ export async function startConsoleFixture(options: { withEngine: boolean }): Pro
       return (text ? JSON.parse(text) : undefined) as T;
     },
     async close() {
-      await consoleServer.close();
       await strata.stop();
       destroySharedAgents();
       await rm(home, { recursive: true, force: true });
     },
   };
+}
+
+/** Signs in on the console at `url` with `token` and waits for the clusters page. */
+export async function signIn(page: Page, url: string, token: string): Promise<void> {
+  await page.goto(url);
+  const signOut = page.getByRole('button', { name: 'Sign out' });
+  if (await signOut.isVisible()) await signOut.click();
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Clusters' }).waitFor();
 }

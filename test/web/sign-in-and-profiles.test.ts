@@ -153,6 +153,7 @@ describe('web console: sign-in, roles and profiles', () => {
     await page.getByLabel('API token').fill(created.token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('viewer', { exact: true }).waitFor();
+    await page.getByRole('link', { name: 'Clusters' }).click();
     const create = page.getByRole('button', { name: 'New cluster' });
     assert.equal(await create.isDisabled(), true);
     assert.equal(await create.getAttribute('title'), 'Needs the operator role; you are signed in as viewer.');

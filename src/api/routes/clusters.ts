@@ -7,6 +7,7 @@ import { parseProfileRef } from '../../core/profile.ts';
 import type { ClusterChangeInput, EngineCommands } from '../../engine/contract.ts';
 import { getCluster, listClusters, type StoredCluster } from '../../store/clusters.ts';
 import { listEvents } from '../../store/events.ts';
+import { listNodes } from '../../store/node-pools.ts';
 import { auditOf, requireRole } from '../auth.ts';
 import {
   clusterChangeSchema,
@@ -182,6 +183,34 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
         cluster: cluster.name,
         repave: cluster.status.repave,
         settings: { repave: cluster.spec.settings.repave },
+      };
+    },
+  );
+
+  app.get(
+    '/v1/clusters/:name/nodes',
+    {
+      schema: { tags, summary: 'Nodes by pool: readiness, OS image, kubelet version', params: nameParams },
+      config: { access: 'viewer' },
+    },
+    async (request) => {
+      const cluster = await requireCluster(ctx, request.params.name);
+      const nodes = await listNodes(ctx.store.db, cluster.name);
+      return {
+        cluster: cluster.name,
+        items: nodes.map((n) => ({
+          name: n.name,
+          pool: n.pool,
+          state: String(n.info['state'] ?? 'Unknown'),
+          ready: n.info['state'] === 'Ready',
+          osImage: typeof n.info['osImage'] === 'string' ? n.info['osImage'] : undefined,
+          kubeletVersion: typeof n.info['kubeletVersion'] === 'string' ? n.info['kubeletVersion'] : undefined,
+          instanceType: typeof n.info['instanceType'] === 'string' ? n.info['instanceType'] : undefined,
+          createdAt:
+            typeof n.info['createdAt'] === 'string' && n.info['createdAt']
+              ? n.info['createdAt']
+              : n.createdAt.toISOString(),
+        })),
       };
     },
   );

@@ -20,10 +20,19 @@ import type {
   RepaveState,
 } from '../../../core/model.ts';
 import type { LayerPlan, Plan, PlanIssue } from '../../../core/plan-types.ts';
-import type { ClusterPlanView, PruneResult, WorkloadsView } from '../../../engine/contract.ts';
+import type {
+  ClusterPlanView,
+  PruneResult,
+  RolloutMemberState,
+  RolloutPreview,
+  RolloutView as RolloutViewServer,
+  StoredRollout,
+  WorkloadsView,
+} from '../../../engine/contract.ts';
 import type { StoredCluster } from '../../../store/clusters.ts';
 import type { ClusterEvent } from '../../../store/events.ts';
 import type { StoredProfileVersion } from '../../../store/profiles.ts';
+import type { RolloutPage } from '../../../store/rollouts.ts';
 import type { TokenRole } from '../../../store/tokens.ts';
 
 /** A server type as JSON carries it: dates become ISO-8601 strings. */
@@ -54,6 +63,8 @@ export type {
   ProfileType,
   PruneResult,
   RepaveState,
+  RolloutMemberState,
+  RolloutPreview,
   TokenRole,
   WorkloadsView,
 };
@@ -132,24 +143,14 @@ export interface RepaveView {
   settings?: { repave: 'manual' | 'auto-approve' };
 }
 
-/** One wave of a rollout. */
-export interface RolloutWave {
-  index: number;
-  clusters: string[];
-  state: string;
-}
+/** `GET /v1/rollouts`: a page of rollouts, newest first. */
+export type RolloutListPage = Wire<RolloutPage>;
 
-/** A fleet rollout as the console shows it; fields the server does not send are optional. */
-export interface Rollout {
-  id: string;
-  from: string;
-  to: string;
-  state: string;
-  createdAt?: string;
-  waves: RolloutWave[];
-  progress?: { done: number; failed: number; total: number };
-  message?: string;
-}
+/** A rollout in lists: settings and progress. */
+export type StoredRolloutWire = Wire<StoredRollout>;
+
+/** `GET /v1/rollouts/{id}` (and every rollout action): the rollout with wave counts and a page of members. */
+export type RolloutView = Wire<RolloutViewServer>;
 
 /** The phases a cluster can be in, in lifecycle order (for filters). */
 export const CLUSTER_PHASES: readonly ClusterPhase[] = [

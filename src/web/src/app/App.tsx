@@ -2,21 +2,28 @@
  * The console shell: sign-in until a token is accepted, then the navigation rail, the header with who is signed
  * in and whether updates are live, and the routed page.
  */
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { ApiClient, type ApiError, asApiError } from '../api/client.ts';
 import type { Identity } from '../api/types.ts';
 import { Loading } from '../components/States.tsx';
 import { LiveEventsProvider, useLiveState } from '../live/live-events.tsx';
-import { ClusterPage } from '../pages/ClusterPage.tsx';
 import { ClustersPage } from '../pages/ClustersPage.tsx';
-import { PacksPage } from '../pages/PacksPage.tsx';
-import { ProfilePage } from '../pages/ProfilePage.tsx';
 import { ProfilesPage } from '../pages/ProfilesPage.tsx';
-import { ProfileVersionPage } from '../pages/ProfileVersionPage.tsx';
-import { RolloutsPage } from '../pages/RolloutsPage.tsx';
 import { SignInPage } from '../pages/SignInPage.tsx';
 import { href, navigate, type Route, useRoute } from './router.ts';
 import { identify, rememberedToken, rememberToken, type Session, SessionProvider } from './session.tsx';
+
+// The pages with editors (CodeMirror, the YAML parser) load on first use, so the sign-in and the clusters list —
+// the first screens — come up without them.
+const ClusterPage = lazy(() => import('../pages/ClusterPage.tsx').then((m) => ({ default: m.ClusterPage })));
+const PacksPage = lazy(() => import('../pages/PacksPage.tsx').then((m) => ({ default: m.PacksPage })));
+const ProfilePage = lazy(() => import('../pages/ProfilePage.tsx').then((m) => ({ default: m.ProfilePage })));
+const ProfileVersionPage = lazy(() =>
+  import('../pages/ProfileVersionPage.tsx').then((m) => ({ default: m.ProfileVersionPage })),
+);
+const RolloutsPage = lazy(() =>
+  import('../pages/RolloutsPage.tsx').then((m) => ({ default: m.RolloutsPage })),
+);
 
 type Boot =
   | { state: 'checking' }
@@ -88,12 +95,23 @@ function Shell(props: { session: Session }) {
   const section = route.segments[0] ?? 'clusters';
 
   useEffect(() => {
-    // `g` then a letter jumps between sections, as in many consoles; ignored while typing.
+    // `g` then a letter jumps between sections and `/` focuses the search, as in many consoles; ignored while
+    // typing.
     let armed = false;
     const onKey = (e: KeyboardEvent) => {
       const target = e.target as HTMLElement | null;
       if (target?.closest('input, textarea, select, .cm-editor') || e.metaKey || e.ctrlKey || e.altKey)
         return;
+      if (e.key === '/') {
+        // `/` focuses the page's search box, when it has one.
+        const search = document.querySelector<HTMLElement>('[data-hotkey="/"]');
+        if (search) {
+          e.preventDefault();
+          search.focus();
+        }
+        armed = false;
+        return;
+      }
       if (e.key === 'g') {
         armed = true;
         return;
@@ -147,7 +165,9 @@ function Shell(props: { session: Session }) {
         </div>
       </aside>
       <main className="main">
-        <Page route={route} />
+        <Suspense fallback={<Loading label="Loading…" />}>
+          <Page route={route} />
+        </Suspense>
       </main>
     </div>
   );

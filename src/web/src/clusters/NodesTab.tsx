@@ -10,14 +10,17 @@ import { ErrorBanner } from '../components/ErrorBanner.tsx';
 import { GuardedButton } from '../components/GuardedButton.tsx';
 import { Empty, Progress } from '../components/States.tsx';
 import { ago } from './cluster-notices.ts';
+import { EventsPanel } from './OverviewTab.tsx';
 
 interface NodeRow {
   name: string;
   pool: string;
   ready: boolean;
+  /** Booting, Ready or NotReady. */
+  state?: string;
   osImage?: string;
   kubeletVersion?: string;
-  containerRuntime?: string;
+  instanceType?: string;
   createdAt?: string;
 }
 
@@ -95,7 +98,9 @@ export function NodesTab(props: { cluster: Cluster; reload(): Promise<void> }) {
                 Approved by {repave.approvedBy} {ago(repave.approvedAt)}.
               </p>
             ) : (
-              <Progress label={`Replacing nodes since ${ago(repave.startedAt)}…`} />
+              <Progress
+                label={`Replacing nodes (started ${ago(repave.startedAt)}): see the node events below…`}
+              />
             )}
           </>
         )}
@@ -141,7 +146,7 @@ export function NodesTab(props: { cluster: Cluster; reload(): Promise<void> }) {
                   <th>Ready</th>
                   <th>OS image</th>
                   <th>Kubelet</th>
-                  <th>Runtime</th>
+                  <th>Machine</th>
                   <th>Age</th>
                 </tr>
               </thead>
@@ -150,10 +155,16 @@ export function NodesTab(props: { cluster: Cluster; reload(): Promise<void> }) {
                   <tr key={n.name}>
                     <td className="cell-name">{n.name}</td>
                     <td>{n.pool}</td>
-                    <td>{n.ready ? <Badge tone="ok">Ready</Badge> : <Badge tone="warn">NotReady</Badge>}</td>
+                    <td>
+                      {n.ready ? (
+                        <Badge tone="ok">Ready</Badge>
+                      ) : (
+                        <Badge tone="warn">{n.state ?? 'NotReady'}</Badge>
+                      )}
+                    </td>
                     <td className="cell-mono">{n.osImage ?? '—'}</td>
                     <td className="cell-mono">{n.kubeletVersion ?? '—'}</td>
-                    <td className="cell-mono">{n.containerRuntime ?? '—'}</td>
+                    <td className="cell-mono">{n.instanceType ?? '—'}</td>
                     <td className="muted">{n.createdAt ? ago(n.createdAt) : '—'}</td>
                   </tr>
                 ))}
@@ -164,6 +175,9 @@ export function NodesTab(props: { cluster: Cluster; reload(): Promise<void> }) {
       ) : nodes.error && nodes.error.code !== 'NotFound' ? (
         <ErrorBanner error={nodes.error} title="Nodes" />
       ) : null}
+      <section className="card">
+        <EventsPanel cluster={c.name} reasons={['Node', 'Repave']} title="Node events" />
+      </section>
     </div>
   );
 }

@@ -173,6 +173,7 @@ export function OverridesTab(props: { cluster: Cluster; reload(): Promise<void> 
                     Remove override…
                   </GuardedButton>
                 ) : null}
+                {!can.allowed ? <span className="muted">Read only: {can.reason}</span> : null}
               </div>
             )}
           </>

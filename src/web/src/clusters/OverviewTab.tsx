@@ -2,7 +2,7 @@
  * A cluster's overview: where it stands (phase, generation reconciled or not, applied profiles), the
  * conditions that explain any wait, and its events with new ones arriving live.
  */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Cluster, ClusterEventItem } from '../api/types.ts';
 import { useSession } from '../app/session.tsx';
 import { useResource } from '../app/use-resource.ts';
@@ -118,7 +118,11 @@ export function OverviewTab(props: { cluster: Cluster }) {
   );
 }
 
-function EventsPanel(props: { cluster: string }) {
+/**
+ * A cluster's events, newest first, with new ones arriving live. `reasons` keeps only events whose reason starts
+ * with one of them (e.g. the node and repave events on the Nodes tab); `title` names the panel.
+ */
+export function EventsPanel(props: { cluster: string; reasons?: readonly string[]; title?: string }) {
   const { api } = useSession();
   const base = `/v1/clusters/${encodeURIComponent(props.cluster)}/events`;
   const first = useResource<{ items: ClusterEventItem[]; lastId: number | null }>(`${base}?limit=100`);
@@ -128,32 +132,62 @@ function EventsPanel(props: { cluster: string }) {
     if (first.data) setEvents(first.data.items);
   }, [first.data]);
 
+  // One tail read at a time: live events come in bursts, and overlapping reads would add the same events twice.
+  const newestId = useRef(0);
+  const reading = useRef<'idle' | 'busy' | 'again'>('idle');
+  useEffect(() => {
+    newestId.current = Math.max(newestId.current, events[0]?.id ?? 0);
+  }, [events]);
   const tail = useCallback(async () => {
-    const newest = events[0]?.id ?? 0;
-    try {
-      const page = await api.get<{ items: ClusterEventItem[] }>(`${base}?afterId=${newest}&limit=200`);
-      if (page.items.length > 0) setEvents((old) => [...[...page.items].reverse(), ...old].slice(0, 500));
-    } catch {
-      // The next live event retries; the panel keeps what it has.
+    if (reading.current !== 'idle') {
+      reading.current = 'again';
+      return;
     }
-  }, [api, base, events]);
+    reading.current = 'busy';
+    try {
+      for (;;) {
+        try {
+          const page = await api.get<{ items: ClusterEventItem[] }>(
+            `${base}?afterId=${newestId.current}&limit=200`,
+          );
+          if (page.items.length > 0) {
+            newestId.current = Math.max(newestId.current, ...page.items.map((e) => e.id));
+            setEvents((old) => {
+              const seen = new Set(old.map((e) => e.id));
+              const fresh = page.items.filter((e) => !seen.has(e.id)).sort((a, b) => b.id - a.id);
+              return [...fresh, ...old].slice(0, 500);
+            });
+          }
+        } catch {
+          // The next live event retries; the panel keeps what it has.
+        }
+        // (Another live event may have asked for a read meanwhile; TypeScript cannot see that assignment.)
+        if ((reading.current as string) !== 'again') break;
+        reading.current = 'busy';
+      }
+    } finally {
+      reading.current = 'idle';
+    }
+  }, [api, base]);
 
   useLiveEvents(
     () => void tail(),
     (event) => event.cluster === props.cluster,
   );
 
+  const reasons = props.reasons;
+  const shown = reasons ? events.filter((e) => reasons.some((r) => e.reason.startsWith(r))) : events;
   return (
     <>
       <h2>
-        Events <span className="muted small">newest first, live</span>
+        {props.title ?? 'Events'} <span className="muted small">newest first, live</span>
       </h2>
       <ErrorBanner error={first.error} />
-      {events.length === 0 ? (
+      {shown.length === 0 ? (
         <Empty title="No events yet" />
       ) : (
-        <ul className="events" data-testid="events">
-          {events.map((e) => (
+        <ul className="events" data-testid={reasons ? 'filtered-events' : 'events'}>
+          {shown.map((e) => (
             <li key={e.id} className={e.type === 'Warning' ? 'event-warning' : undefined}>
               <span className="muted nowrap" title={new Date(e.at).toLocaleString()}>
                 {ago(e.at)}

@@ -188,33 +188,38 @@ export function PlanSummary(props: { plan: Plan; repaveMode?: 'manual' | 'auto-a
           </tbody>
         </table>
       )}
-      {o.create.length + o.change.length + o.unused.length + o.delete.length > 0 ? (
+      {o.unused.length > 0 ? (
+        <div className="issues issues-info" data-testid="plan-unused">
+          <strong>Left unused:</strong> no longer part of the configuration, but kept running as they are
+          until you prune them from the Unused resources tab.
+          <ObjectList items={o.unused} />
+        </div>
+      ) : null}
+      {o.delete.length > 0 ? (
+        <div className="issues issues-warning" data-testid="plan-delete">
+          <strong>Deleted with their layer:</strong>
+          <ObjectList items={o.delete} />
+        </div>
+      ) : null}
+      {o.create.length + o.change.length > 0 ? (
         <details className="plan-objects">
-          <summary>
-            Kubernetes objects ({o.create.length + o.change.length + o.unused.length + o.delete.length})
-          </summary>
+          <summary>Objects created or changed ({o.create.length + o.change.length})</summary>
           <ObjectList title="Create" tone="diff-add" items={o.create} />
           <ObjectList title="Change" tone="" items={o.change} />
-          <ObjectList
-            title="Left unused (kept; prune them from the Unused resources tab)"
-            tone="muted"
-            items={o.unused}
-          />
-          <ObjectList title="Delete (their layer is removed)" tone="diff-del" items={o.delete} />
         </details>
       ) : null}
     </div>
   );
 }
 
-function ObjectList(props: { title: string; tone: string; items: ObjectRef[] }) {
+function ObjectList(props: { title?: string; tone?: string; items: ObjectRef[] }) {
   if (props.items.length === 0) return null;
   return (
     <div className="object-list">
-      <div className="small strong">{props.title}</div>
+      {props.title ? <div className="small strong">{props.title}</div> : null}
       <ul>
         {props.items.map((o) => (
-          <li key={refText(o)} className={`cell-mono ${props.tone}`}>
+          <li key={refText(o)} className={`cell-mono ${props.tone ?? ''}`}>
             {refText(o)}
           </li>
         ))}

@@ -245,11 +245,13 @@ export function ProfileTab(props: { cluster: Cluster; reload(): Promise<void> })
               </button>
             ) : null}
             <span className="muted">
-              {versionChanged
-                ? `Moving to ${targets.join(', ')}.`
-                : revisionAvailable
-                  ? 'A newer revision of the current version was saved in place: review it to update.'
-                  : 'Pick a version next to a profile name to update the cluster.'}
+              {!canUpdate.allowed
+                ? `Read only: ${canUpdate.reason}`
+                : versionChanged
+                  ? `Moving to ${targets.join(', ')}.`
+                  : revisionAvailable
+                    ? 'A newer revision of the current version was saved in place: review it to update.'
+                    : 'Pick a version next to a profile name to update the cluster.'}
             </span>
           </div>
         ) : null}
@@ -407,7 +409,15 @@ export function ProfileTab(props: { cluster: Cluster; reload(): Promise<void> })
           c.status.phase === 'Running' ? (
             <div className="issues issues-ok">
               Applied: {c.name} runs{' '}
-              {c.status.appliedProfiles.map((p) => `${p.name}@${p.version}`).join(', ')}.
+              {c.status.appliedProfiles.map((p) => `${p.name}@${p.version}`).join(', ')}.{' '}
+              <a href={href(['clusters', c.name, 'workloads'])}>See its workloads</a>
+              {c.status.conditions.some((x) => x.type === 'UnusedResources' && x.status === 'True') ? (
+                <>
+                  {' '}
+                  and the objects it <a href={href(['clusters', c.name, 'unused'])}>no longer uses</a>
+                </>
+              ) : null}
+              .
             </div>
           ) : (
             <Progress

@@ -106,7 +106,7 @@ export function UnusedTab(props: { cluster: Cluster }) {
             <table className="simple" data-testid="unused">
               <thead>
                 <tr>
-                  <th>
+                  <th className="cell-check">
                     <input
                       type="checkbox"
                       aria-label="Select all"
@@ -124,7 +124,7 @@ export function UnusedTab(props: { cluster: Cluster }) {
               <tbody>
                 {unused.map((o) => (
                   <tr key={keyOf(o)}>
-                    <td>
+                    <td className="cell-check">
                       <input
                         type="checkbox"
                         aria-label={`Select ${o.kind} ${o.name}`}

@@ -10,7 +10,10 @@ export function Dialog(props: {
   wide?: boolean;
 }) {
   const panel = useRef<HTMLDivElement>(null);
-  const { onClose } = props;
+  // Callers pass a new `onClose` on every render; the focus handling below must run once, on opening, or
+  // every keystroke in the dialog would pull the focus back to its first field.
+  const onCloseRef = useRef(props.onClose);
+  onCloseRef.current = props.onClose;
   useEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
     const first = panel.current?.querySelector<HTMLElement>(
@@ -20,7 +23,7 @@ export function Dialog(props: {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Escape') {
         e.stopPropagation();
-        onClose();
+        onCloseRef.current();
       }
     };
     window.addEventListener('keydown', onKey);
@@ -28,12 +31,12 @@ export function Dialog(props: {
       window.removeEventListener('keydown', onKey);
       previous?.focus?.();
     };
-  }, [onClose]);
+  }, []);
   return (
     // biome-ignore lint/a11y/noStaticElementInteractions: a click on the backdrop closes, as Escape (handled above) does for keyboards
     <div
       className="dialog-backdrop"
-      onMouseDown={(e) => e.target === e.currentTarget && onClose()}
+      onMouseDown={(e) => e.target === e.currentTarget && props.onClose()}
       role="presentation"
     >
       <div
@@ -46,7 +49,7 @@ export function Dialog(props: {
       >
         <header className="dialog-header">
           <h2>{props.title}</h2>
-          <button type="button" className="icon-button" aria-label="Close" onClick={onClose}>
+          <button type="button" className="icon-button" aria-label="Close" onClick={props.onClose}>
             ×
           </button>
         </header>

@@ -61,9 +61,13 @@ export function ClustersPage(props: { query: URLSearchParams }) {
         <div>
           <h1>Clusters</h1>
           <div className="subtitle" data-testid="cluster-count">
-            {list.complete || !list.loading
-              ? `${shown.length.toLocaleString()} of ${list.items.length.toLocaleString()} clusters`
-              : `${list.items.length.toLocaleString()} clusters loaded…`}
+            {list.items.length === 0
+              ? list.loading
+                ? 'Loading…'
+                : 'Clusters made from profile versions appear here, live.'
+              : list.complete || !list.loading
+                ? `${shown.length.toLocaleString()} of ${list.items.length.toLocaleString()} clusters`
+                : `${list.items.length.toLocaleString()} clusters loaded…`}
           </div>
         </div>
         <div className="page-actions">

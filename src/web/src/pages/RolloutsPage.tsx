@@ -1,26 +1,62 @@
 /**
- * Fleet rollouts: preview the waves of a profile change, start it, watch it wave by wave (live), and pause,
- * resume or cancel it. When the server has no fleet engine, the page says so instead of failing.
+ * Fleet rollouts: preview the waves of a profile change (who moves when, the distinct plans, who is skipped and
+ * why), start it, watch it wave by wave live, and pause, resume or cancel it; a halted rollout says why.
  */
 import { useEffect, useState } from 'react';
-import type { ProfileSummary, Rollout } from '../api/types.ts';
+import type {
+  ProfileSummary,
+  RolloutListPage,
+  RolloutMemberState,
+  RolloutPreview,
+  RolloutView,
+  StoredRolloutWire,
+} from '../api/types.ts';
 import { href, navigate } from '../app/router.ts';
 import { useSession } from '../app/session.tsx';
 import { useAction, useResource } from '../app/use-resource.ts';
+import { ago } from '../clusters/cluster-notices.ts';
 import { Badge } from '../components/Badges.tsx';
 import { ErrorBanner } from '../components/ErrorBanner.tsx';
 import { GuardedButton } from '../components/GuardedButton.tsx';
 import { Empty, Loading, Progress } from '../components/States.tsx';
 import { useLiveEvents } from '../live/live-events.tsx';
 
-const ACTIVE = new Set(['Pending', 'Running', 'Paused', 'Soaking']);
+const ACTIVE = new Set(['Running', 'Soaking', 'Paused']);
+const STATE_TONE = {
+  Running: 'info',
+  Soaking: 'info',
+  Paused: 'warn',
+  Halted: 'bad',
+  Cancelled: 'neutral',
+  Completed: 'ok',
+} as const;
+const MEMBER_ORDER: RolloutMemberState[] = [
+  'healthy',
+  'applying',
+  'repave-pending',
+  'waiting',
+  'failed',
+  'skipped',
+];
+const MEMBER_TONE = {
+  healthy: 'ok',
+  applying: 'info',
+  'repave-pending': 'warn',
+  waiting: 'neutral',
+  failed: 'bad',
+  skipped: 'neutral',
+} as const;
+
+function refOf(r: { from: { profile: string; version: string }; to: { profile: string; version: string } }) {
+  return `${r.from.profile}@${r.from.version} → ${r.to.version === r.from.version ? 'latest revision' : r.to.version}`;
+}
 
 /** Renders the rollouts page; `selected` is a rollout id. */
 export function RolloutsPage(props: { selected?: string }) {
-  const rollouts = useResource<{ items: Rollout[] }>('/v1/rollouts');
+  const rollouts = useResource<RolloutListPage>('/v1/rollouts?limit=50');
   useLiveEvents(
     () => void rollouts.reload(),
-    (e) => e.kind.startsWith('rollout') || e.kind === 'operation.progress',
+    (e) => e.kind === 'rollout.changed',
   );
   const unavailable = rollouts.error?.code === 'Unavailable';
   return (
@@ -29,7 +65,8 @@ export function RolloutsPage(props: { selected?: string }) {
         <div>
           <h1>Rollouts</h1>
           <div className="subtitle">
-            Apply a profile change across the fleet in waves: canary first, health-gated, halting on failure.
+            Move the clusters on one profile version to another in waves: a canary first, each wave
+            health-gated and soaked, halting on failure.
           </div>
         </div>
       </header>
@@ -37,6 +74,7 @@ export function RolloutsPage(props: { selected?: string }) {
         <Empty title="Rollouts are not available on this server">{rollouts.error?.message}</Empty>
       ) : (
         <div className="grid-2">
+          {props.selected ? <RolloutDetail key={props.selected} id={props.selected} /> : null}
           <StartRollout />
           <section className="card">
             <h2>Rollouts</h2>
@@ -46,29 +84,38 @@ export function RolloutsPage(props: { selected?: string }) {
                 <Loading />
               )
             ) : rollouts.data.items.length === 0 ? (
-              <Empty title="No rollouts yet">Preview one on the left.</Empty>
+              <Empty title="No rollouts yet">Preview one, then start it.</Empty>
             ) : (
-              <ul className="rollout-list">
-                {rollouts.data.items.map((r) => (
-                  <li key={r.id}>
-                    <a
-                      href={href(['rollouts', r.id])}
-                      className={props.selected === r.id ? 'strong' : undefined}
-                    >
-                      {r.from} → {r.to}
-                    </a>{' '}
-                    <Badge tone={ACTIVE.has(r.state) ? 'info' : r.state === 'Succeeded' ? 'ok' : 'warn'}>
-                      {r.state}
-                    </Badge>
-                  </li>
-                ))}
-              </ul>
+              <table className="simple" data-testid="rollouts">
+                <tbody>
+                  {rollouts.data.items.map((r) => (
+                    <RolloutRow key={r.id} rollout={r} selected={props.selected === r.id} />
+                  ))}
+                </tbody>
+              </table>
             )}
           </section>
-          {props.selected ? <RolloutDetail id={props.selected} /> : null}
         </div>
       )}
     </div>
+  );
+}
+
+function RolloutRow(props: { rollout: StoredRolloutWire; selected: boolean }) {
+  const r = props.rollout;
+  return (
+    <tr className={props.selected ? 'row-selected' : undefined}>
+      <td className="cell-name">
+        <a href={href(['rollouts', r.id])}>{refOf(r)}</a>
+      </td>
+      <td>
+        <Badge tone={STATE_TONE[r.state]}>{r.state}</Badge>
+      </td>
+      <td className="muted">
+        wave {r.currentWave} of {r.waveCount}
+      </td>
+      <td className="muted right">{ago(r.createdAt)}</td>
+    </tr>
   );
 }
 
@@ -78,17 +125,36 @@ function StartRollout() {
   const refs = (profiles.data?.items ?? []).map((p) => `${p.name}@${p.version}`);
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
+  const [selector, setSelector] = useState('');
   const [canary, setCanary] = useState(1);
-  const [soak, setSoak] = useState(60);
+  const [soak, setSoak] = useState(300);
   const [maxFailures, setMaxFailures] = useState(0);
-  const [preview, setPreview] = useState<Rollout | null>(null);
+  const [deadline, setDeadline] = useState(600);
+  const [preview, setPreview] = useState<RolloutPreview | null>(null);
   const previewAction = useAction();
   const startAction = useAction();
   useEffect(() => {
     if (!from && refs[0]) setFrom(refs[0]);
     if (!to && refs[1]) setTo(refs[1]);
   }, [refs, from, to]);
-  const body = { from, to, canary, soakSeconds: soak, maxFailures };
+  const body = {
+    from,
+    to,
+    canary,
+    soakSeconds: soak,
+    progressDeadlineSeconds: deadline,
+    maxFailures,
+    ...(selector.trim() ? { selector: selector.trim() } : {}),
+  };
+  // A preview belongs to the settings it was made with; any change asks for a new one.
+  const bodyKey = JSON.stringify(body);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reset when the settings change.
+  useEffect(() => setPreview(null), [bodyKey]);
+  const startReason = !preview
+    ? 'Preview the waves first'
+    : preview.totals.eligible === 0
+      ? 'No cluster would move'
+      : undefined;
   return (
     <section className="card">
       <h2>New rollout</h2>
@@ -110,15 +176,28 @@ function StartRollout() {
           </select>
         </label>
         <label className="field">
+          <span>Only clusters labelled (k=v,k2=v2)</span>
+          <input value={selector} onChange={(e) => setSelector(e.target.value)} placeholder="every cluster" />
+        </label>
+        <label className="field">
           <span>Canary clusters</span>
           <input type="number" min={1} value={canary} onChange={(e) => setCanary(Number(e.target.value))} />
         </label>
         <label className="field">
-          <span>Soak between waves (s)</span>
+          <span>Soak after each wave (s)</span>
           <input type="number" min={0} value={soak} onChange={(e) => setSoak(Number(e.target.value))} />
         </label>
         <label className="field">
-          <span>Halt after failures</span>
+          <span>Health deadline per cluster (s)</span>
+          <input
+            type="number"
+            min={1}
+            value={deadline}
+            onChange={(e) => setDeadline(Number(e.target.value))}
+          />
+        </label>
+        <label className="field">
+          <span>Failures tolerated</span>
           <input
             type="number"
             min={0}
@@ -132,10 +211,10 @@ function StartRollout() {
         <GuardedButton
           need="operator"
           busy={previewAction.running}
-          disabled={!from || !to || from === to}
+          disabled={!from || !to}
           onClick={async () => {
             const answer = await previewAction.run(() =>
-              api.post<Rollout>('/v1/rollouts', { ...body, preview: true }),
+              api.post<RolloutPreview>('/v1/rollouts', { ...body, preview: true }),
             );
             if (answer) setPreview(answer);
           }}
@@ -146,56 +225,119 @@ function StartRollout() {
           need="operator"
           variant="primary"
           busy={startAction.running}
-          disabled={!preview}
-          title={!preview ? 'Preview the waves first' : undefined}
+          disabled={startReason !== undefined}
+          title={startReason}
           onClick={async () => {
-            const answer = await startAction.run(() => api.post<Rollout>('/v1/rollouts', body));
-            if (answer) navigate(['rollouts', answer.id]);
+            const answer = await startAction.run(() => api.post<RolloutView>('/v1/rollouts', body));
+            if (answer) {
+              // Started: the preview is spent (no second start by accident); the page follows the rollout.
+              setPreview(null);
+              navigate(['rollouts', answer.id]);
+            }
           }}
         >
           Start rollout
         </GuardedButton>
       </div>
-      {preview ? <Waves rollout={preview} /> : null}
+      {preview ? <PreviewView preview={preview} /> : null}
     </section>
   );
 }
 
-function Waves(props: { rollout: Rollout }) {
-  if (props.rollout.waves.length === 0) return <Empty title="No cluster runs the source version" />;
+function PreviewView(props: { preview: RolloutPreview }) {
+  const p = props.preview;
   return (
-    <ol className="waves">
-      {props.rollout.waves.map((w) => (
-        <li key={w.index}>
-          <span className="strong">Wave {w.index + 1}</span> <Badge>{w.state}</Badge>{' '}
-          <span className="muted small">
-            {w.clusters.length} cluster(s): {w.clusters.slice(0, 8).join(', ')}
-            {w.clusters.length > 8 ? '…' : ''}
-          </span>
-        </li>
+    <div className="stack rollout-preview" data-testid="rollout-preview">
+      <div className="plan-headline">
+        <Stat label="on the source version" value={p.totals.matched} />
+        <Stat label="will move" value={p.totals.eligible} />
+        <Stat
+          label="skipped (plan errors)"
+          value={p.totals.skipped}
+          tone={p.totals.skipped ? 'bad' : undefined}
+        />
+        <Stat label="already there" value={p.totals.unchanged} />
+        <Stat label="need a repave" value={p.totals.repave} tone={p.totals.repave ? 'warn' : undefined} />
+      </div>
+      {p.waves.length === 0 ? (
+        <Empty title="No cluster would move">No cluster on the source version needs this change.</Empty>
+      ) : (
+        <ol className="waves waves-plain" data-testid="preview-waves">
+          {p.waves.map((w) => (
+            <li key={w.wave}>
+              <span className="strong">
+                Wave {w.wave}
+                {w.wave === 1 ? ' (canary)' : ''}
+              </span>{' '}
+              <span className="muted small">
+                {w.size} cluster(s): {w.clusters.join(', ')}
+                {w.size > w.clusters.length ? '…' : ''}
+              </span>
+            </li>
+          ))}
+        </ol>
+      )}
+      {p.plans.map((plan) => (
+        <div
+          key={plan.example}
+          className={`issues ${plan.errors.length ? 'issues-error' : plan.repave ? 'issues-warning' : 'issues-info'}`}
+        >
+          <strong>
+            {plan.clusters} cluster(s){plan.repave ? ', nodes replaced' : ''}:
+          </strong>{' '}
+          {plan.summary} <span className="muted small">(e.g. {plan.example})</span>
+          {[...plan.errors, ...plan.warnings].map((issue) => (
+            <div key={issue.code + issue.message}>
+              <code className="code-chip">{issue.code}</code> {issue.message}
+            </div>
+          ))}
+        </div>
       ))}
-    </ol>
+      {p.skipped.length > 0 ? (
+        <div className="issues issues-error">
+          <strong>Skipped:</strong>
+          <ul>
+            {p.skipped.map((s) => (
+              <li key={s.cluster}>
+                <span className="cell-mono">{s.cluster}</span> <code className="code-chip">{s.code}</code>{' '}
+                {s.message}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+    </div>
   );
 }
 
 function RolloutDetail(props: { id: string }) {
   const { api } = useSession();
-  const rollout = useResource<Rollout>(`/v1/rollouts/${encodeURIComponent(props.id)}`);
+  const path = `/v1/rollouts/${encodeURIComponent(props.id)}`;
+  const rollout = useResource<RolloutView>(path);
   const action = useAction();
   useLiveEvents(
     () => void rollout.reload(),
-    (e) => e.kind.startsWith('rollout') || e.kind === 'operation.progress',
+    (e) => e.kind === 'rollout.changed' && (e.data as { id?: string }).id === props.id,
   );
   const r = rollout.data;
+  const active = r ? ACTIVE.has(r.state) : false;
+  // Member states change between rollout events (clusters turning healthy): re-read every few seconds while
+  // the rollout is active.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the interval depends on whether it is active only.
+  useEffect(() => {
+    if (!active) return;
+    const timer = window.setInterval(() => void rollout.reload(), 3000);
+    return () => window.clearInterval(timer);
+  }, [active]);
   const act = (verb: 'pause' | 'resume' | 'cancel') => async () => {
-    const answer = await action.run(() =>
-      api.post<Rollout>(`/v1/rollouts/${encodeURIComponent(props.id)}/${verb}`, {}),
-    );
+    const answer = await action.run(() => api.post<RolloutView>(`${path}/${verb}`, {}));
     if (answer) rollout.set(answer);
   };
+  const total = r ? r.waveSizes.reduce((n, s) => n + s, 0) : 0;
+  const done = r ? (r.counts.healthy ?? 0) : 0;
   return (
-    <section className="card span-2">
-      <ErrorBanner error={rollout.error ?? action.error} />
+    <section className="card span-2" data-testid="rollout-detail">
+      <ErrorBanner error={rollout.error ?? action.error} onDismiss={action.clear} />
       {!r ? (
         rollout.error ? null : (
           <Loading />
@@ -203,38 +345,110 @@ function RolloutDetail(props: { id: string }) {
       ) : (
         <>
           <div className="card-header">
-            <h2>
-              {r.from} → {r.to}
-            </h2>
-            <Badge tone={ACTIVE.has(r.state) ? 'info' : 'neutral'}>{r.state}</Badge>
-            <div className="page-actions">
-              <GuardedButton need="operator" disabled={r.state !== 'Running'} onClick={act('pause')}>
-                Pause
-              </GuardedButton>
-              <GuardedButton need="operator" disabled={r.state !== 'Paused'} onClick={act('resume')}>
-                Resume
-              </GuardedButton>
-              <GuardedButton
-                need="operator"
-                variant="danger"
-                disabled={!ACTIVE.has(r.state)}
-                onClick={act('cancel')}
-              >
-                Cancel
-              </GuardedButton>
-            </div>
+            <h2>{refOf(r)}</h2>
+            <Badge tone={STATE_TONE[r.state]}>{r.state}</Badge>
+            <span className="muted">
+              r{r.to.revision} · started by {r.createdBy} {ago(r.createdAt)}
+            </span>
+            {active ? (
+              <div className="page-actions">
+                <GuardedButton
+                  need="operator"
+                  disabled={r.state !== 'Running' && r.state !== 'Soaking'}
+                  onClick={act('pause')}
+                >
+                  Pause
+                </GuardedButton>
+                <GuardedButton need="operator" disabled={r.state !== 'Paused'} onClick={act('resume')}>
+                  Resume
+                </GuardedButton>
+                <GuardedButton need="operator" variant="danger" onClick={act('cancel')}>
+                  Cancel
+                </GuardedButton>
+              </div>
+            ) : (
+              <span className="page-actions muted">
+                {r.state} {r.finishedAt ? ago(r.finishedAt) : ''}
+              </span>
+            )}
           </div>
-          {r.message ? <p className="muted">{r.message}</p> : null}
-          {r.progress ? (
-            <Progress
-              label={`${r.progress.done} of ${r.progress.total} clusters updated${r.progress.failed ? `, ${r.progress.failed} failed` : ''}`}
-              value={r.progress.done}
-              max={r.progress.total}
-            />
+          {r.state === 'Halted' ? (
+            <div className="issues issues-error" role="alert" data-testid="halt-reason">
+              <div>
+                <strong>Halted:</strong> {r.haltReason ?? 'a cluster failed its health gate.'}
+              </div>
+              <div className="small">
+                {r.haltCluster ? (
+                  <>
+                    Look at <a href={href(['clusters', r.haltCluster])}>{r.haltCluster}</a>.{' '}
+                  </>
+                ) : null}
+                Clusters already updated stay updated; no further wave starts. Start a new rollout once the
+                cause is fixed.
+              </div>
+            </div>
           ) : null}
-          <Waves rollout={r} />
+          {r.state === 'Soaking' && r.soakUntil ? (
+            <div className="issues issues-info">
+              Wave {r.currentWave} is healthy; soaking until {new Date(r.soakUntil).toLocaleTimeString()}{' '}
+              before the next wave.
+            </div>
+          ) : null}
+          <Progress
+            label={`${done} of ${total} clusters updated and healthy${r.counts.failed ? `, ${r.counts.failed} failed` : ''} · wave ${r.currentWave} of ${r.waveCount}`}
+            value={done}
+            max={Math.max(total, 1)}
+          />
+          <table className="simple" data-testid="rollout-waves">
+            <thead>
+              <tr>
+                <th>Wave</th>
+                <th>Clusters</th>
+                <th>Progress</th>
+              </tr>
+            </thead>
+            <tbody>
+              {r.waves.map((w) => (
+                <tr key={w.wave} className={w.wave === r.currentWave && active ? 'row-selected' : undefined}>
+                  <td className="cell-name">
+                    {w.wave === 0 ? 'Skipped' : `Wave ${w.wave}${w.wave === 1 ? ' (canary)' : ''}`}
+                  </td>
+                  <td>{w.size}</td>
+                  <td className="badges">
+                    {MEMBER_ORDER.filter((s) => (w.counts[s] ?? 0) > 0).map((s) => (
+                      <Badge key={s} tone={MEMBER_TONE[s]}>
+                        {w.counts[s]} {s}
+                      </Badge>
+                    ))}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {r.members.items.some((m) => m.message) ? (
+            <ul className="object-list">
+              {r.members.items
+                .filter((m) => m.message)
+                .slice(0, 20)
+                .map((m) => (
+                  <li key={m.cluster}>
+                    <a href={href(['clusters', m.cluster])}>{m.cluster}</a>{' '}
+                    <Badge tone={MEMBER_TONE[m.state]}>{m.state}</Badge> {m.message}
+                  </li>
+                ))}
+            </ul>
+          ) : null}
         </>
       )}
     </section>
+  );
+}
+
+function Stat(props: { label: string; value: number; tone?: 'warn' | 'bad' }) {
+  return (
+    <div className={`stat${props.tone ? ` stat-${props.tone}` : ''}`}>
+      <div className="stat-value">{props.value.toLocaleString()}</div>
+      <div className="stat-label">{props.label}</div>
+    </div>
   );
 }
