@@ -35,7 +35,7 @@ const result = spawnSync(
     '--test',
     `--test-concurrency=${concurrency}`,
     '--test-reporter=spec',
-    `--test-timeout=${process.env.STRATA_TEST_TIMEOUT_MS ?? '300000'}`,
+    `--test-timeout=${process.env.STRATA_TEST_TIMEOUT_MS ?? '900000'}`,
     ...files.map((f) => relative(root, f)),
   ],
   { cwd: root, stdio: 'inherit' },

@@ -202,7 +202,7 @@ export function registerClusterCommands(program: Command, ctx: CliContext): void
   cluster
     .command('get')
     .description('Show a cluster: spec, status, pools and conditions')
-    .argument('<name>')
+    .argument('<name>', 'cluster name')
     .action(async (name: string) => {
       const data = await ctx.client().request<ClusterJson>({ method: 'GET', path: base(name) });
       printResult(ctx.printer, ctx.format(), data, () => clusterDetails(data));
@@ -211,7 +211,7 @@ export function registerClusterCommands(program: Command, ctx: CliContext): void
   cluster
     .command('delete')
     .description('Delete a cluster and release its infrastructure')
-    .argument('<name>')
+    .argument('<name>', 'cluster name')
     .option('--wait', 'follow progress until deleted')
     .option('--timeout <duration>', 'how long --wait waits', DEFAULT_WAIT_TIMEOUT)
     .action(async (name: string, opts: { wait?: boolean; timeout: string }) => {
@@ -228,7 +228,7 @@ export function registerClusterCommands(program: Command, ctx: CliContext): void
   cluster
     .command('workloads')
     .description('Pods by namespace, with their container IDs')
-    .argument('<name>')
+    .argument('<name>', 'cluster name')
     .action(async (name: string) => {
       const data = await ctx
         .client()
@@ -239,7 +239,7 @@ export function registerClusterCommands(program: Command, ctx: CliContext): void
   cluster
     .command('kubeconfig')
     .description('Print the cluster’s kubeconfig (admin, or --read-only)')
-    .argument('<name>')
+    .argument('<name>', 'cluster name')
     .option('--read-only', 'a read-only kubeconfig (all a viewer may get)')
     .action(async (name: string, opts: { readOnly?: boolean }) => {
       const text = await ctx.client().request<string>({
@@ -253,7 +253,7 @@ export function registerClusterCommands(program: Command, ctx: CliContext): void
   cluster
     .command('plan')
     .description('Show what switching profile versions would change, without changing anything')
-    .argument('<name>')
+    .argument('<name>', 'cluster name')
     .requiredOption('--profile <ref>', 'NAME@VERSION; repeat for add-on profiles', collect)
     .option('--chain', 'plan a chained Kubernetes upgrade across minors')
     .action(async (name: string, opts: { profile: string[]; chain?: boolean }) => {
@@ -273,7 +273,7 @@ export function registerClusterCommands(program: Command, ctx: CliContext): void
   cluster
     .command('update')
     .description('Move a cluster to profile versions: shows the plan, asks, applies')
-    .argument('<name>')
+    .argument('<name>', 'cluster name')
     .requiredOption('--profile <ref>', 'NAME@VERSION; repeat for add-on profiles', collect)
     .option('--chain', 'allow a chained Kubernetes upgrade across minors')
     .option('-y, --yes', 'apply without asking')
@@ -306,7 +306,7 @@ export function registerClusterCommands(program: Command, ctx: CliContext): void
   cluster
     .command('override')
     .description('Override one layer’s values on this cluster (the profile is unchanged)')
-    .argument('<name>')
+    .argument('<name>', 'cluster name')
     .requiredOption('--layer <pack>', 'the pack whose values to override')
     .requiredOption('-f, --file <file>', 'values file (YAML; - for stdin)')
     .option('-y, --yes', 'apply without asking')
@@ -337,20 +337,45 @@ export function registerClusterCommands(program: Command, ctx: CliContext): void
   repave
     .command('approve')
     .description('Approve a pending repave')
-    .argument('<name>')
-    .action(async (name: string) => {
+    .argument('<name>', 'cluster name')
+    .option('--wait', 'follow progress until every node is replaced')
+    .option('--timeout <duration>', 'how long --wait waits', DEFAULT_WAIT_TIMEOUT)
+    .action(async (name: string, opts: { wait?: boolean; timeout: string }) => {
       const data = await ctx.client().request<{ repave: { state: string } }>({
         method: 'POST',
         path: `${base(name)}/repave`,
         body: { action: 'approve' },
       });
       printResult(ctx.printer, ctx.format(), data, () => `repave of cluster ${name}: ${data.repave.state}`);
+      if (!opts.wait) return;
+      // The cluster stays Running (at its generation) until the engine takes the approval up: wait for that
+      // first, or "ready" would be seen before the repave even starts.
+      const timeoutMs = parseDuration(opts.timeout, '--timeout');
+      const started = Date.now();
+      for (;;) {
+        const c = await ctx.client().request<ClusterJson>({ method: 'GET', path: base(name) });
+        if (c.status.repave.state !== 'Approved') break;
+        if (Date.now() - started > timeoutMs) {
+          throw new StrataError(
+            'Unavailable',
+            `Timed out waiting for the repave of cluster ${name} to start; check with: strata cluster get ${name}`,
+            { reason: 'WaitTimeout' },
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      await waitIfAsked(
+        ctx,
+        name,
+        { wait: true, timeout: `${Math.max(1, Math.ceil((timeoutMs - (Date.now() - started)) / 1000))}s` },
+        'ready',
+      );
     });
 
   cluster
     .command('prune')
     .description('Delete objects no longer in use (shows them first)')
-    .argument('<name>')
+    .argument('<name>', 'cluster name')
     .option('--dry-run', 'only show what would be deleted')
     .option('--force', 'allow deleting more than the safety cap')
     .option('-y, --yes', 'delete without asking')
