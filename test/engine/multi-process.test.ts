@@ -3,6 +3,7 @@
  * `strata worker` processes claim the engine's work from the shared queue. One worker is killed with SIGKILL
  * mid-way; the other finishes its share (leases expire), and every cluster ends Running with exactly its nodes.
  * What the workers change reaches the API process's live events through PostgreSQL's LISTEN/NOTIFY.
+ * Then a fresh worker joins the survivor and the two split one fleet rollout: every cluster is changed exactly once.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -15,7 +16,9 @@ import { type RunningStrata, startStrata } from '../../src/cli/up.ts';
 import { startEngine } from '../../src/engine/engine.ts';
 import { destroySharedAgents } from '../../src/kube/agents.ts';
 import { KubeClient } from '../../src/kube/client.ts';
+import { listAudit } from '../../src/store/audit.ts';
 import { getCluster } from '../../src/store/clusters.ts';
+import { listRolloutMembers } from '../../src/store/rollouts.ts';
 import {
   dropSchema,
   postgresUnavailableReason,
@@ -61,6 +64,7 @@ describe('several processes on one PostgreSQL', async () => {
   const unavailable = await postgresUnavailableReason();
   let strata: RunningStrata | undefined;
   let home = '';
+  let workerEnv: NodeJS.ProcessEnv = {};
   const schema = uniqueSchemaName('mp');
   const workers: Worker[] = [];
 
@@ -81,14 +85,14 @@ describe('several processes on one PostgreSQL', async () => {
         return { commands: running.engine, stop: () => running.stop() };
       },
     });
-    const env = {
+    workerEnv = {
       ...process.env,
       DATABASE_URL: testPostgresUrl,
       STRATA_DB_SCHEMA: schema,
       STRATA_HOME: home,
       STRATA_SIM_URL: strata.kubeUrl,
     };
-    workers.push(...(await Promise.all([startWorker(env), startWorker(env)])));
+    workers.push(...(await Promise.all([startWorker(workerEnv), startWorker(workerEnv)])));
   });
 
   after(async () => {
@@ -158,5 +162,80 @@ describe('several processes on one PostgreSQL', async () => {
         ['hello-universe-deployment'],
       );
     }
+  });
+
+  it('two worker processes split one rollout, and no cluster is changed twice', async (t) => {
+    if (!requireOrSkip(t, 'PostgreSQL', unavailable)) return;
+    const s = strata!;
+    // The first test left one worker alive; a fresh one joins it.
+    workers.push(await startWorker(workerEnv));
+    const alive = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+    assert.equal(alive.length, 2, 'two workers are running');
+
+    const opsBefore = await sql<{ id: string }>`SELECT id FROM operations`.execute(s.store.db);
+    const before = opsBefore.rows.map((r) => r.id);
+    const rollouts = s.engine!.rollouts!;
+    const started = await rollouts.start(
+      { actor: 'tester' },
+      {
+        from: 'hello-universe-aws@1.0.0',
+        to: 'hello-universe-aws@1.1.0',
+        canary: 1,
+        growth: 10,
+        soakSeconds: 0,
+        progressDeadlineSeconds: 120,
+      },
+    );
+    // Six test clusters and the demo cluster: a canary of one, then one wave of the six others.
+    assert.deepEqual(
+      started.waves.map((w) => w.size),
+      [1, 6],
+    );
+
+    const deadline = Date.now() + 240_000;
+    let view = await rollouts.get(started.id);
+    while (view.state !== 'Completed') {
+      if (['Halted', 'Cancelled'].includes(view.state) || Date.now() > deadline) {
+        assert.fail(`rollout ended ${view.state}: ${JSON.stringify(view.counts)} ${view.haltReason ?? ''}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+      view = await rollouts.get(started.id);
+    }
+    const members = (await listRolloutMembers(s.store.db, started.id, { limit: 100 })).items;
+    assert.deepEqual(
+      members.map((m) => m.state),
+      members.map(() => 'healthy'),
+    );
+
+    for (const name of [...CLUSTERS, 'cluster-update-deletion']) {
+      const c = await getCluster(s.store.db, name);
+      assert.deepEqual(
+        c?.status.appliedProfiles.map((p) => `${p.name}@${p.version}`),
+        ['hello-universe-aws@1.1.0'],
+        `${name} runs the new version`,
+      );
+      const audit = await listAudit(s.store.db, { target: name });
+      assert.equal(
+        audit.filter((a) => a.action === 'cluster.update').length,
+        1,
+        `${name} was changed by the rollout exactly once`,
+      );
+      const client = KubeClient.fromKubeconfig(await s.engine!.kubeconfig(name, 'admin'));
+      const deployments = await client.list('apps/v1', 'Deployment', { namespace: 'hello-universe' });
+      // The API preset's three Deployments, none doubled; the old one stays as an unused object.
+      assert.deepEqual(
+        deployments.map((d) => (d.metadata as { name: string }).name).sort(),
+        ['api', 'hello-universe-deployment', 'postgres', 'ui'],
+        name,
+      );
+    }
+
+    // Both live workers claimed steps of this rollout's work.
+    const owners = await sql<{ owner: string }>`
+      SELECT DISTINCT split_part(lease_owner, ':', 2) AS owner FROM steps
+      WHERE lease_owner IS NOT NULL AND NOT (operation_id = ANY(${before}::text[]))
+    `.execute(s.store.db);
+    const pids = new Set(owners.rows.map((r) => r.owner));
+    for (const w of alive) assert.ok(pids.has(String(w.child.pid)), `worker ${w.child.pid} took part`);
   });
 });
