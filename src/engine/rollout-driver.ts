@@ -113,6 +113,14 @@ export async function driveRollout(
 
   const wave = rollout.currentWave;
 
+  // While the wave still has clusters to apply, one page of in-flight clusters is gated per step (so a wave of
+  // n clusters costs O(n) reads, not O(n²/batch)); once all are applied, every in-flight one is gated each step.
+  const waiting = await listRolloutMembers(ctx.store.db, id, {
+    wave,
+    states: ['waiting'],
+    limit: APPLY_BATCH,
+  });
+
   // 1. Gate the applied clusters of the wave on health within the progress deadline.
   const updates: RolloutMemberUpdate[] = [];
   const repaveWaiting: string[] = [];
@@ -202,7 +210,7 @@ export async function driveRollout(
       }
       inFlight += 1;
     }
-  } while (cursor);
+  } while (cursor && waiting.items.length === 0);
 
   const memberEffect = async (trx: import('kysely').Transaction<Database>) => {
     await updateRolloutMembers(trx, id, updates);
@@ -241,11 +249,6 @@ export async function driveRollout(
   }
 
   // 3. Apply the change to the next batch of waiting clusters of the wave (gated on the next step).
-  const waiting = await listRolloutMembers(ctx.store.db, id, {
-    wave,
-    states: ['waiting'],
-    limit: APPLY_BATCH,
-  });
   if (waiting.items.length > 0) {
     const target = await ctx.profiles.latest(rollout.to.profile, rollout.to.version);
     if (target.revision !== rollout.to.revision) {
