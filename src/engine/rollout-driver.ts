@@ -311,6 +311,30 @@ export async function driveRollout(
     async effect(trx) {
       await memberEffect(trx);
       await updateRollout(trx, id, patch, rv);
+      if (patch.state === 'Soaking' && patch.soakUntil) {
+        // The next wave's clusters say they wait for the soak, and until when.
+        const until = patch.soakUntil.toISOString();
+        let next: string | null = null;
+        do {
+          const page = await listRolloutMembers(trx, id, {
+            wave: wave + 1,
+            states: ['waiting'],
+            limit: 1000,
+            cursor: next,
+          });
+          await setRolloutCondition(
+            trx,
+            page.items.map((m) => m.cluster),
+            {
+              status: 'True',
+              reason: 'WaitingForSoak',
+              message: `Rollout ${id}: wave ${wave} soaks until ${until}; this cluster is in wave ${wave + 1} of ${rollout.waveCount}.`,
+            },
+            nowIso,
+          );
+          next = page.nextCursor;
+        } while (next);
+      }
     },
     changed: after(patch),
   };

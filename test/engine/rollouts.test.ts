@@ -142,7 +142,7 @@ describe('fleet rollouts', () => {
     const started = await fx.engine.rollouts.start(TESTER, {
       from: 'ro-b@1.0.0',
       to: 'ro-b@1.1.0',
-      soakSeconds: 1,
+      soakSeconds: 2,
     });
     assert.deepEqual(started.waveSizes, [1, 2]);
     const waiting = rolloutCondition(await getCluster(fx.store.db, 'wb-3'));
@@ -152,6 +152,9 @@ describe('fleet rollouts', () => {
     assert.equal(soaking.waves[0]!.counts.healthy, 1);
     assert.equal(soaking.waves[1]!.counts.waiting, 2, 'wave 2 waits while the canary soaks');
     assert.ok(runs(await getCluster(fx.store.db, 'wb-2'), 'ro-b@1.0.0'));
+    const soakCondition = rolloutCondition(await getCluster(fx.store.db, 'wb-3'));
+    assert.equal(soakCondition?.reason, 'WaitingForSoak', 'wave 2 says it waits for the soak');
+    assert.match(soakCondition?.message ?? '', /wave 1 soaks until .*wave 2 of 2/);
     const done = await waitForRollout(fx, started.id, (r) => r.state === 'Completed', 'Completed');
     assert.equal(done.counts.healthy, 3);
     for (const name of names) {

@@ -497,4 +497,56 @@ forEachDriver((_driver, getStore) => {
     await sim.deleteCluster('sim-a');
     assert.deepEqual(await sim.loadCluster('sim-a'), { objects: [], lastResourceVersion: 0 });
   });
+
+  it('stores one flush of several simulated clusters at once, each cluster keeping only its own objects', async (t) => {
+    const store = getStore(t);
+    if (!store) return;
+    const sim = new StoreSimPersistence(store.db);
+    const put = (cluster: string, name: string, rv: number) =>
+      ({
+        op: 'put',
+        record: {
+          cluster,
+          group: '',
+          resource: 'configmaps',
+          namespace: 'default',
+          name,
+          resourceVersion: rv,
+          object: { metadata: { name }, data: { rv: String(rv) } },
+        },
+      }) as const;
+    await sim.writeMany([
+      { cluster: 'many-a', writes: [put('many-a', 'x', 1), put('many-a', 'y', 2)], lastResourceVersion: 2 },
+      { cluster: 'many-b', writes: [put('many-b', 'x', 7)], lastResourceVersion: 7 },
+    ]);
+    // The same object name in the other cluster is deleted; many-b's `x` stays.
+    await sim.writeMany([
+      {
+        cluster: 'many-a',
+        writes: [
+          {
+            op: 'delete',
+            key: { cluster: 'many-a', group: '', resource: 'configmaps', namespace: 'default', name: 'x' },
+          },
+          put('many-a', 'y', 3),
+        ],
+        lastResourceVersion: 3,
+      },
+      { cluster: 'many-b', writes: [], lastResourceVersion: 5 },
+    ]);
+    const a = await sim.loadCluster('many-a');
+    const b = await sim.loadCluster('many-b');
+    assert.deepEqual(
+      a.objects.map((o) => [o.name, o.resourceVersion]),
+      [['y', 3]],
+    );
+    assert.equal(a.lastResourceVersion, 3);
+    assert.deepEqual(
+      b.objects.map((o) => [o.name, o.resourceVersion]),
+      [['x', 7]],
+    );
+    assert.equal(b.lastResourceVersion, 7, 'the counter never goes back');
+    await sim.deleteCluster('many-a');
+    await sim.deleteCluster('many-b');
+  });
 });
