@@ -7,7 +7,7 @@ import type { Clock } from '../core/clock.ts';
 import { StrataError } from '../core/errors.ts';
 import { reconcileCluster } from './controllers/reconcile.ts';
 import { ClusterObjectStore } from './object-store.ts';
-import type { SimClusterBatch, SimObjectPersistence } from './persistence.ts';
+import type { SimObjectPersistence } from './persistence.ts';
 import { WakeScheduler } from './scheduler.ts';
 import { SimCluster } from './sim-cluster.ts';
 import type { SimTiming } from './timing.ts';
@@ -120,7 +120,7 @@ export class SimFleet {
     this.flushTimer = undefined;
     const names = [...this.dirtyClusters];
     this.dirtyClusters.clear();
-    await this.persistClusters(names);
+    await Promise.all(names.map((n) => this.persistCluster(n)));
     await Promise.all([...this.persistChain.values()]);
     if (this.persistError) {
       const e = this.persistError;
@@ -224,48 +224,18 @@ export class SimFleet {
       this.flushTimer = undefined;
       const names = [...this.dirtyClusters];
       this.dirtyClusters.clear();
-      void this.persistClusters(names);
+      for (const n of names) void this.persistCluster(n);
     }, this.timing.flushDelayMs);
     this.flushTimer.unref();
   }
 
-  /**
-   * Persists the pending writes of these clusters: in one `writeMany` call when the persistence offers it (after
-   * each cluster's earlier writes), otherwise one `write` per cluster. Per cluster, writes stay in order.
-   */
-  private persistClusters(names: readonly string[]): Promise<void> {
-    const batches: SimClusterBatch[] = [];
-    for (const name of names) {
-      const cluster = this.loaded.get(name);
-      if (!cluster?.store.hasDirty) continue;
-      batches.push({
-        cluster: name,
-        writes: cluster.store.takeDirty(),
-        lastResourceVersion: cluster.store.resourceVersion,
-      });
-    }
-    if (batches.length === 0) return Promise.resolve();
-    this.counters.flushes += batches.length;
-    const persistence = this.persistence;
-    if (!persistence.writeMany) {
-      return Promise.all(
-        batches.map((b) =>
-          this.enqueuePersist(b.cluster, () => persistence.write(b.cluster, b.writes, b.lastResourceVersion)),
-        ),
-      ).then(() => {});
-    }
-    const earlier = Promise.all(batches.map((b) => this.persistChain.get(b.cluster)));
-    const next = earlier
-      .then(() => persistence.writeMany?.(batches))
-      .catch((e: unknown) => {
-        this.persistError = e;
-      });
-    for (const b of batches) this.persistChain.set(b.cluster, next);
-    void next.then(() => {
-      for (const b of batches)
-        if (this.persistChain.get(b.cluster) === next) this.persistChain.delete(b.cluster);
-    });
-    return next;
+  private persistCluster(name: string): Promise<void> {
+    const cluster = this.loaded.get(name);
+    if (!cluster?.store.hasDirty) return Promise.resolve();
+    const writes = cluster.store.takeDirty();
+    const rv = cluster.store.resourceVersion;
+    this.counters.flushes += 1;
+    return this.enqueuePersist(name, () => this.persistence.write(name, writes, rv));
   }
 
   private enqueuePersist(name: string, op: () => Promise<void>): Promise<void> {

@@ -26,24 +26,12 @@ export type SimObjectKey = Pick<SimObjectRecord, 'cluster' | 'group' | 'resource
 /** A write to apply atomically with others of the same batch. */
 export type SimObjectWrite = { op: 'put'; record: SimObjectRecord } | { op: 'delete'; key: SimObjectKey };
 
-/** One cluster's writes of a flush. */
-export interface SimClusterBatch {
-  cluster: string;
-  writes: SimObjectWrite[];
-  lastResourceVersion: number;
-}
-
 /** Durable storage of simulated clusters' objects. Implementations must apply one `write` call atomically. */
 export interface SimObjectPersistence {
   /** Returns every object of a cluster and the highest resourceVersion ever issued in it (0 if none). */
   loadCluster(cluster: string): Promise<{ objects: SimObjectRecord[]; lastResourceVersion: number }>;
   /** Applies a batch of puts and deletes in one transaction; also records the cluster's last resourceVersion. */
   write(cluster: string, writes: SimObjectWrite[], lastResourceVersion: number): Promise<void>;
-  /**
-   * Optional: applies the batches of several clusters in one transaction (one flush of the whole fleet); the
-   * simulator uses it when present, so a busy fleet costs one transaction per flush, not one per cluster.
-   */
-  writeMany?(batches: SimClusterBatch[]): Promise<void>;
   /** Removes every object of a cluster. */
   deleteCluster(cluster: string): Promise<void>;
   /** Names of clusters that have stored objects (for listing; not used on hot paths). */

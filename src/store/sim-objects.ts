@@ -6,7 +6,6 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type {
-  SimClusterBatch,
   SimObjectKey,
   SimObjectPersistence,
   SimObjectRecord,
@@ -49,39 +48,26 @@ export class StoreSimPersistence implements SimObjectPersistence {
     };
   }
 
-  /** Applies one cluster's puts and deletes atomically (see `writeMany`). */
-  async write(cluster: string, writes: SimObjectWrite[], lastResourceVersion: number): Promise<void> {
-    await this.writeMany([{ cluster, writes, lastResourceVersion }]);
-  }
-
   /**
-   * Applies several clusters' puts and deletes in one transaction, in multi-row statements. Several writes to one
-   * key collapse to the last, as if applied in order; rows are written in key order so concurrent flushes lock
-   * alike.
+   * Applies puts and deletes atomically, in multi-row statements; returns nothing. Several writes to one key in
+   * a batch collapse to the last, as if applied in order.
    */
-  async writeMany(batches: SimClusterBatch[]): Promise<void> {
-    const finalByKey = new Map<string, { cluster: string; write: SimObjectWrite }>();
-    const last = new Map<string, number>();
-    for (const b of batches) {
-      for (const w of b.writes)
-        finalByKey.set(keyOf(b.cluster, w.op === 'put' ? w.record : w.key), { cluster: b.cluster, write: w });
-      last.set(b.cluster, Math.max(last.get(b.cluster) ?? 0, b.lastResourceVersion));
+  async write(cluster: string, writes: SimObjectWrite[], lastResourceVersion: number): Promise<void> {
+    const finalByKey = new Map<string, SimObjectWrite>();
+    for (const w of writes) finalByKey.set(keyOf(cluster, w.op === 'put' ? w.record : w.key), w);
+    const puts: SimObjectRecord[] = [];
+    const deletes: SimObjectKey[] = [];
+    for (const w of finalByKey.values()) {
+      if (w.op === 'put') puts.push(w.record);
+      else deletes.push(w.key);
     }
-    const puts: Array<SimObjectRecord & { owner: string }> = [];
-    const deletes: Array<SimObjectKey & { owner: string }> = [];
-    for (const key of [...finalByKey.keys()].sort()) {
-      const { cluster, write: w } = finalByKey.get(key)!;
-      if (w.op === 'put') puts.push({ ...w.record, owner: cluster });
-      else deletes.push({ ...w.key, owner: cluster });
-    }
-    const clusters = [...last.keys()].sort();
     await this.db.transaction().execute(async (trx) => {
       for (let i = 0; i < puts.length; i += BATCH) {
         await trx
           .insertInto('sim_objects')
           .values(
             puts.slice(i, i + BATCH).map((r) => ({
-              cluster: r.owner,
+              cluster,
               api_group: r.group,
               resource: r.resource,
               namespace: r.namespace,
@@ -102,27 +88,20 @@ export class StoreSimPersistence implements SimObjectPersistence {
         const batch = deletes.slice(i, i + BATCH);
         await sql`
           DELETE FROM sim_objects AS o
-          USING unnest(${batch.map((k) => k.owner)}::text[], ${batch.map((k) => k.group)}::text[],
-            ${batch.map((k) => k.resource)}::text[], ${batch.map((k) => k.namespace)}::text[],
-            ${batch.map((k) => k.name)}::text[]) AS u(cluster, api_group, resource, namespace, name)
-          WHERE o.cluster = u.cluster AND o.api_group = u.api_group AND o.resource = u.resource
+          USING unnest(${batch.map((k) => k.group)}::text[], ${batch.map((k) => k.resource)}::text[],
+            ${batch.map((k) => k.namespace)}::text[], ${batch.map((k) => k.name)}::text[]) AS u(api_group, resource, namespace, name)
+          WHERE o.cluster = ${cluster} AND o.api_group = u.api_group AND o.resource = u.resource
             AND o.namespace = u.namespace AND o.name = u.name`.execute(trx);
       }
-      for (let i = 0; i < clusters.length; i += BATCH) {
-        await trx
-          .insertInto('sim_clusters')
-          .values(
-            clusters
-              .slice(i, i + BATCH)
-              .map((cluster) => ({ cluster, last_resource_version: last.get(cluster) ?? 0 })),
-          )
-          .onConflict((oc) =>
-            oc.column('cluster').doUpdateSet({
-              last_resource_version: sql`greatest(sim_clusters.last_resource_version, excluded.last_resource_version)`,
-            }),
-          )
-          .execute();
-      }
+      await trx
+        .insertInto('sim_clusters')
+        .values({ cluster, last_resource_version: lastResourceVersion })
+        .onConflict((oc) =>
+          oc.column('cluster').doUpdateSet({
+            last_resource_version: sql`greatest(sim_clusters.last_resource_version, excluded.last_resource_version)`,
+          }),
+        )
+        .execute();
     });
   }
 
