@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import YAML from 'yaml';
 import { loadBuiltinCatalog } from '../src/catalog/load.ts';
+import { demoProfileDocument } from '../src/cli/demo.ts';
 import { desiredObjectsOfStack, inventoryOf } from '../src/core/desired.ts';
 import type { ClusterSpec, ProfileVersion } from '../src/core/model.ts';
 import { validateProfileVersion } from '../src/core/profile.ts';
@@ -15,27 +16,13 @@ import { percentile, reportFigure, rssMiB, scaled } from './report.ts';
 
 const catalog = await loadBuiltinCatalog();
 
-function profile(version: string, presets: string[]): ProfileVersion {
-  return validateProfileVersion(
-    {
-      name: 'hello-universe-aws',
-      version,
-      type: 'full',
-      cloudType: 'sim',
-      layers: [
-        { pack: 'ubuntu', version: '22.4.5' },
-        { pack: 'kubernetes', version: '1.30.10' },
-        { pack: 'calico', version: '3.28.2' },
-        { pack: 'csi-hostpath', version: '1.14.1' },
-        { pack: 'hello-universe', version: '1.2.0', presets },
-      ],
-    },
-    catalog,
-  );
+/** The walkthrough's profile (hello-universe-aws) at a version, with or without the API preset. */
+function profile(version: string, api: boolean): ProfileVersion {
+  return validateProfileVersion(demoProfileDocument(version, api), catalog);
 }
 
-const v100 = profile('1.0.0', []);
-const v110 = profile('1.1.0', ['enable-api']);
+const v100 = profile('1.0.0', false);
+const v110 = profile('1.1.0', true);
 const huValues = v100.layers[4]!.values;
 const baseInventory = inventoryOf(desiredObjectsOfStack(resolveStack([v100], {}, catalog), catalog));
 

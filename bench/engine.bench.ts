@@ -11,37 +11,19 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBuiltinCatalog } from '../src/catalog/load.ts';
-import type { ProfileDocument } from '../src/core/profile.ts';
-import { validateProfileVersion } from '../src/core/profile.ts';
+import { setUpDemo } from '../src/cli/demo.ts';
 import { startEngine } from '../src/engine/engine.ts';
 import { destroySharedAgents } from '../src/kube/agents.ts';
 import { startSimKubeServer } from '../src/sim/server.ts';
 import { getCluster, type StoredCluster } from '../src/store/clusters.ts';
 import { openStore } from '../src/store/open.ts';
-import { createProfileVersion } from '../src/store/profiles.ts';
 import { StoreSimPersistence } from '../src/store/sim-objects.ts';
-import { percentile, reportFigure, rssMiB, scaled } from './report.ts';
+import { percentile, reportFigure, sampleRss, scaled } from './report.ts';
 
 const ACTOR = { actor: 'bench' };
 const FLEET = scaled(1000);
 const LATENCY_SAMPLE = Math.min(FLEET, scaled(200));
 const USERS = 10;
-
-function profile(version: string, api: boolean): ProfileDocument {
-  return {
-    name: 'hello-universe-aws',
-    version,
-    type: 'full',
-    cloudType: 'sim',
-    layers: [
-      { pack: 'ubuntu', version: '22.4.5' },
-      { pack: 'kubernetes', version: '1.30.10' },
-      { pack: 'calico', version: '3.28.2' },
-      { pack: 'csi-hostpath', version: '1.14.1' },
-      { pack: 'hello-universe', version: '1.2.0', presets: api ? ['enable-api'] : [] },
-    ],
-  } as ProfileDocument;
-}
 
 const converged = (c: StoredCluster | undefined) =>
   c !== undefined && c.status.phase === 'Running' && c.status.observedGeneration === c.generation;
@@ -69,18 +51,11 @@ async function main(): Promise<void> {
   });
   const engine = running.engine;
   const driver = databaseUrl ? 'postgres' : 'pglite';
-  let peakRss = rssMiB();
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, rssMiB());
-  }, 200);
+  const rss = sampleRss();
+  let peakRss = 0;
   try {
-    for (const [version, api] of [
-      ['1.0.0', false],
-      ['1.1.0', true],
-    ] as const) {
-      const { revision: _r, ...pv } = validateProfileVersion(profile(version, api), catalog);
-      await createProfileVersion(store.db, ACTOR, pv);
-    }
+    // The walkthrough's profile: hello-universe-aws 1.0.0 (API preset off) and 1.1.0 (on).
+    await setUpDemo(store, catalog, null);
     const names = Array.from({ length: FLEET }, (_, i) => `bench-${String(i).padStart(6, '0')}`);
 
     // 1. Provision the fleet.
@@ -91,6 +66,7 @@ async function main(): Promise<void> {
     const requestedMs = performance.now() - t0;
     await waitAll(store, names, (c) => converged(c));
     const provisionMs = performance.now() - t0;
+    peakRss = rss.peak();
     reportFigure(
       'engine.provision',
       {
@@ -149,6 +125,7 @@ async function main(): Promise<void> {
     const fleetRequestMs = performance.now() - t0;
     await waitAll(store, names, (c) => converged(c) && c?.status.appliedProfiles[0]?.version === '1.1.0');
     const fleetMs = performance.now() - t0;
+    peakRss = rss.peak();
     reportFigure(
       'engine.fleet-addon-change',
       {
@@ -162,7 +139,7 @@ async function main(): Promise<void> {
       `${driver}: hello-universe API preset on, ${FLEET} clusters in ${(fleetMs / 1000).toFixed(1)} s (${Math.round((FLEET / fleetMs) * 1000)}/s; requests took ${Math.round(fleetRequestMs)} ms), peak RSS ${peakRss} MiB`,
     );
   } finally {
-    clearInterval(sampler);
+    rss.stop();
     await running.stop();
     await sim.stop();
     if (schema) await store.db.schema.dropSchema(schema).ifExists().cascade().execute();

@@ -29,3 +29,18 @@ export function scaled(n: number): number {
 export function rssMiB(): number {
   return Math.round(process.memoryUsage().rss / 1048576);
 }
+
+/** Samples this process's RSS every 200 ms; `peak()` is the highest since the start or the last `reset()`. */
+export function sampleRss(): { peak(): number; reset(): void; stop(): void } {
+  let peak = rssMiB();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rssMiB());
+  }, 200);
+  return {
+    peak: () => Math.max(peak, rssMiB()),
+    reset: () => {
+      peak = rssMiB();
+    },
+    stop: () => clearInterval(timer),
+  };
+}

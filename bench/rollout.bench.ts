@@ -19,16 +19,14 @@ import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { loadBuiltinCatalog } from '../src/catalog/load.ts';
-import type { ProfileDocument } from '../src/core/profile.ts';
-import { validateProfileVersion } from '../src/core/profile.ts';
+import { setUpDemo } from '../src/cli/demo.ts';
 import { startEngine } from '../src/engine/engine.ts';
 import { destroySharedAgents } from '../src/kube/agents.ts';
 import { connectRemoteSimulator } from '../src/sim/remote.ts';
 import { startSimKubeServer } from '../src/sim/server.ts';
 import { openStore, type Store } from '../src/store/open.ts';
-import { createProfileVersion } from '../src/store/profiles.ts';
 import { StoreSimPersistence } from '../src/store/sim-objects.ts';
-import { percentile, reportFigure, rssMiB, scaled } from './report.ts';
+import { percentile, reportFigure, sampleRss, scaled } from './report.ts';
 
 const ACTOR = { actor: 'bench' };
 const databaseUrl = process.env.STRATA_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -70,22 +68,6 @@ async function runWorker(schema: string, simUrl: string, pkiDir: string): Promis
   await running.stop();
   await store.close();
   destroySharedAgents();
-}
-
-function profile(version: string, api: boolean): ProfileDocument {
-  return {
-    name: 'hello-universe-aws',
-    version,
-    type: 'full',
-    cloudType: 'sim',
-    layers: [
-      { pack: 'ubuntu', version: '22.4.5' },
-      { pack: 'kubernetes', version: '1.30.10' },
-      { pack: 'calico', version: '3.28.2' },
-      { pack: 'csi-hostpath', version: '1.14.1' },
-      { pack: 'hello-universe', version: '1.2.0', presets: api ? ['enable-api'] : [] },
-    ],
-  } as ProfileDocument;
 }
 
 async function postgresReachable(): Promise<boolean> {
@@ -143,18 +125,11 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
   const engine = running.engine;
   const workers = driver === 'postgres' ? WORKERS : 1;
   const second = workers > 1 && schema ? await startWorker(schema, sim.url, pkiDir) : null;
-  let peakRss = rssMiB();
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, rssMiB());
-  }, 200);
+  const rss = sampleRss();
+  let peakRss = 0;
   try {
-    for (const [version, api] of [
-      ['1.0.0', false],
-      ['1.1.0', true],
-    ] as const) {
-      const { revision: _r, ...pv } = validateProfileVersion(profile(version, api), catalog);
-      await createProfileVersion(store.db, ACTOR, pv);
-    }
+    // The walkthrough's profile: hello-universe-aws 1.0.0 (API preset off) and 1.1.0 (on).
+    await setUpDemo(store, catalog, null);
     const names = Array.from({ length: fleet }, (_, i) => `ro-${String(i).padStart(6, '0')}`);
 
     // 1. Provision the fleet through the simulator.
@@ -171,6 +146,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
       return Number(rows.find((r) => r.phase === 'Running')?.n ?? 0);
     });
     const provisionMs = performance.now() - t0;
+    peakRss = rss.peak();
     reportFigure(
       'rollout.provision',
       {
@@ -185,7 +161,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
     );
 
     // 2. Roll the API preset to the fleet: canary, then one wave of the rest.
-    peakRss = rssMiB();
+    rss.reset();
     t0 = performance.now();
     const started = await engine.rollouts.start(ACTOR, {
       from: 'hello-universe-aws@1.0.0',
@@ -213,6 +189,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
     const doubled = await sql<{ n: number }>`
       SELECT count(*)::int AS n FROM (SELECT target FROM audit_log WHERE action = 'cluster.update'
       GROUP BY target HAVING count(*) > 1) AS d`.execute(store.db);
+    peakRss = rss.peak();
     reportFigure(
       'rollout.fleet',
       {
@@ -232,7 +209,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
       `${driver} (${workers} worker${workers > 1 ? 's' : ''}): API preset rolled to ${fleet} clusters (canary + 1 wave) in ${(rolloutMs / 1000).toFixed(1)} s (${Math.round((fleet / rolloutMs) * 1000)}/s; start ${Math.round(startMs)} ms), per cluster p50 ${Math.round(percentile(perCluster, 50))} ms / p99 ${Math.round(percentile(perCluster, 99))} ms, peak RSS ${peakRss} MiB, database ${Math.round(bytes / 1048576)} MiB`,
     );
   } finally {
-    clearInterval(sampler);
+    rss.stop();
     if (second) {
       const exited = new Promise((resolve) => second.once('exit', resolve));
       second.kill('SIGTERM');

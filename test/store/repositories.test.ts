@@ -8,6 +8,7 @@ import {
   deleteCluster,
   getCluster,
   listClusters,
+  listClustersJson,
   updateClusterSpec,
   updateClusterStatus,
   updateClusterStatuses,
@@ -261,6 +262,23 @@ forEachDriver((_driver, getStore) => {
     const audit = await listAudit(store.db, { targetKind: 'cluster', target: 'fleet-07' });
     assert.equal(audit[0]?.action, 'cluster.create');
     assert.equal(audit[0]?.actor, 'alice');
+
+    // The API's list endpoint answers with the page as JSON text built by the database: the same page, to the
+    // millisecond, as the objects read here would serialize to — for every filter and across a cursor.
+    for (const query of [
+      { limit: 5 },
+      { limit: 5, cursor: (await listClusters(store.db, { limit: 5 })).nextCursor },
+      { phase: 'Running' as const },
+      { profile: { name: 'fleet', version: '1.0.0', revision: 2 }, limit: 4 },
+      { profile: { name: 'fleet', version: '1.0.0' }, phase: 'Running' as const },
+      { profile: { name: 'nobody', version: '1.0.0' } },
+    ]) {
+      assert.deepEqual(
+        JSON.parse(await listClustersJson(store.db, query)),
+        JSON.parse(JSON.stringify(await listClusters(store.db, query))),
+        JSON.stringify(query),
+      );
+    }
   });
 
   it('bumps the generation on a spec edit, refuses a stale one, and keeps status writes out of its way', async (t) => {
