@@ -2,7 +2,8 @@
  * Fleet rollouts through the engine on simulated clusters: the preview (waves, one plan per distinct
  * configuration, nothing changed), canary then waves to completion with the waiting clusters' conditions, a
  * canary failing the health gate halting the rollout with its reason and cluster, maxFailures, pause / resume /
- * cancel with `RolloutNotActive`, and clusters skipped with their plan error. The kill -9 resume is in
+ * cancel with `RolloutNotActive`, clusters skipped with their plan error, and a change that repaves waiting,
+ * visibly, for its approval. The kill -9 resume is in
  * `rollouts-kill.test.ts` (its own file, for its own time budget).
  */
 import assert from 'node:assert/strict';
@@ -38,6 +39,7 @@ const FLEETS: Record<string, string[]> = {
   'ro-b@1.0.0': ['wb-1', 'wb-2', 'wb-3'],
   'ro-c@1.0.0': ['hc-1', 'hc-2'],
   'ro-d@1.0.0': ['pr-1', 'pr-2'],
+  'ro-e@1.0.0': ['rp-1'],
 };
 
 /** Polls a rollout until `check` holds. */
@@ -85,10 +87,12 @@ describe('fleet rollouts', () => {
   before(async () => {
     // A 200 ms poll: with the fixture's 20 ms, a dozen clusters polling at once starve the in-memory store.
     fx = await startEngineFixture({ timings: { pollMs: 200, resyncMs: 3_600_000, retryBaseMs: 50 } });
-    for (const name of ['ro-a', 'ro-b', 'ro-c', 'ro-d']) {
+    for (const name of ['ro-a', 'ro-b', 'ro-c', 'ro-d', 'ro-e']) {
       await createProfile(fx, helloProfile('1.0.0', false, { name }));
       await createProfile(fx, helloProfile('1.1.0', true, { name }));
     }
+    // A new OS: every node is replaced, so the change waits for the repave to be approved.
+    await createProfile(fx, helloProfile('2.0.0', false, { name: 'ro-e', ubuntu: '24.4.1' }));
     for (const [profile, names] of Object.entries(FLEETS))
       for (const name of names)
         await fx.engine.createCluster(TESTER, { name, profiles: [profile], workers: 1 });
@@ -251,5 +255,31 @@ describe('fleet rollouts', () => {
     }
     assert.equal(await codeOf(fx.engine.rollouts.cancel(TESTER, started.id)), 'RolloutNotActive');
     assert.equal(await codeOf(fx.engine.rollouts.get('ro-nope')), 'NotFound');
+  });
+
+  it('waits, visibly, for a repave to be approved before a cluster counts as healthy', async () => {
+    const preview = await fx.engine.rollouts.preview({ from: 'ro-e@1.0.0', to: 'ro-e@2.0.0' });
+    assert.equal(preview.totals.repave, 1, 'the preview counts the cluster that repaves');
+    const started = await fx.engine.rollouts.start(TESTER, {
+      from: 'ro-e@1.0.0',
+      to: 'ro-e@2.0.0',
+      soakSeconds: 0,
+    });
+    const pending = await waitForRollout(
+      fx,
+      started.id,
+      (r) => r.counts['repave-pending'] === 1,
+      'the member waiting for its repave',
+    );
+    assert.equal(pending.state, 'Running', 'a pending repave is a wait, not a failure');
+    const condition = rolloutCondition(await getCluster(fx.store.db, 'rp-1'));
+    assert.equal(condition?.reason, 'RepavePending');
+    assert.match(condition?.message ?? '', /repave to be approved/);
+    await fx.engine.approveRepave(TESTER, 'rp-1');
+    const done = await waitForRollout(fx, started.id, (r) => r.state === 'Completed', 'Completed', 120_000);
+    assert.equal(done.counts.healthy, 1);
+    const c = await getCluster(fx.store.db, 'rp-1');
+    assert.equal(rolloutCondition(c), undefined, 'the waiting condition is gone');
+    assert.ok(runs(c, 'ro-e@2.0.0'));
   });
 });
