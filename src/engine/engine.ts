@@ -8,7 +8,6 @@ import { hostname } from 'node:os';
 import type { Catalog } from '../core/catalog.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import { isStrataError } from '../core/errors.ts';
-import { mapBounded } from '../kube/apply.ts';
 import { getCluster, listClusters, updateClusterStatus } from '../store/clusters.ts';
 import { recordEvents } from '../store/events.ts';
 import type { Store } from '../store/open.ts';
@@ -20,6 +19,7 @@ import { createEngineContext, type EngineContext, type EngineTimings } from './c
 import type { EngineCommands } from './contract.ts';
 import { DriftWatcher } from './drift-watch.ts';
 import type { SimulatorAccess } from './infrastructure.ts';
+import { runWithLeases } from './leases.ts';
 import { reconcileCluster } from './reconcile-cluster.ts';
 import { createRolloutCommands } from './rollout.ts';
 import { driveRollout } from './rollout-driver.ts';
@@ -309,7 +309,19 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
         await sleep(idleMs);
         continue;
       }
-      await mapBounded(steps, concurrency, runStep);
+      // Leases of the batch's waiting steps are renewed while it runs (see leases.ts).
+      await runWithLeases(
+        options.store.db,
+        steps,
+        {
+          concurrency,
+          leaseMs,
+          onError: (error) => {
+            if (!stopped) onError(error);
+          },
+        },
+        runStep,
+      );
     }
   })();
 
