@@ -118,6 +118,9 @@ describe('strata up', () => {
     assert.equal(served, 200);
     assert.match(result.stdout, /Admin token:\s+\S+admin\.token/);
     assert.match(result.stdout, /Try:\n {2}strata pack list\n/);
+    // A fresh home has no profile: the hints say how to get one instead of naming the demo's.
+    assert.match(result.stdout, /strata up --demo/);
+    assert.doesNotMatch(result.stdout, /strata profile get/);
     assert.match(result.stderr, /SIGTERM: stopping Strata/);
     assert.equal(existsSync(join(home, 'db.lock')), false);
   });

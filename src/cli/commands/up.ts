@@ -1,5 +1,6 @@
 /** `strata up [--demo] [--port N] [--kube-port N]`: runs Strata in this process until SIGINT/SIGTERM. */
 import type { Command } from 'commander';
+import { getProfileVersion } from '../../store/profiles.ts';
 import type { CliContext } from '../context.ts';
 import { DEMO_PROFILE } from '../demo.ts';
 
@@ -56,8 +57,16 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
         for (const made of strata.demoCreated) p.out(`  demo: created ${made}`);
         p.out('Try:');
         p.out('  strata pack list');
-        p.out(`  strata profile get ${DEMO_PROFILE}@1.0.0`);
-        p.out(`  strata cluster create demo --profile ${DEMO_PROFILE}@1.0.0 --wait`);
+        if (await getProfileVersion(strata.store.db, DEMO_PROFILE, '1.0.0')) {
+          p.out(`  strata profile get ${DEMO_PROFILE}@1.0.0`);
+          p.out(`  strata cluster create demo --profile ${DEMO_PROFILE}@1.0.0 --wait`);
+        } else {
+          // No profile yet: say how to get the walkthrough's, rather than suggest one that does not exist.
+          p.out('  strata profile create -f profile.yaml   (a profile file: README, "A tour")');
+          p.out(
+            `  strata up --demo   (or npm start -- --demo: creates ${DEMO_PROFILE} 1.0.0/1.1.0 and a cluster)`,
+          );
+        }
         p.out('Stop with Ctrl-C.');
         await new Promise<void>((resolveStop) => {
           const stop = (signal: string) => {
