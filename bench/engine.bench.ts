@@ -1,23 +1,6 @@
-/**
- * The engine end to end in one process (embedded store unless `STRATA_BENCH_DATABASE_URL` names a PostgreSQL):
- * 1. provision N clusters from the walkthrough's profile to Running;
- * 2. the time from "update requested" to "applied" for one cluster, p50/p99 over 200 clusters, with 10
- *    users each requesting an update and waiting for it (an add-on override: replicas of hello-universe);
- * 3. an add-on change (hello-universe API preset on: 1.0.0 → 1.1.0) requested for all 1,000 clusters at once,
- *    until every one runs it.
- * Simulated machines boot in 20 ms, so the figures measure Strata, not the pretend hardware.
- */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadBuiltinCatalog } from '../src/catalog/load.ts';
-import { setUpDemo } from '../src/cli/demo.ts';
-import { startEngine } from '../src/engine/engine.ts';
-import { destroySharedAgents } from '../src/kube/agents.ts';
-import { startSimKubeServer } from '../src/sim/server.ts';
 import { getCluster, type StoredCluster } from '../src/store/clusters.ts';
 import { openStore } from '../src/store/open.ts';
-import { StoreSimPersistence } from '../src/store/sim-objects.ts';
+import { startBenchStrata } from './fleet.ts';
 import { percentile, reportFigure, sampleRss, scaled } from './report.ts';
 
 const ACTOR = { actor: 'bench' };
@@ -32,30 +15,16 @@ async function main(): Promise<void> {
   const databaseUrl = process.env.STRATA_BENCH_DATABASE_URL;
   const schema = databaseUrl ? `bench_engine_${process.pid}` : undefined;
   const store = await openStore(databaseUrl ? { databaseUrl, schema } : { memory: true });
-  const catalog = await loadBuiltinCatalog();
-  const pkiDir = await mkdtemp(join(tmpdir(), 'strata-bench-pki-'));
-  const sim = await startSimKubeServer({
-    port: 0,
-    pkiDir,
-    persistence: new StoreSimPersistence(store.db),
-    timing: { nodeBootMs: 20, podStartMs: 15, flushDelayMs: 20 },
-    maxLoadedClusters: FLEET + 10,
-  });
-  const running = startEngine({
-    store,
-    catalog,
-    sim,
-    watchDrift: false,
+  const { catalog, running, stop } = await startBenchStrata(store, {
+    fleet: FLEET,
     timings: { pollMs: 100, resyncMs: 3_600_000, retryBaseMs: 200 },
-    onError: () => {},
+    schema,
   });
   const engine = running.engine;
   const driver = databaseUrl ? 'postgres' : 'pglite';
   const rss = sampleRss();
   let peakRss = 0;
   try {
-    // The walkthrough's profile: hello-universe-aws 1.0.0 (API preset off) and 1.1.0 (on).
-    await setUpDemo(store, catalog, null);
     const names = Array.from({ length: FLEET }, (_, i) => `bench-${String(i).padStart(6, '0')}`);
 
     // 1. Provision the fleet.
@@ -140,12 +109,7 @@ async function main(): Promise<void> {
     );
   } finally {
     rss.stop();
-    await running.stop();
-    await sim.stop();
-    if (schema) await store.db.schema.dropSchema(schema).ifExists().cascade().execute();
-    await store.close();
-    destroySharedAgents();
-    await rm(pkiDir, { recursive: true, force: true });
+    await stop();
   }
 }
 

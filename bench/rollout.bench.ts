@@ -12,20 +12,15 @@
  * the simulator of the first process over HTTPS — for both scenarios.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { loadBuiltinCatalog } from '../src/catalog/load.ts';
-import { setUpDemo } from '../src/cli/demo.ts';
 import { startEngine } from '../src/engine/engine.ts';
 import { destroySharedAgents } from '../src/kube/agents.ts';
 import { connectRemoteSimulator } from '../src/sim/remote.ts';
-import { startSimKubeServer } from '../src/sim/server.ts';
 import { openStore, type Store } from '../src/store/open.ts';
-import { StoreSimPersistence } from '../src/store/sim-objects.ts';
+import { startBenchStrata } from './fleet.ts';
 import { percentile, reportFigure, sampleRss, scaled } from './report.ts';
 
 const ACTOR = { actor: 'bench' };
@@ -105,22 +100,10 @@ async function waitCount(label: string, n: number, count: () => Promise<number>)
 async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> {
   const schema = driver === 'postgres' ? `bench_rollout_${process.pid}_${fleet}` : undefined;
   const store = await openStore(driver === 'postgres' ? { databaseUrl, schema } : { memory: true });
-  const catalog = await loadBuiltinCatalog();
-  const pkiDir = await mkdtemp(join(tmpdir(), 'strata-bench-rollout-'));
-  const sim = await startSimKubeServer({
-    port: 0,
-    pkiDir,
-    persistence: new StoreSimPersistence(store.db),
-    timing: { nodeBootMs: 20, podStartMs: 15, flushDelayMs: 20 },
-    maxLoadedClusters: fleet + 10,
-  });
-  const running = startEngine({
-    store,
-    catalog,
-    sim,
-    watchDrift: false,
+  const { sim, running, pkiDir, stop } = await startBenchStrata(store, {
+    fleet,
     timings: TIMINGS,
-    onError: () => {},
+    schema,
   });
   const engine = running.engine;
   const workers = driver === 'postgres' ? WORKERS : 1;
@@ -128,8 +111,6 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
   const rss = sampleRss();
   let peakRss = 0;
   try {
-    // The walkthrough's profile: hello-universe-aws 1.0.0 (API preset off) and 1.1.0 (on).
-    await setUpDemo(store, catalog, null);
     const names = Array.from({ length: fleet }, (_, i) => `ro-${String(i).padStart(6, '0')}`);
 
     // 1. Provision the fleet through the simulator.
@@ -215,12 +196,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
       second.kill('SIGTERM');
       await exited;
     }
-    await running.stop();
-    await sim.stop();
-    if (schema) await store.db.schema.dropSchema(schema).ifExists().cascade().execute();
-    await store.close();
-    destroySharedAgents();
-    await rm(pkiDir, { recursive: true, force: true });
+    await stop();
   }
 }
 

@@ -314,26 +314,17 @@ export async function driveRollout(
       if (patch.state === 'Soaking' && patch.soakUntil) {
         // The next wave's clusters say they wait for the soak, and until when.
         const until = patch.soakUntil.toISOString();
-        let next: string | null = null;
-        do {
-          const page = await listRolloutMembers(trx, id, {
-            wave: wave + 1,
-            states: ['waiting'],
-            limit: 1000,
-            cursor: next,
-          });
-          await setRolloutCondition(
-            trx,
-            page.items.map((m) => m.cluster),
-            {
-              status: 'True',
-              reason: 'WaitingForSoak',
-              message: `Rollout ${id}: wave ${wave} soaks until ${until}; this cluster is in wave ${wave + 1} of ${rollout.waveCount}.`,
-            },
-            nowIso,
-          );
-          next = page.nextCursor;
-        } while (next);
+        await conditionOnWaiting(
+          trx,
+          id,
+          wave + 1,
+          {
+            status: 'True',
+            reason: 'WaitingForSoak',
+            message: `Rollout ${id}: wave ${wave} soaks until ${until}; this cluster is in wave ${wave + 1} of ${rollout.waveCount}.`,
+          },
+          nowIso,
+        );
       }
     },
     changed: after(patch),
@@ -418,24 +409,46 @@ async function halt(
     outcome: { kind: 'done' },
     async effect(trx) {
       await updateRollout(trx, rollout.id, patch, rollout.resourceVersion);
-      let cursor: string | null = null;
-      do {
-        const page = await listRolloutMembers(trx, rollout.id, { states: ['waiting'], limit: 1000, cursor });
-        await setRolloutCondition(
-          trx,
-          page.items.map((m) => m.cluster),
-          {
-            status: 'True',
-            reason: 'HaltedByFailure',
-            message: cluster
-              ? `Rollout ${rollout.id} halted by a failure in cluster ${cluster}.`
-              : `Rollout ${rollout.id} halted: ${reason}`,
-          },
-          nowIso,
-        );
-        cursor = page.nextCursor;
-      } while (cursor);
+      await conditionOnWaiting(
+        trx,
+        rollout.id,
+        undefined,
+        {
+          status: 'True',
+          reason: 'HaltedByFailure',
+          message: cluster
+            ? `Rollout ${rollout.id} halted by a failure in cluster ${cluster}.`
+            : `Rollout ${rollout.id} halted: ${reason}`,
+        },
+        nowIso,
+      );
     },
     changed: { ...rollout, ...{ state: 'Halted', haltReason: reason, haltCluster: cluster } },
   };
+}
+
+/** Sets the rollout condition on every still-waiting member (of one wave, or of all), a page at a time. */
+async function conditionOnWaiting(
+  trx: import('kysely').Transaction<Database>,
+  id: string,
+  wave: number | undefined,
+  condition: Parameters<typeof setRolloutCondition>[2],
+  nowIso: string,
+): Promise<void> {
+  let cursor: string | null = null;
+  do {
+    const page = await listRolloutMembers(trx, id, {
+      ...(wave === undefined ? {} : { wave }),
+      states: ['waiting'],
+      limit: 1000,
+      cursor,
+    });
+    await setRolloutCondition(
+      trx,
+      page.items.map((m) => m.cluster),
+      condition,
+      nowIso,
+    );
+    cursor = page.nextCursor;
+  } while (cursor);
 }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBuiltinCatalog } from '../../src/catalog/load.ts';
 import type { Catalog } from '../../src/core/catalog.ts';
+import { isStrataError } from '../../src/core/errors.ts';
 import type { ProfileDocument } from '../../src/core/profile.ts';
 import { validateProfileVersion } from '../../src/core/profile.ts';
 import {
@@ -156,4 +157,15 @@ export function converged(c: StoredCluster): boolean {
 /** Returns a cluster's events oldest first. */
 export async function eventsOf(fx: { store: Store }, name: string): Promise<ClusterEvent[]> {
   return (await listEvents(fx.store.db, name, { limit: 1000 })).reverse();
+}
+
+/** Returns the `StrataError` code a refused call failed with; fails the test when the call succeeds. */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isStrataError(error)) return error.code;
+    throw error;
+  }
+  throw new Error('expected the call to be refused');
 }

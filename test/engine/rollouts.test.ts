@@ -8,12 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { isStrataError } from '../../src/core/errors.ts';
 import type { RolloutView } from '../../src/engine/contract.ts';
 import { KubeClient } from '../../src/kube/client.ts';
 import { getCluster, type StoredCluster } from '../../src/store/clusters.ts';
 import { getRollout, listRolloutMembers, ROLLOUT_CONDITION } from '../../src/store/rollouts.ts';
 import {
+  codeOf,
   converged,
   createProfile,
   type EngineFixture,
@@ -22,16 +22,6 @@ import {
   TESTER,
   waitForCluster,
 } from './engine-fixture.ts';
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isStrataError(error)) return error.code;
-    throw error;
-  }
-  throw new Error('expected the call to be refused');
-}
 
 /** The clusters of each scenario, by profile: provisioned together up front (one wait, not four). */
 const FLEETS: Record<string, string[]> = {

@@ -11,6 +11,7 @@ import { KubeClient } from '../../src/kube/client.ts';
 import { getCluster, updateClusterSpec } from '../../src/store/clusters.ts';
 import { listInventory } from '../../src/store/inventory.ts';
 import {
+  codeOf,
   converged,
   createProfile,
   type EngineFixture,
@@ -20,16 +21,6 @@ import {
   TESTER,
   waitForCluster,
 } from './engine-fixture.ts';
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isStrataError(error)) return error.code;
-    throw error;
-  }
-  throw new Error('expected the call to be refused');
-}
 
 const MONITORING: ProfileDocument = {
   name: 'monitoring',

@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { isStrataError } from '../../src/core/errors.ts';
 import { KubeClient } from '../../src/kube/client.ts';
 import { editProfileVersion, getProfileVersion } from '../../src/store/profiles.ts';
 import {
+  codeOf,
   converged,
   createProfile,
   type EngineFixture,
@@ -21,16 +21,6 @@ import {
 } from './engine-fixture.ts';
 
 /** Returns the code of the StrataError `promise` rejects with. */
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isStrataError(error)) return error.code;
-    throw error;
-  }
-  throw new Error('expected the call to be refused');
-}
-
 async function containerIds(fx: EngineFixture, cluster: string): Promise<Map<string, string>> {
   const client = KubeClient.fromKubeconfig(await fx.engine.kubeconfig(cluster, 'admin'));
   const pods = await client.list('v1', 'Pod', { namespace: 'hello-universe' });

@@ -1,0 +1,65 @@
+/**
+ * The one-process Strata the engine and rollout benchmarks drive: a store (given), the built-in catalog with the
+ * walkthrough's profile (hello-universe-aws 1.0.0 without, 1.1.0 with the API preset), the simulator over HTTPS
+ * with every cluster kept loaded, and the engine without drift watches. `stop()` undoes it all, dropping the
+ * PostgreSQL schema when one is named.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadBuiltinCatalog } from '../src/catalog/load.ts';
+import { setUpDemo } from '../src/cli/demo.ts';
+import type { Catalog } from '../src/core/catalog.ts';
+import type { EngineTimings } from '../src/engine/context.ts';
+import { type RunningEngine, startEngine } from '../src/engine/engine.ts';
+import { destroySharedAgents } from '../src/kube/agents.ts';
+import { type SimKubeServer, startSimKubeServer } from '../src/sim/server.ts';
+import type { Store } from '../src/store/open.ts';
+import { StoreSimPersistence } from '../src/store/sim-objects.ts';
+
+export interface BenchStrata {
+  catalog: Catalog;
+  sim: SimKubeServer;
+  running: RunningEngine;
+  pkiDir: string;
+  stop(): Promise<void>;
+}
+
+/** Starts catalog, simulator and engine on `store` for a fleet of `fleet` clusters. */
+export async function startBenchStrata(
+  store: Store,
+  options: { fleet: number; timings: EngineTimings; schema?: string },
+): Promise<BenchStrata> {
+  const catalog = await loadBuiltinCatalog();
+  const pkiDir = await mkdtemp(join(tmpdir(), 'strata-bench-pki-'));
+  const sim = await startSimKubeServer({
+    port: 0,
+    pkiDir,
+    persistence: new StoreSimPersistence(store.db),
+    timing: { nodeBootMs: 20, podStartMs: 15, flushDelayMs: 20 },
+    maxLoadedClusters: options.fleet + 10,
+  });
+  const running = startEngine({
+    store,
+    catalog,
+    sim,
+    watchDrift: false,
+    timings: options.timings,
+    onError: () => {},
+  });
+  const stop = async () => {
+    await running.stop();
+    await sim.stop();
+    if (options.schema) await store.db.schema.dropSchema(options.schema).ifExists().cascade().execute();
+    await store.close();
+    destroySharedAgents();
+    await rm(pkiDir, { recursive: true, force: true });
+  };
+  try {
+    await setUpDemo(store, catalog, null);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { catalog, sim, running, pkiDir, stop };
+}
