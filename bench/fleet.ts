@@ -17,6 +17,18 @@ import { type SimKubeServer, startSimKubeServer } from '../src/sim/server.ts';
 import type { Store } from '../src/store/open.ts';
 import { StoreSimPersistence } from '../src/store/sim-objects.ts';
 
+const errorCounts = new Map<string, number>();
+/** Engine errors: dropped, unless `STRATA_BENCH_VERBOSE` is set — then counted by message and printed now and then. */
+export function benchErrorSink(error: unknown): void {
+  if (!process.env.STRATA_BENCH_VERBOSE) return;
+  const key = String(error instanceof Error ? error.message : error)
+    .replace(/[0-9a-f]{8,}|\d+/g, '#')
+    .slice(0, 160);
+  const n = (errorCounts.get(key) ?? 0) + 1;
+  errorCounts.set(key, n);
+  if ((n & (n - 1)) === 0) process.stderr.write(`\n  engine error ×${n}: ${key}\n`);
+}
+
 export interface BenchStrata {
   catalog: Catalog;
   sim: SimKubeServer;
@@ -45,7 +57,7 @@ export async function startBenchStrata(
     sim,
     watchDrift: false,
     timings: options.timings,
-    onError: () => {},
+    onError: benchErrorSink,
   });
   const stop = async () => {
     await running.stop();

@@ -20,7 +20,7 @@ import { startEngine } from '../src/engine/engine.ts';
 import { destroySharedAgents } from '../src/kube/agents.ts';
 import { connectRemoteSimulator } from '../src/sim/remote.ts';
 import { openStore, type Store } from '../src/store/open.ts';
-import { startBenchStrata } from './fleet.ts';
+import { benchErrorSink, startBenchStrata } from './fleet.ts';
 import { percentile, reportFigure, sampleRss, scaled } from './report.ts';
 
 const ACTOR = { actor: 'bench' };
@@ -56,7 +56,7 @@ async function runWorker(schema: string, simUrl: string, pkiDir: string): Promis
     sim,
     watchDrift: false,
     timings: TIMINGS,
-    onError: () => {},
+    onError: benchErrorSink,
   });
   process.stdout.write('WORKER READY\n');
   await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));

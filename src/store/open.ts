@@ -12,6 +12,7 @@ import pg from 'pg';
 import { StrataError } from '../core/errors.ts';
 import { acquireDirectoryLock, type DirectoryLock } from './lock.ts';
 import { migrations } from './migrations.ts';
+import { fairPglite } from './pglite-fair.ts';
 import type { Database } from './schema.ts';
 
 /** How to reach the store. */
@@ -140,7 +141,7 @@ async function openPglite(options: StoreOptions): Promise<Store> {
     pglite = await PGlite.create(dataDir ?? 'memory://');
     // PGlite is one connection: a pool of one, never recycled, queues callers in order.
     const pool = new pg.Pool({
-      ...createPgConfig(pglite),
+      ...createPgConfig(fairPglite(pglite)),
       max: 1,
       idleTimeoutMillis: 0,
       types: numericTypes,
