@@ -70,6 +70,8 @@ export interface ClustersTable {
   health: string;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** The cluster's API document as JSON text, written by a trigger on every insert and update (never by code). */
+  doc: Generated<string>;
 }
 
 /** `cluster_profiles`: the profile versions attached to each cluster (the index for "who uses X"). */

@@ -7,6 +7,7 @@ import {
   createClusters,
   deleteCluster,
   getCluster,
+  getClusterJson,
   listClusters,
   listClustersJson,
   updateClusterSpec,
@@ -319,6 +320,15 @@ forEachDriver((_driver, getStore) => {
       (await rejection(updateClusterSpec(store.db, bob, clusterSpec('nope'), 1))).code,
       'NotFound',
     );
+    // The API's single read sends the document the database keeps: after a spec edit and a status write it is
+    // exactly what the cluster read here serializes to (trigger-maintained, never stale).
+    await updateClusterStatus(store.db, 'edit-me', { health: 'Degraded' });
+    assert.deepEqual(
+      JSON.parse((await getClusterJson(store.db, 'edit-me')) ?? 'null'),
+      JSON.parse(JSON.stringify(await getCluster(store.db, 'edit-me'))),
+    );
+    assert.equal(JSON.parse((await getClusterJson(store.db, 'edit-me')) ?? 'null').status.health, 'Degraded');
+    assert.equal(await getClusterJson(store.db, 'nope'), undefined);
     const audit = await listAudit(store.db, { target: 'edit-me', targetKind: 'cluster' });
     assert.deepEqual(audit[0]?.before?.profiles, ['web@1.0.0#1']);
     assert.deepEqual(audit[0]?.after?.profiles, ['web@1.1.0#1']);

@@ -5,7 +5,7 @@
 import { StrataError } from '../../core/errors.ts';
 import { parseProfileRef } from '../../core/profile.ts';
 import type { ClusterChangeInput, EngineCommands } from '../../engine/contract.ts';
-import { getCluster, listClustersJson, type StoredCluster } from '../../store/clusters.ts';
+import { getCluster, getClusterJson, listClustersJson, type StoredCluster } from '../../store/clusters.ts';
 import { listEvents } from '../../store/events.ts';
 import { listNodes } from '../../store/node-pools.ts';
 import { auditOf, requireRole } from '../auth.ts';
@@ -86,7 +86,16 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
       schema: { tags, summary: 'A cluster: spec, status, conditions', params: nameParams },
       config: { access: 'viewer' },
     },
-    async (request) => requireCluster(ctx, request.params.name),
+    async (request, reply) => {
+      // Sent as the document text the database keeps (see store/clusters.ts): no parse and stringify here.
+      const doc = await getClusterJson(ctx.store.db, request.params.name);
+      if (doc === undefined) {
+        throw new StrataError('NotFound', `Cluster ${request.params.name} not found.`, {
+          name: request.params.name,
+        });
+      }
+      return reply.type('application/json; charset=utf-8').send(doc);
+    },
   );
 
   app.delete(

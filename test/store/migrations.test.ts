@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { PGlite } from '@electric-sql/pglite';
+import { createPgConfig } from '@electric-sql/pglite/node-postgres';
+import { Kysely, Migrator, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { createClusters, getCluster, getClusterJson, listClustersJson } from '../../src/store/clusters.ts';
+import { migrations } from '../../src/store/migrations.ts';
+import type { Database } from '../../src/store/schema.ts';
+import { clusterSpec } from './fixtures.ts';
+
+const int8AsNumber = ((oid: number, format?: 'text' | 'binary') =>
+  oid === 20 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser;
+
+let pglite: PGlite;
+let db: Kysely<Database>;
+before(async () => {
+  pglite = await PGlite.create('memory://');
+  db = new Kysely<Database>({
+    dialect: new PostgresDialect({
+      // int8 read as a number, as the store does (open.ts).
+      pool: new pg.Pool({ ...createPgConfig(pglite), max: 1, types: { getTypeParser: int8AsNumber } }),
+    }),
+  });
+});
+after(async () => {
+  await db.destroy();
+  await pglite.close();
+});
+
+it('upgrading a store with clusters renders their API documents, so reads and lists still find them', async () => {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const toRollouts = await migrator.migrateTo('0003_rollouts');
+  assert.equal(toRollouts.error, undefined);
+  // Written by the code of the previous release: no document column yet.
+  await createClusters(db, { actor: 'alice' }, [clusterSpec('old-1'), clusterSpec('old-2')]);
+  const latest = await migrator.migrateToLatest();
+  assert.equal(latest.error, undefined);
+  assert.deepEqual(
+    latest.results?.map((r) => r.migrationName),
+    ['0004_cluster_document'],
+  );
+  assert.deepEqual(
+    JSON.parse((await getClusterJson(db, 'old-1')) ?? 'null'),
+    JSON.parse(JSON.stringify(await getCluster(db, 'old-1'))),
+  );
+  assert.deepEqual(
+    JSON.parse(await listClustersJson(db)).items.map((c: { name: string }) => c.name),
+    ['old-1', 'old-2'],
+  );
+});
