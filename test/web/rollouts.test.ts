@@ -86,9 +86,15 @@ describe('web console: rollouts', () => {
     await page.getByLabel('To profile version').selectOption('hello-universe-aws@1.1.0');
     await page.getByLabel('Only clusters labelled').fill('ring=real');
     await page.getByLabel('Soak after each wave').fill('20');
+    assert.equal(await page.getByLabel('Each next wave').inputValue(), '4', 'waves grow ×4 by default');
+    await page.getByLabel('Each next wave').fill('2');
     const start = page.getByRole('button', { name: 'Start rollout' });
     assert.equal(await start.isDisabled(), true, 'a rollout starts only after its preview');
+    const previewRequest = page.waitForRequest(
+      (r) => r.url().endsWith('/v1/rollouts') && r.method() === 'POST',
+    );
     await page.getByRole('button', { name: 'Preview waves' }).click();
+    assert.equal((await previewRequest).postDataJSON().growth, 2, 'the preview asks for the growth set');
     const preview = page.getByTestId('rollout-preview');
     await preview.waitFor();
     const waves = await preview.getByTestId('preview-waves').innerText();

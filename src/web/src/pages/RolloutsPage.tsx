@@ -127,6 +127,7 @@ function StartRollout() {
   const [to, setTo] = useState('');
   const [selector, setSelector] = useState('');
   const [canary, setCanary] = useState(1);
+  const [growth, setGrowth] = useState(4);
   const [soak, setSoak] = useState(300);
   const [maxFailures, setMaxFailures] = useState(0);
   const [deadline, setDeadline] = useState(600);
@@ -141,6 +142,7 @@ function StartRollout() {
     from,
     to,
     canary,
+    growth,
     soakSeconds: soak,
     progressDeadlineSeconds: deadline,
     maxFailures,
@@ -182,6 +184,10 @@ function StartRollout() {
         <label className="field">
           <span>Canary clusters</span>
           <input type="number" min={1} value={canary} onChange={(e) => setCanary(Number(e.target.value))} />
+        </label>
+        <label className="field">
+          <span>Each next wave (× the previous)</span>
+          <input type="number" min={1} value={growth} onChange={(e) => setGrowth(Number(e.target.value))} />
         </label>
         <label className="field">
           <span>Soak after each wave (s)</span>
