@@ -25,14 +25,28 @@ function shortValue(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+/**
+ * Value paths whose last key names a credential (password, secret, token, private or API key, credentials):
+ * the terminal plan says they change but never prints them — plans end up in scrollback, CI logs and tickets.
+ * `-o json` keeps the values for programs.
+ */
+const SENSITIVE_KEY = /(password|passwd|secret|token|privatekey|apikey|credential)s?$/i;
+
+function sensitive(path: string): boolean {
+  const last = path.split('.').pop() ?? path;
+  return SENSITIVE_KEY.test(last.replace(/[-_]/g, ''));
+}
+
 function valueLine(change: ValueChange): string {
+  const hidden = sensitive(change.path);
+  const show = (value: unknown) => (hidden && value !== undefined ? '(hidden)' : shortValue(value));
   switch (change.kind) {
     case 'added':
-      return `+ ${change.path}: ${shortValue(change.to)}`;
+      return `+ ${change.path}: ${show(change.to)}`;
     case 'removed':
-      return `- ${change.path} (was ${shortValue(change.from)})`;
+      return `- ${change.path} (was ${show(change.from)})`;
     default:
-      return `~ ${change.path}: ${shortValue(change.from)} → ${shortValue(change.to)}`;
+      return `~ ${change.path}: ${show(change.from)} → ${show(change.to)}`;
   }
 }
 

@@ -55,6 +55,9 @@ describe('formatPlan', () => {
               { path: 'helloUniverse.api.port', kind: 'added', to: 3000 },
               { path: 'helloUniverse.ui.replicas', kind: 'changed', from: 1, to: 2 },
               { path: 'helloUniverse.legacy', kind: 'removed', from: true },
+              { path: 'helloUniverse.db.password', kind: 'changed', from: 'change-me', to: 'hunter2-s3cret' },
+              { path: 'helloUniverse.api.apiKey', kind: 'added', to: 'ak-123456' },
+              { path: 'helloUniverse.tokenTtl', kind: 'added', to: 30 },
             ],
             presets: { enabled: ['enable-api'], disabled: [] },
             overridden: true,
@@ -78,6 +81,11 @@ describe('formatPlan', () => {
     assert.match(text, /\+ helloUniverse\.api\.port: 3000/);
     assert.match(text, /~ helloUniverse\.ui\.replicas: 1 → 2/);
     assert.match(text, /- helloUniverse\.legacy \(was true\)/);
+    // Credentials are named as changing but never printed; a key that merely mentions one is shown.
+    assert.match(text, /~ helloUniverse\.db\.password: \(hidden\) → \(hidden\)/);
+    assert.match(text, /\+ helloUniverse\.api\.apiKey: \(hidden\)/);
+    assert.doesNotMatch(text, /hunter2|change-me|ak-123456/);
+    assert.match(text, /\+ helloUniverse\.tokenTtl: 30/);
     assert.match(text, /presets enabled: enable-api/);
     assert.match(text, /1 layer\(s\) unchanged/);
     assert.match(text, /Repave:\n {2}none — no node is replaced/);
