@@ -5,7 +5,7 @@
  */
 import type { AttachedProfile } from '../core/model.ts';
 import type { LayerPlan, Plan, PlanIssue } from '../core/plan-types.ts';
-import type { ValueChange } from '../core/values.ts';
+import { isCredentialPath, type ValueChange } from '../core/values.ts';
 import type { ClusterPlanView } from '../engine/contract.ts';
 
 /** Most value paths listed per layer before "… and N more". */
@@ -25,20 +25,9 @@ function shortValue(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-/**
- * Value paths whose last key names a credential (password, secret, token, private or API key, credentials):
- * the terminal plan says they change but never prints them — plans end up in scrollback, CI logs and tickets.
- * `-o json` keeps the values for programs.
- */
-const SENSITIVE_KEY = /(password|passwd|secret|token|privatekey|apikey|credential)s?$/i;
-
-function sensitive(path: string): boolean {
-  const last = path.split('.').pop() ?? path;
-  return SENSITIVE_KEY.test(last.replace(/[-_]/g, ''));
-}
-
 function valueLine(change: ValueChange): string {
-  const hidden = sensitive(change.path);
+  // Credentials are named as changing, never printed; `-o json` keeps them for programs.
+  const hidden = isCredentialPath(change.path);
   const show = (value: unknown) => (hidden && value !== undefined ? '(hidden)' : shortValue(value));
   switch (change.kind) {
     case 'added':

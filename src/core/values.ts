@@ -375,3 +375,16 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+/**
+ * Value paths whose last key names a credential (password, secret, token, private or API key, credentials).
+ * Plans shown to people — the CLI's text plan, the console — say such a value changes but never print it:
+ * plans end up in scrollback, CI logs, screenshots and tickets.
+ */
+const CREDENTIAL_KEY = /(password|passwd|secret|token|privatekey|apikey|credential)s?$/i;
+
+/** Returns true when the last key of a dotted value path names a credential (see `CREDENTIAL_KEY`). */
+export function isCredentialPath(path: string): boolean {
+  const last = path.split('.').pop() ?? path;
+  return CREDENTIAL_KEY.test(last.replace(/[-_]/g, ''));
+}

@@ -4,6 +4,7 @@ import { isStrataError } from '../../src/core/errors.ts';
 import {
   diffValues,
   formatPath,
+  isCredentialPath,
   parsePath,
   parseValues,
   pathStartsWith,
@@ -238,5 +239,31 @@ describe('valuesEqual', () => {
     assert.ok(!valuesEqual('a: "1"\n', 'a: 1\n'));
     assert.ok(!valuesEqual('a: 1\n', 'a: 1\nb: null\n'));
     assert.ok(valuesEqual('a: .nan\n', 'a: .NaN\n'));
+  });
+});
+
+describe('isCredentialPath', () => {
+  it('knows credential keys by the last key of the path, whatever their case or separators', () => {
+    for (const path of [
+      'helloUniverse.db.password',
+      'db.PASSWORD',
+      'auth.clientSecret',
+      'registry.token',
+      'registry.pull-tokens',
+      'tls.private_key',
+      'api.apiKey',
+      'cloud.credentials',
+    ])
+      assert.equal(isCredentialPath(path), true, path);
+  });
+  it('leaves other keys alone, including ones that only mention a credential before the end', () => {
+    for (const path of [
+      'helloUniverse.ui.replicas',
+      'auth.tokenTtl',
+      'passwordPolicy.minLength',
+      'keys',
+      'db.host',
+    ])
+      assert.equal(isCredentialPath(path), false, path);
   });
 });

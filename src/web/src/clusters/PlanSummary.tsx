@@ -2,6 +2,7 @@
  * A plan, readable: what changes per layer (packs, presets, value paths), what it causes (repave, Kubernetes
  * steps, objects created, changed, left unused or deleted), and the errors that block it or warnings to weigh.
  */
+import { isCredentialPath } from '../../../core/values.ts';
 import type { ObjectRef, Plan } from '../api/types.ts';
 import { Badge } from '../components/Badges.tsx';
 
@@ -15,9 +16,10 @@ const CHANGE_TONE = {
   unchanged: 'neutral',
 } as const;
 
-/** Returns a short text for a value in a change list. */
-export function showValue(value: unknown): string {
+/** Returns a short text for a value in a change list; a credential's value (by its path) shows as hidden. */
+export function showValue(value: unknown, path?: string): string {
   if (value === undefined) return '∅';
+  if (path !== undefined && isCredentialPath(path)) return '(hidden)';
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}…` : text;
 }
@@ -167,13 +169,13 @@ export function PlanSummary(props: { plan: Plan; repaveMode?: 'manual' | 'auto-a
                       <li key={v.path}>
                         <code>{v.path}</code>{' '}
                         {v.kind === 'added' ? (
-                          <span className="diff-add">= {showValue(v.to)}</span>
+                          <span className="diff-add">= {showValue(v.to, v.path)}</span>
                         ) : v.kind === 'removed' ? (
                           <span className="diff-del">removed</span>
                         ) : (
                           <span>
-                            <span className="diff-del">{showValue(v.from)}</span> →{' '}
-                            <span className="diff-add">{showValue(v.to)}</span>
+                            <span className="diff-del">{showValue(v.from, v.path)}</span> →{' '}
+                            <span className="diff-add">{showValue(v.to, v.path)}</span>
                           </span>
                         )}
                       </li>

@@ -148,8 +148,9 @@ export function RevisionHistory(props: { name: string; version: string; current:
                       <ul className="value-changes">
                         {l.values.map((v) => (
                           <li key={v.path}>
-                            <code>{v.path}</code> <span className="diff-del">{showValue(v.from)}</span> →{' '}
-                            <span className="diff-add">{showValue(v.to)}</span>
+                            <code>{v.path}</code>{' '}
+                            <span className="diff-del">{showValue(v.from, v.path)}</span> →{' '}
+                            <span className="diff-add">{showValue(v.to, v.path)}</span>
                           </li>
                         ))}
                       </ul>
