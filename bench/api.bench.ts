@@ -15,16 +15,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { ensureAdminToken } from '../src/api/admin-token.ts';
 import { createApiServer } from '../src/api/server.ts';
 import { loadBuiltinCatalog } from '../src/catalog/load.ts';
 import type { ClusterSpec } from '../src/core/model.ts';
 import { createClusters } from '../src/store/clusters.ts';
 import { openStore, type Store } from '../src/store/open.ts';
-import { benchScale, percentile, reportFigure, scaled } from './report.ts';
-
-const databaseUrl = process.env.STRATA_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import {
+  benchDrivers,
+  benchScale,
+  benchDatabaseUrl as databaseUrl,
+  percentile,
+  postgresReachable,
+  reportFigure,
+  scaled,
+} from './report.ts';
 
 function spec(i: number): ClusterSpec {
   return {
@@ -233,20 +238,7 @@ async function benchDriver(driver: 'pglite' | 'postgres', store: Store): Promise
   }
 }
 
-async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-const DRIVERS = (process.env.STRATA_BENCH_DRIVERS ?? 'pglite,postgres').split(',');
-if (DRIVERS.includes('pglite')) {
+if (benchDrivers.includes('pglite')) {
   const dataHome = mkdtempSync(join(tmpdir(), 'strata-bench-api-db-'));
   const pglite = await openStore({ home: dataHome, databaseUrl: null });
   try {
@@ -256,9 +248,7 @@ if (DRIVERS.includes('pglite')) {
     rmSync(dataHome, { recursive: true, force: true });
   }
 }
-if (!DRIVERS.includes('postgres')) {
-  // PostgreSQL not asked for.
-} else if (await postgresReachable()) {
+if (benchDrivers.includes('postgres') && (await postgresReachable())) {
   const schema = `bench_api_${process.pid}`;
   const store = await openStore({ databaseUrl, schema });
   try {
@@ -272,6 +262,6 @@ if (!DRIVERS.includes('postgres')) {
       .catch(() => {});
     await store.close();
   }
-} else {
+} else if (benchDrivers.includes('postgres')) {
   console.log(`  postgres: skipped (${databaseUrl} unreachable)`);
 }

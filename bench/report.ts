@@ -1,4 +1,8 @@
-/** Shared output of the benchmarks: one JSON line per figure for machines, one plain line for people. */
+/**
+ * Shared pieces of the benchmarks: one JSON line per figure for machines and one plain line for people, the
+ * fleet scale, RSS sampling, and which stores to run on.
+ */
+import pg from 'pg';
 
 /** Prints a figure as a JSON line and a human sentence. */
 export function reportFigure(
@@ -43,4 +47,24 @@ export function sampleRss(): { peak(): number; reset(): void; stop(): void } {
     },
     stop: () => clearInterval(timer),
   };
+}
+
+/** The PostgreSQL the benchmarks use: `STRATA_BENCH_DATABASE_URL`, default the local test server. */
+export const benchDatabaseUrl =
+  process.env.STRATA_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** The store drivers asked for in `STRATA_BENCH_DRIVERS` (default both). */
+export const benchDrivers = (process.env.STRATA_BENCH_DRIVERS ?? 'pglite,postgres').split(',');
+
+/** Returns true when `benchDatabaseUrl` accepts a connection within a few seconds. */
+export async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: benchDatabaseUrl, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
 }

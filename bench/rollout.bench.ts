@@ -14,19 +14,24 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { loadBuiltinCatalog } from '../src/catalog/load.ts';
 import { startEngine } from '../src/engine/engine.ts';
 import { destroySharedAgents } from '../src/kube/agents.ts';
 import { connectRemoteSimulator } from '../src/sim/remote.ts';
 import { openStore, type Store } from '../src/store/open.ts';
 import { benchErrorSink, startBenchStrata } from './fleet.ts';
-import { percentile, reportFigure, sampleRss, scaled } from './report.ts';
+import {
+  benchDrivers,
+  benchDatabaseUrl as databaseUrl,
+  percentile,
+  postgresReachable,
+  reportFigure,
+  sampleRss,
+  scaled,
+} from './report.ts';
 
 const ACTOR = { actor: 'bench' };
-const databaseUrl = process.env.STRATA_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SIZES = (process.env.STRATA_BENCH_ROLLOUT_SIZES ?? '1000').split(',').map((s) => scaled(Number(s)));
-const DRIVERS = (process.env.STRATA_BENCH_DRIVERS ?? 'pglite,postgres').split(',');
 const WAIT_MS = Number(process.env.STRATA_BENCH_WAIT_MS ?? 30 * 60_000);
 const WORKERS = Number(process.env.STRATA_BENCH_WORKERS ?? 1);
 const TIMINGS = { pollMs: 250, resyncMs: 3_600_000, retryBaseMs: 200 };
@@ -63,17 +68,6 @@ async function runWorker(schema: string, simUrl: string, pkiDir: string): Promis
   await running.stop();
   await store.close();
   destroySharedAgents();
-}
-
-async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Bytes of the tables and indexes of the store's schema. */
@@ -207,7 +201,7 @@ if (process.argv[2] === '--worker') {
 }
 
 for (const fleet of SIZES) {
-  for (const driver of DRIVERS) {
+  for (const driver of benchDrivers) {
     if (driver === 'postgres' && !(await postgresReachable())) {
       console.log(`  postgres: skipped, ${databaseUrl} is not reachable`);
       continue;

@@ -8,15 +8,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { SequentialIds } from '../src/core/clock.ts';
 import type { ClusterSpec } from '../src/core/model.ts';
 import { createClusters, getCluster } from '../src/store/clusters.ts';
 import { openStore, type Store } from '../src/store/open.ts';
 import { claim, completeBatch, enqueue } from '../src/store/queue.ts';
-import { reportFigure, scaled } from './report.ts';
-
-const databaseUrl = process.env.STRATA_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { benchDatabaseUrl as databaseUrl, postgresReachable, reportFigure, scaled } from './report.ts';
 
 function spec(i: number): ClusterSpec {
   return {
@@ -168,18 +165,6 @@ async function runScenario(
   await benchPointReads(store, scenario, clusters, scaled(5000), 8);
   await benchQueue(store, scenario, queueSteps, 1, 100);
   await benchQueue(store, scenario, queueSteps, 4, 100);
-}
-
-async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
 }
 
 const clusters = scaled(100_000);

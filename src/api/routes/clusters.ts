@@ -33,9 +33,13 @@ export function requireEngine(ctx: RouteContext): EngineCommands {
   );
 }
 
+function clusterNotFound(name: string): StrataError {
+  return new StrataError('NotFound', `Cluster ${name} not found.`, { name });
+}
+
 async function requireCluster(ctx: RouteContext, name: string): Promise<StoredCluster> {
   const cluster = await getCluster(ctx.store.db, name);
-  if (!cluster) throw new StrataError('NotFound', `Cluster ${name} not found.`, { name });
+  if (!cluster) throw clusterNotFound(name);
   return cluster;
 }
 
@@ -89,11 +93,7 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
     async (request, reply) => {
       // Sent as the document text the database keeps (see store/clusters.ts): no parse and stringify here.
       const doc = await getClusterJson(ctx.store.db, request.params.name);
-      if (doc === undefined) {
-        throw new StrataError('NotFound', `Cluster ${request.params.name} not found.`, {
-          name: request.params.name,
-        });
-      }
+      if (doc === undefined) throw clusterNotFound(request.params.name);
       return reply.type('application/json; charset=utf-8').send(doc);
     },
   );
