@@ -33,23 +33,50 @@ async function prepare(store: Store, operations: number, steps: number): Promise
   );
 }
 
-/** Runs the worker; kills it with SIGKILL `killAfterMs` after it is ready (null: lets it finish). Returns how it ended. */
-function runWorker(
-  args: string[],
-  killAfterMs: number | null,
-): Promise<{ code: number | null; signal: string | null }> {
+interface WorkerRun {
+  code: number | null;
+  signal: string | null;
+  /** The worker's name in `crash_effects` and how many steps it said it had committed before it ended. */
+  owner: string | null;
+  committed: number;
+}
+
+/**
+ * Runs the worker; kills it with SIGKILL `killAfterMs` after its first commit (null: lets it finish), so
+ * every kill lands in the middle of work that has started to land. Returns how it ended.
+ */
+function runWorker(args: string[], killAfterMs: number | null): Promise<WorkerRun> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, ['--import', 'tsx', worker, ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
+    const run: WorkerRun = { code: null, signal: null, owner: null, committed: 0 };
+    let pending = '';
     proc.stdout.on('data', (chunk: Buffer) => {
-      if (killAfterMs !== null && chunk.toString().includes('ready')) {
-        setTimeout(() => proc.kill('SIGKILL'), killAfterMs);
+      const lines = (pending + chunk.toString()).split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) {
+        const m = /^committed (\S+) (\d+)$/.exec(line);
+        if (!m) continue;
+        if (run.owner === null && killAfterMs !== null) setTimeout(() => proc.kill('SIGKILL'), killAfterMs);
+        run.owner = m[1]!;
+        run.committed = Number(m[2]);
       }
     });
     proc.on('error', reject);
-    proc.on('exit', (code, signal) => resolve({ code, signal }));
+    proc.on('exit', (code, signal) => resolve({ ...run, code, signal }));
   });
+}
+
+/** Asserts a killed worker's commits survived the kill: every step it reported committed has its effect. */
+async function assertCommitsKept(store: Store, run: WorkerRun): Promise<void> {
+  if (run.owner === null) return;
+  const kept = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM crash_effects WHERE worker = ${run.owner}`.execute(store.db);
+  assert.ok(
+    kept.rows[0]!.n >= run.committed,
+    `${run.owner} reported ${run.committed} steps committed before SIGKILL; ${kept.rows[0]!.n} kept`,
+  );
 }
 
 /** Asserts every step ran its effect exactly once and every operation is done. */
@@ -78,9 +105,10 @@ it('loses and doubles no queue step when PostgreSQL workers are killed with SIGK
     await prepare(store, operations, steps);
     let killed = 0;
     for (let trial = 0; trial < 8; trial++) {
-      const ended = await runWorker(['postgres', schema], 20 + Math.floor(Math.random() * 250));
-      if (ended.signal === 'SIGKILL') killed += 1;
-      else break;
+      const ended = await runWorker(['postgres', schema], Math.floor(Math.random() * 250));
+      if (ended.signal !== 'SIGKILL') break;
+      killed += 1;
+      await assertCommitsKept(store, ended);
     }
     assert.ok(killed >= 3, `workers were killed mid-work (${killed} kills)`);
     const last = await runWorker(['postgres', schema], null);
@@ -99,19 +127,20 @@ it('loses and doubles no queue step when an embedded (PGlite) worker is killed w
     const setup = await openStore({ home, databaseUrl: null });
     await prepare(setup, operations, steps);
     await setup.close();
-    let killed = 0;
+    const killedRuns: WorkerRun[] = [];
     for (let trial = 0; trial < 2; trial++) {
-      const ended = await runWorker(['pglite', home], 50 + Math.floor(Math.random() * 250));
+      const ended = await runWorker(['pglite', home], Math.floor(Math.random() * 250));
       if (ended.signal !== 'SIGKILL') break;
-      killed += 1;
+      killedRuns.push(ended);
       // Leases of the killed worker must expire before the next one can take its steps.
       await sleep(400);
     }
-    assert.ok(killed >= 1, 'a worker was killed mid-work');
+    assert.ok(killedRuns.length >= 1, 'a worker was killed mid-work');
     const last = await runWorker(['pglite', home], null);
     assert.equal(last.code, 0);
     const check = await openStore({ home, databaseUrl: null });
     try {
+      for (const run of killedRuns) await assertCommitsKept(check, run);
       await assertExactlyOnce(check, operations, steps);
     } finally {
       await check.close();

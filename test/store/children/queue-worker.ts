@@ -1,8 +1,9 @@
 /**
  * Child process for the crash test: drains the queue of the store given by argv (`pglite <home>` or
  * `postgres <schema>`), each step's effect inserting one row into `crash_effects` in the completing
- * transaction. Prints `ready` once the store is open; exits 0 when no work is left. The parent kills it
- * with SIGKILL at random points.
+ * transaction. Prints `ready` once the store is open and `committed <owner> <n>` after each commit (n: steps
+ * this worker has committed so far); exits 0 when no work is left. The parent kills it with SIGKILL at random
+ * points after its first commit.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
@@ -19,6 +20,7 @@ const store =
       });
 console.log('ready');
 const owner = `worker-${process.pid}`;
+let committed = 0;
 for (;;) {
   const steps = await claim(store.db, { owner, limit: 5, leaseMs: 400 });
   if (steps.length === 0) {
@@ -31,13 +33,15 @@ for (;;) {
     await sleep(50);
     continue;
   }
-  await completeBatch(store.db, steps, async (trx, owned) => {
+  const { completed } = await completeBatch(store.db, steps, async (trx, owned) => {
     for (const s of owned) {
       await sql`INSERT INTO crash_effects (op, seq, worker) VALUES (${s.operationId}, ${s.seq}, ${owner})`.execute(
         trx,
       );
     }
   });
+  committed += completed.length;
+  if (completed.length > 0) console.log(`committed ${owner} ${committed}`);
   // Slow the worker down so random kills land in the middle of the work.
   await sleep(5);
 }
