@@ -1,6 +1,7 @@
 /**
- * API benchmark: latency and throughput of `GET /v1/clusters/{name}` and `GET /v1/clusters?limit=100` with
- * 100,000 clusters stored, measured from a separate load process (`node:http` with keep-alive on loopback, after
+ * API benchmark: latency and throughput of `GET /v1/clusters/{name}`, `GET /v1/clusters?limit=100` (summaries)
+ * and `GET /v1/clusters?limit=100&view=full` with 100,000 clusters stored — running clusters, their status
+ * shaped as the engine writes it (conditions, applied state, node templates in force) — measured from a separate load process (`node:http` with keep-alive on loopback, after
  * 2 s of unrecorded warm-up at the same load) — first at a fixed 500 requests/s (open loop: latency includes
  * queueing), then flat out with 32 requests in flight. Goal: p99 < 20 ms at 500 requests/s.
  * `STRATA_BENCH_DRIVERS=postgres` (or `pglite`) runs one driver; `STRATA_BENCH_VERBOSE=1` adds the server's
@@ -18,6 +19,7 @@ import { sql } from 'kysely';
 import { ensureAdminToken } from '../src/api/admin-token.ts';
 import { createApiServer } from '../src/api/server.ts';
 import { loadBuiltinCatalog } from '../src/catalog/load.ts';
+import type { Catalog } from '../src/core/catalog.ts';
 import type { ClusterSpec } from '../src/core/model.ts';
 import { createClusters } from '../src/store/clusters.ts';
 import { openStore, type Store } from '../src/store/open.ts';
@@ -60,6 +62,74 @@ function spec(i: number): ClusterSpec {
   };
 }
 
+/**
+ * The status of a running cluster as the engine leaves it (the shape of a demo cluster's, same sizes):
+ * eight conditions, applied profiles and pools (filled per cluster from its spec), and the engine's notes —
+ * the OS and Kubernetes layers nodes run, as their values text, and a template per pool.
+ */
+function runningStatus(catalog: Catalog, pools: ClusterSpec['pools']): Record<string, unknown> {
+  const at = '2026-12-01T00:00:00.000Z';
+  const condition = (type: string, status: 'True' | 'False', reason: string, message: string) => ({
+    type,
+    status,
+    reason,
+    message,
+    lastTransitionTime: at,
+  });
+  const layer = (pack: string, kind: string) => {
+    const version = catalog.versions(pack)[0]!;
+    return {
+      profile: 'web',
+      pack,
+      version,
+      layer: kind,
+      values: catalog.require(pack, version).values,
+      presets: [],
+    };
+  };
+  return {
+    phase: 'Running',
+    health: 'Healthy',
+    observedGeneration: 1,
+    kubernetesVersion: '1.30.4',
+    repave: { state: 'None' },
+    appliedOverrides: {},
+    conditions: [
+      condition('Ready', 'True', 'Running', 'Running web@1.0.0.'),
+      condition('InfrastructureReady', 'True', 'NodesReady', '4 node(s) Ready.'),
+      condition('RepavePending', 'False', 'NotRequired', 'Nodes run the desired configuration.'),
+      condition('AddonsApplied', 'True', 'Applied', '8 object(s) of 5 layer(s) applied.'),
+      condition(
+        'UnusedResources',
+        'False',
+        'None',
+        'Every managed object is part of the current configuration.',
+      ),
+      condition('AddonsHealthy', 'True', 'Available', 'Every managed Deployment is available.'),
+      condition(
+        'UpdateAvailable',
+        'False',
+        'UpToDate',
+        'The cluster runs the latest revision of its profiles.',
+      ),
+      condition('Drifted', 'False', 'InSync', 'Every managed object matches what was applied.'),
+    ],
+    engine: {
+      nodes: {
+        pools,
+        layers: [layer('ubuntu', 'os'), layer('kubernetes', 'k8s')],
+        templates: Object.fromEntries(
+          pools.map((p) => [
+            p.name,
+            { image: 'ubuntu-22.04', kubelet: '1.30.4', machine: p.machine, hash: 'f'.repeat(64) },
+          ]),
+        ),
+      },
+      lastReplacedAt: {},
+    },
+  };
+}
+
 /** The load process: requests at a fixed rate (or flat out), reporting per-request latencies in ms as JSON. */
 const LOAD_SCRIPT = `
 import http from 'node:http';
@@ -73,7 +143,8 @@ const pathOf = () => {
   const i = Math.floor(Math.random() * n);
   const name = 'bench-' + String(i).padStart(6, '0');
   if (kind === 'get') return '/v1/clusters/' + name;
-  return '/v1/clusters?limit=100&cursor=' + Buffer.from(name).toString('base64url');
+  const view = kind === 'list-full' ? '&view=full' : '';
+  return '/v1/clusters?limit=100' + view + '&cursor=' + Buffer.from(name).toString('base64url');
 };
 const headers = { authorization: 'Bearer ' + token };
 const latencies = [];
@@ -123,10 +194,17 @@ const elapsed = (performance.now() - started) / 1000;
 process.stdout.write(JSON.stringify({ latencies, starts, errors, dropped, elapsed }));
 `;
 
+type Kind = 'get' | 'list' | 'list-full';
+const LABEL: Record<Kind, string> = {
+  get: 'GET /v1/clusters/{name}',
+  list: 'GET /v1/clusters?limit=100',
+  'list-full': 'GET /v1/clusters?limit=100&view=full',
+};
+
 async function runLoad(
   url: string,
   token: string,
-  kind: 'get' | 'list',
+  kind: Kind,
   fleet: number,
   rate: number,
   seconds: number,
@@ -170,22 +248,36 @@ async function benchDriver(driver: 'pglite' | 'postgres', store: Store): Promise
     const specs = Array.from({ length: Math.min(batch, fleet - i) }, (_, k) => spec(i + k));
     await createClusters(store.db, { actor: 'bench' }, specs);
   }
+  const catalog = await loadBuiltinCatalog();
+  const status = runningStatus(catalog, spec(0).pools);
+  await sql`UPDATE clusters SET phase = 'Running', health = 'Healthy', observed_generation = 1,
+    status = ${JSON.stringify(status)}::jsonb
+      || jsonb_build_object('appliedProfiles', spec->'profiles', 'appliedPools', spec->'pools')`.execute(
+    store.db,
+  );
   const insertSeconds = (performance.now() - t0) / 1000;
-  console.log(`  ${driver}: stored ${fleet} clusters in ${insertSeconds.toFixed(1)} s`);
+  console.log(`  ${driver}: stored ${fleet} running clusters in ${insertSeconds.toFixed(1)} s`);
   // Steady state before measuring: the bulk load's statistics and dead tuples settled (PostgreSQL's autovacuum
   // would otherwise start in the middle of the run), and this process's garbage from building the specs gone.
   for (const table of ['clusters', 'cluster_profiles', 'node_pools'])
     await sql`VACUUM ANALYZE ${sql.table(table)}`.execute(store.db);
   (globalThis as { gc?: () => void }).gc?.();
   const home = mkdtempSync(join(tmpdir(), 'strata-bench-api-'));
-  const app = createApiServer({ store, catalog: await loadBuiltinCatalog(), engine: null, home });
+  const app = createApiServer({ store, catalog, engine: null, home });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const token = (await ensureAdminToken(store, home)).token;
   const seconds = Math.max(3, Math.round(10 * Math.min(1, benchScale * 10)));
   try {
-    for (const kind of ['get', 'list'] as const) {
-      const label = kind === 'get' ? 'GET /v1/clusters/{name}' : 'GET /v1/clusters?limit=100';
+    for (const kind of ['get', 'list', 'list-full'] as const) {
+      const label = LABEL[kind];
+      const sample = await fetch(
+        `${url}${kind === 'get' ? '/v1/clusters/bench-000000' : `/v1/clusters?limit=100${kind === 'list' ? '' : '&view=full'}`}`,
+        {
+          headers: { authorization: `Bearer ${token}` },
+        },
+      );
+      const bytes = (await sample.arrayBuffer()).byteLength;
       const eld = monitorEventLoopDelay({ resolution: 5 });
       eld.enable();
       const fixed = await runLoad(url, token, kind, fleet, 500, seconds, 256);
@@ -205,9 +297,10 @@ async function benchDriver(driver: 'pglite' | 'postgres', store: Store): Promise
       const p50 = percentile(sorted, 50);
       const p99 = percentile(sorted, 99);
       reportFigure(
-        `api.${kind}.${driver}.500rps`,
+        `api.${kind.replace('-', '')}.${driver}.500rps`,
         {
           clusters: fleet,
+          responseBytes: bytes,
           requests: sorted.length,
           errors: fixed.errors,
           dropped: fixed.dropped,
@@ -215,13 +308,13 @@ async function benchDriver(driver: 'pglite' | 'postgres', store: Store): Promise
           p99Ms: +p99.toFixed(2),
           goalP99Ms: 20,
         },
-        `${label} on ${driver} at 500 req/s for ${seconds} s: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (goal < 20 ms), ${fixed.errors} errors, ${fixed.dropped} not sent (over 256 in flight)`,
+        `${label} (${Math.round(bytes / 1024)} KiB) on ${driver} at 500 req/s for ${seconds} s: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (goal < 20 ms), ${fixed.errors} errors, ${fixed.dropped} not sent (over 256 in flight)`,
       );
       const flat = await runLoad(url, token, kind, fleet, 0, seconds, 32);
       const flatSorted = flat.latencies.sort((a, b) => a - b);
       const rps = flatSorted.length / flat.elapsed;
       reportFigure(
-        `api.${kind}.${driver}.max`,
+        `api.${kind.replace('-', '')}.${driver}.max`,
         {
           clusters: fleet,
           requestsPerSecond: Math.round(rps),

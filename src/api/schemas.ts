@@ -201,6 +201,8 @@ export const clusterListQuery = z.object({
     .enum(['Pending', 'Provisioning', 'Running', 'Updating', 'Deleting', 'Deleted', 'Unknown'])
     .optional(),
   profile: profileRefSchema.optional(),
+  /** `summary` (default): what a list row needs; `full`: each cluster's whole document. */
+  view: z.enum(['summary', 'full']).default('summary'),
 });
 
 /** `?role=admin|read-only` of a kubeconfig. */

@@ -5,7 +5,7 @@
  */
 import { StrataError } from '../core/errors.ts';
 import type { ClusterSpec } from '../core/model.ts';
-import type { ClusterStatus } from '../store/clusters.ts';
+import type { ClusterStatus, ClusterSummary } from '../store/clusters.ts';
 import type { ApiClient } from './client.ts';
 import type { Printer } from './output.ts';
 
@@ -19,6 +19,12 @@ export interface ClusterJson {
   createdAt: string;
   updatedAt: string;
 }
+
+/** A cluster as lists answer it (`GET /v1/clusters` without view=full). */
+export type ClusterSummaryJson = Omit<ClusterSummary, 'createdAt' | 'updatedAt'> & {
+  createdAt: string;
+  updatedAt: string;
+};
 
 /** What to wait for. */
 export interface WaitOptions {

@@ -157,6 +157,24 @@ export interface Condition {
   lastTransitionTime: string;
 }
 
+/**
+ * Condition types whose normal state is `True` (Ready, …). For every other type (Drifted, RepavePending,
+ * UpdateAvailable, a rollout's hold, …) `True` is the state that asks for attention.
+ */
+export const NORMAL_WHEN_TRUE: readonly string[] = [
+  'Ready',
+  'InfrastructureReady',
+  'AddonsApplied',
+  'AddonsHealthy',
+];
+
+/** True when a condition is not in its normal state: the ones a cluster list shows. */
+export function conditionNeedsAttention(condition: Condition): boolean {
+  return NORMAL_WHEN_TRUE.includes(condition.type)
+    ? condition.status !== 'True'
+    : condition.status === 'True';
+}
+
 /** The desired state of a cluster, written by users. */
 export interface ClusterSpec {
   name: string;

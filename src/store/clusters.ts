@@ -7,15 +7,16 @@
  */
 import { sql } from 'kysely';
 import { StrataError } from '../core/errors.ts';
-import type {
-  AttachedProfile,
-  ClusterHealth,
-  ClusterPhase,
-  ClusterSpec,
-  Condition,
-  LayerOverride,
-  NodePoolSpec,
-  RepaveState,
+import {
+  type AttachedProfile,
+  type ClusterHealth,
+  type ClusterPhase,
+  type ClusterSpec,
+  type Condition,
+  conditionNeedsAttention,
+  type LayerOverride,
+  type NodePoolSpec,
+  type RepaveState,
 } from '../core/model.ts';
 import { type AuditContext, recordAudit } from './audit.ts';
 import type { Executor, Row } from './schema.ts';
@@ -56,6 +57,66 @@ export interface StoredCluster {
   updatedAt: Date;
 }
 
+/** A cluster as the API shows it: everything but the engine's own bookkeeping (`status.engine`). */
+export interface ClusterDocument extends Omit<StoredCluster, 'status'> {
+  status: Omit<ClusterStatus, 'engine'>;
+}
+
+/**
+ * A cluster as lists show it (`GET /v1/clusters`): what a row of a list needs — name, cloud, profiles, labels,
+ * phase, health, versions — and, of its conditions, only those not in their normal state (why it is not
+ * Ready, a pending repave, drift, a rollout's hold). The full document is `GET /v1/clusters/{name}` (or a
+ * list with `view=full`).
+ */
+export interface ClusterSummary {
+  name: string;
+  spec: Pick<ClusterSpec, 'cloudType' | 'profiles' | 'labels'>;
+  status: Pick<
+    ClusterStatus,
+    'phase' | 'health' | 'observedGeneration' | 'appliedProfiles' | 'kubernetesVersion'
+  > & {
+    repave: { state: RepaveState['state'] };
+    conditions: Condition[];
+  };
+  generation: number;
+  resourceVersion: number;
+  statusVersion: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Returns the API document of a cluster (what `GET /v1/clusters/{name}` sends). */
+export function clusterDocument(cluster: StoredCluster): ClusterDocument {
+  const { engine: _engine, ...status } = cluster.status;
+  return { ...cluster, status };
+}
+
+/** Returns the list representation of a cluster (what `GET /v1/clusters` sends per item). */
+export function clusterSummary(cluster: StoredCluster): ClusterSummary {
+  const { spec, status } = cluster;
+  return {
+    name: cluster.name,
+    spec: { cloudType: spec.cloudType, profiles: spec.profiles, labels: spec.labels },
+    status: {
+      phase: status.phase,
+      health: status.health,
+      observedGeneration: status.observedGeneration,
+      appliedProfiles: status.appliedProfiles,
+      kubernetesVersion: status.kubernetesVersion,
+      repave: { state: status.repave.state },
+      conditions: status.conditions.filter(conditionNeedsAttention),
+    },
+    generation: cluster.generation,
+    resourceVersion: cluster.resourceVersion,
+    statusVersion: cluster.statusVersion,
+    createdAt: cluster.createdAt,
+    updatedAt: cluster.updatedAt,
+  };
+}
+
+/** How a list sends its clusters: summaries (the default) or full documents. */
+export type ClusterListView = 'summary' | 'full';
+
 /** A page of clusters and the cursor of the next page (null on the last page). */
 export interface ClusterPage {
   items: StoredCluster[];
@@ -95,7 +156,7 @@ export function initialClusterStatus(): ClusterStatus {
 const INSERT_BATCH = 1000;
 const MAX_PAGE = 1000;
 
-/** The columns a `StoredCluster` is read from (not `doc`, the same data as JSON text for the API). */
+/** The columns a `StoredCluster` is read from (not `doc`/`summary`, its API forms as JSON text). */
 const CLUSTER_COLUMNS = [
   'name',
   'spec',
@@ -263,7 +324,7 @@ export async function getCluster(executor: Executor, name: string): Promise<Stor
   return row ? fromRow(row) : undefined;
 }
 
-/** Returns a cluster as the JSON text of its API document (what `getCluster` returns, serialized), or undefined. */
+/** Returns a cluster as the JSON text of its API document (`clusterDocument` of `getCluster`), or undefined. */
 export async function getClusterJson(executor: Executor, name: string): Promise<string | undefined> {
   const row = await executor.selectFrom('clusters').select('doc').where('name', '=', name).executeTakeFirst();
   return row?.doc;
@@ -296,17 +357,23 @@ export async function listClusters(executor: Executor, query: ClusterQuery = {})
 }
 
 /**
- * The same page as `listClusters`, as the JSON text of a `ClusterPage`: the clusters' stored documents (`doc`,
- * kept by a trigger) joined as text, so a page of 100 costs no document rendering, no parse and no stringify
- * (the API's list endpoint answers with it as is).
+ * The same page as `listClusters`, as the JSON text the API sends: each cluster's `clusterSummary` (or, with
+ * view `full`, its `clusterDocument`), both kept as text beside the row by a trigger, joined — so a page of
+ * 100 costs no rendering, no parse and no stringify here.
  */
-export async function listClustersJson(executor: Executor, query: ClusterQuery = {}): Promise<string> {
+export async function listClustersJson(
+  executor: Executor,
+  query: ClusterQuery = {},
+  view: ClusterListView = 'summary',
+): Promise<string> {
   const limit = pageLimit(query);
-  const rows = await listQuery(executor, query, limit).select(['c.name', 'c.doc']).execute();
+  const rows = await listQuery(executor, query, limit)
+    .select(['c.name', view === 'full' ? 'c.doc as text' : 'c.summary as text'])
+    .execute();
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   const nextCursor = rows.length > limit && last ? encodeCursor(last.name) : null;
-  return `{"items":[${page.map((r) => r.doc).join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`;
+  return `{"items":[${page.map((r) => r.text).join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`;
 }
 
 function pageLimit(query: ClusterQuery): number {

@@ -273,6 +273,42 @@ const clusterDocument: readonly string[] = [
   `UPDATE clusters SET doc = NULL`,
 ];
 
+/**
+ * The list representation beside the document: `summary`, rendered by the same trigger as `clusterSummary`
+ * (clusters.ts) builds it — name, cloud, profiles, labels, phase, health, versions, the repave state and only the
+ * conditions not in their normal state (`conditionNeedsAttention`: the types below are normal when True, every
+ * other type when not True). And the document leaves out `status.engine`, the engine's own bookkeeping (node
+ * templates: most of a running cluster's bytes), which no reader of the API needs. Existing rows are re-rendered.
+ */
+const clusterSummary: readonly string[] = [
+  `ALTER TABLE clusters ADD COLUMN summary text`,
+  `CREATE OR REPLACE FUNCTION clusters_render_doc() RETURNS trigger LANGUAGE plpgsql AS $$
+  DECLARE
+    created text := to_char(NEW.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
+    updated text := to_char(NEW.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
+  BEGIN
+    NEW.doc := json_build_object('name', NEW.name, 'spec', NEW.spec, 'status', NEW.status - 'engine',
+      'generation', NEW.generation, 'resourceVersion', NEW.resource_version, 'statusVersion', NEW.status_version,
+      'createdAt', created, 'updatedAt', updated)::text;
+    NEW.summary := json_build_object('name', NEW.name,
+      'spec', json_build_object('cloudType', NEW.spec->'cloudType', 'profiles', NEW.spec->'profiles',
+        'labels', NEW.spec->'labels'),
+      'status', json_build_object('phase', NEW.status->'phase', 'health', NEW.status->'health',
+        'observedGeneration', NEW.status->'observedGeneration', 'appliedProfiles', NEW.status->'appliedProfiles',
+        'kubernetesVersion', NEW.status->'kubernetesVersion',
+        'repave', json_build_object('state', NEW.status->'repave'->'state'),
+        'conditions', coalesce((
+          SELECT jsonb_agg(x ORDER BY n) FROM jsonb_array_elements(NEW.status->'conditions') WITH ORDINALITY AS e(x, n)
+          WHERE CASE WHEN x->>'type' IN ('Ready', 'InfrastructureReady', 'AddonsApplied', 'AddonsHealthy')
+            THEN x->>'status' IS DISTINCT FROM 'True' ELSE x->>'status' = 'True' END), '[]'::jsonb)),
+      'generation', NEW.generation, 'resourceVersion', NEW.resource_version, 'statusVersion', NEW.status_version,
+      'createdAt', created, 'updatedAt', updated)::text;
+    RETURN NEW;
+  END
+  $$`,
+  `UPDATE clusters SET doc = NULL`,
+];
+
 /** Every migration, by name; names sort in run order. Never edit a released one: add the next. */
 export const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -286,5 +322,8 @@ export const migrations: Record<string, Migration> = {
   },
   '0004_cluster_document': {
     up: (db) => runStatements(db, clusterDocument),
+  },
+  '0005_cluster_summary': {
+    up: (db) => runStatements(db, clusterSummary),
   },
 };

@@ -72,6 +72,8 @@ export interface ClustersTable {
   updated_at: Timestamp;
   /** The cluster's API document as JSON text, written by a trigger on every insert and update (never by code). */
   doc: Generated<string>;
+  /** The cluster's list item (`clusterSummary`) as JSON text, written by the same trigger. */
+  summary: Generated<string>;
 }
 
 /** `cluster_profiles`: the profile versions attached to each cluster (the index for "who uses X"). */

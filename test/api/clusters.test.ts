@@ -69,6 +69,42 @@ forEachApiDriver(
       assert.equal(badRef.json.details?.field, 'querystring.profile');
     });
 
+    it('lists summaries by default and whole documents with view=full, never the engine notes', async (t) => {
+      const f = getFixture(t);
+      if (!f) return;
+      await createClusters(f.store.db, { actor: 'test' }, [spec('shape-1')]);
+      const at = '2026-12-01T00:00:00.000Z';
+      await updateClusterStatus(f.store.db, 'shape-1', {
+        phase: 'Running',
+        conditions: [
+          { type: 'Ready', status: 'True', reason: 'Running', message: 'Running.', lastTransitionTime: at },
+          { type: 'Drifted', status: 'True', reason: 'Drift', message: '1 object.', lastTransitionTime: at },
+        ],
+        engine: { nodes: { pools: [] } },
+      });
+      type Item = { name: string; spec: Record<string, unknown>; status: Record<string, unknown> };
+      const items = async (query: string) =>
+        ((await f.call('GET', `/v1/clusters?phase=Running${query}`)).json.items as Item[]).filter(
+          (c) => c.name === 'shape-1',
+        )[0]!;
+      const summary = await items('');
+      assert.deepEqual(Object.keys(summary.spec).sort(), ['cloudType', 'labels', 'profiles']);
+      assert.deepEqual(
+        (summary.status.conditions as Array<{ type: string }>).map((c) => c.type),
+        ['Drifted'],
+        'a list row carries only the conditions that ask for attention',
+      );
+      const full = await items('&view=full');
+      assert.deepEqual(full.spec.pools, []);
+      assert.equal((full.status.conditions as unknown[]).length, 2);
+      assert.equal('engine' in full.status, false);
+      const one = await f.call('GET', '/v1/clusters/shape-1');
+      assert.deepEqual(one.json, full, 'view=full lists what the single read sends');
+      const bad = await f.call('GET', '/v1/clusters?view=everything');
+      assert.equal(bad.status, 400);
+      assert.equal(bad.json.details?.field, 'querystring.view');
+    });
+
     it('reads one cluster, its repave state and its events from the store; 404 for an unknown one', async (t) => {
       const f = getFixture(t);
       if (!f) return;

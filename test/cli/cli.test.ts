@@ -243,12 +243,18 @@ describe('strata CLI', () => {
     );
     engine.nextPlan = null;
 
-    const [list, get, kubeconfig] = await Promise.all([
+    const [list, listJson, get, kubeconfig] = await Promise.all([
       cli(['cluster', 'list']),
+      cli(['cluster', 'list', '-o', 'json']),
       cli(['cluster', 'get', 'cli-c1']),
       cli(['cluster', 'kubeconfig', 'cli-c1', '--read-only']),
     ]);
     assert.match(list.stdout, /cli-c1\s+Pending\s+Unknown\s+cli-web@1\.0\.0#1/);
+    // The table reads the list's summaries; -o json prints whole clusters (pools, settings), as kubectl's -o does.
+    const listed = JSON.parse(listJson.stdout) as {
+      items: Array<{ name: string; spec: { pools?: unknown[] } }>;
+    };
+    assert.ok(Array.isArray(listed.items.find((c) => c.name === 'cli-c1')?.spec.pools));
     assert.match(get.stdout, /Phase:\s+Pending/);
     assert.match(kubeconfig.stdout, /read-only kubeconfig of cli-c1/);
     const admin = readFileSync(strata.adminTokenPath, 'utf8').trim();

@@ -4,7 +4,15 @@ import { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { createClusters, getCluster, getClusterJson, listClustersJson } from '../../src/store/clusters.ts';
+import {
+  clusterDocument,
+  clusterSummary,
+  createClusters,
+  getCluster,
+  getClusterJson,
+  listClustersJson,
+  updateClusterStatus,
+} from '../../src/store/clusters.ts';
 import { migrations } from '../../src/store/migrations.ts';
 import type { Database } from '../../src/store/schema.ts';
 import { clusterSpec } from './fixtures.ts';
@@ -28,24 +36,52 @@ after(async () => {
   await pglite.close();
 });
 
-it('upgrading a store with clusters renders their API documents, so reads and lists still find them', async () => {
+it('upgrading a store with clusters renders their API documents and list summaries, so reads and lists still find them', async () => {
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const toRollouts = await migrator.migrateTo('0003_rollouts');
   assert.equal(toRollouts.error, undefined);
-  // Written by the code of the previous release: no document column yet.
+  // Written by the code of an earlier release: no document column yet. (Today's code writes through the same
+  // columns; `doc` and `summary` are the trigger's alone.)
   await createClusters(db, { actor: 'alice' }, [clusterSpec('old-1'), clusterSpec('old-2')]);
+  await updateClusterStatus(db, 'old-1', {
+    phase: 'Running',
+    engine: { nodes: { pools: [] } },
+    conditions: [
+      {
+        type: 'Ready',
+        status: 'True',
+        reason: 'Running',
+        message: 'Running.',
+        lastTransitionTime: '2026-12-01T00:00:00.000Z',
+      },
+      {
+        type: 'Drifted',
+        status: 'True',
+        reason: 'Drift',
+        message: '1 object.',
+        lastTransitionTime: '2026-12-01T00:00:00.000Z',
+      },
+    ],
+  });
   const latest = await migrator.migrateToLatest();
   assert.equal(latest.error, undefined);
   assert.deepEqual(
     latest.results?.map((r) => r.migrationName),
-    ['0004_cluster_document'],
+    ['0004_cluster_document', '0005_cluster_summary'],
   );
+  const old1 = (await getCluster(db, 'old-1'))!;
   assert.deepEqual(
     JSON.parse((await getClusterJson(db, 'old-1')) ?? 'null'),
-    JSON.parse(JSON.stringify(await getCluster(db, 'old-1'))),
+    JSON.parse(JSON.stringify(clusterDocument(old1))),
   );
+  const listed = JSON.parse(await listClustersJson(db));
   assert.deepEqual(
-    JSON.parse(await listClustersJson(db)).items.map((c: { name: string }) => c.name),
+    listed.items.map((c: { name: string }) => c.name),
     ['old-1', 'old-2'],
+  );
+  assert.deepEqual(listed.items[0], JSON.parse(JSON.stringify(clusterSummary(old1))));
+  assert.deepEqual(
+    listed.items[0].status.conditions.map((c: { type: string }) => c.type),
+    ['Drifted'],
   );
 });

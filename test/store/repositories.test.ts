@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { listAudit } from '../../src/store/audit.ts';
 import {
+  clusterDocument,
+  clusterSummary,
   countClustersOnProfile,
   createCluster,
   createClusters,
@@ -264,8 +266,53 @@ forEachDriver((_driver, getStore) => {
     assert.equal(audit[0]?.action, 'cluster.create');
     assert.equal(audit[0]?.actor, 'alice');
 
+    // A running cluster's status as the engine writes it: conditions in and out of their normal state, a
+    // pending repave, and the engine's own bookkeeping.
+    const at = '2026-12-01T10:00:00.000Z';
+    const condition = (type: string, status: 'True' | 'False' | 'Unknown') => ({
+      type,
+      status,
+      reason: `${type}${status}`,
+      message: `${type} is ${status}.`,
+      lastTransitionTime: at,
+    });
+    await updateClusterStatus(store.db, 'fleet-01', {
+      conditions: [
+        condition('Ready', 'True'),
+        condition('InfrastructureReady', 'True'),
+        condition('AddonsApplied', 'False'),
+        condition('AddonsHealthy', 'Unknown'),
+        condition('RepavePending', 'True'),
+        condition('UpdateAvailable', 'False'),
+        condition('Drifted', 'True'),
+        condition('UnusedResources', 'False'),
+        condition('RolloutWaiting', 'True'),
+      ],
+      repave: { state: 'Pending', reasons: [], requestedAt: at },
+      kubernetesVersion: '1.30.4',
+      engine: { nodes: { pools: [{ name: 'workers', image: 'ubuntu-22.04' }] } },
+    });
+    const fleet01 = (await getCluster(store.db, 'fleet-01'))!;
+    assert.deepEqual(
+      clusterSummary(fleet01).status.conditions.map((c) => `${c.type}=${c.status}`),
+      [
+        'AddonsApplied=False',
+        'AddonsHealthy=Unknown',
+        'RepavePending=True',
+        'Drifted=True',
+        'RolloutWaiting=True',
+      ],
+      'a list item keeps only the conditions not in their normal state',
+    );
+    assert.equal(
+      'engine' in clusterDocument(fleet01).status,
+      false,
+      'the API document leaves out the engine notes',
+    );
+
     // The API's list endpoint answers with the page as JSON text built by the database: the same page, to the
-    // millisecond, as the objects read here would serialize to — for every filter and across a cursor.
+    // millisecond, as the objects read here would serialize to (summaries, or with view full the documents) —
+    // for every filter and across a cursor.
     for (const query of [
       { limit: 5 },
       { limit: 5, cursor: (await listClusters(store.db, { limit: 5 })).nextCursor },
@@ -274,10 +321,16 @@ forEachDriver((_driver, getStore) => {
       { profile: { name: 'fleet', version: '1.0.0' }, phase: 'Running' as const },
       { profile: { name: 'nobody', version: '1.0.0' } },
     ]) {
+      const page = await listClusters(store.db, query);
       assert.deepEqual(
         JSON.parse(await listClustersJson(store.db, query)),
-        JSON.parse(JSON.stringify(await listClusters(store.db, query))),
+        JSON.parse(JSON.stringify({ ...page, items: page.items.map(clusterSummary) })),
         JSON.stringify(query),
+      );
+      assert.deepEqual(
+        JSON.parse(await listClustersJson(store.db, query, 'full')),
+        JSON.parse(JSON.stringify({ ...page, items: page.items.map(clusterDocument) })),
+        `${JSON.stringify(query)} full`,
       );
     }
   });
@@ -325,7 +378,7 @@ forEachDriver((_driver, getStore) => {
     await updateClusterStatus(store.db, 'edit-me', { health: 'Degraded' });
     assert.deepEqual(
       JSON.parse((await getClusterJson(store.db, 'edit-me')) ?? 'null'),
-      JSON.parse(JSON.stringify(await getCluster(store.db, 'edit-me'))),
+      JSON.parse(JSON.stringify(clusterDocument((await getCluster(store.db, 'edit-me'))!))),
     );
     assert.equal(JSON.parse((await getClusterJson(store.db, 'edit-me')) ?? 'null').status.health, 'Degraded');
     assert.equal(await getClusterJson(store.db, 'nope'), undefined);

@@ -5,7 +5,13 @@
 import { StrataError } from '../../core/errors.ts';
 import { parseProfileRef } from '../../core/profile.ts';
 import type { ClusterChangeInput, EngineCommands } from '../../engine/contract.ts';
-import { getCluster, getClusterJson, listClustersJson, type StoredCluster } from '../../store/clusters.ts';
+import {
+  clusterDocument,
+  getCluster,
+  getClusterJson,
+  listClustersJson,
+  type StoredCluster,
+} from '../../store/clusters.ts';
 import { listEvents } from '../../store/events.ts';
 import { listNodes } from '../../store/node-pools.ts';
 import { auditOf, requireRole } from '../auth.ts';
@@ -52,16 +58,17 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
     {
       schema: {
         tags,
-        summary: 'List clusters (paginated; filter by phase or profile=NAME@VER)',
+        summary:
+          'List clusters (paginated; filter by phase or profile=NAME@VER): summaries, or whole documents with view=full',
         querystring: clusterListQuery,
       },
       config: { access: 'viewer' },
     },
     async (request, reply) => {
-      const { limit, cursor, phase, profile } = request.query;
+      const { limit, cursor, phase, profile, view } = request.query;
       const ref = profile === undefined ? undefined : parseProfileRef(profile, 'profile');
       // The page arrives as JSON text rendered by the database: no parse and stringify of every cluster here.
-      const page = await listClustersJson(ctx.store.db, { limit, cursor, phase, profile: ref });
+      const page = await listClustersJson(ctx.store.db, { limit, cursor, phase, profile: ref }, view);
       return reply.type('application/json; charset=utf-8').send(page);
     },
   );
@@ -80,7 +87,7 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
         cluster: cluster.name,
         data: { phase: cluster.status.phase },
       });
-      return reply.code(201).send(cluster);
+      return reply.code(201).send(clusterDocument(cluster));
     },
   );
 
@@ -108,7 +115,7 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
         cluster: cluster.name,
         data: { phase: cluster.status.phase },
       });
-      return reply.code(202).send(cluster);
+      return reply.code(202).send(clusterDocument(cluster));
     },
   );
 

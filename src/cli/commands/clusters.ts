@@ -13,13 +13,13 @@ import { type CliContext, readInputFile, seg } from '../context.ts';
 import { parseDuration } from '../duration.ts';
 import { formatPlanView } from '../format-plan.ts';
 import { age, printResult, renderTable } from '../output.ts';
-import { type ClusterJson, DEFAULT_WAIT_TIMEOUT, waitForCluster } from '../wait.ts';
+import { type ClusterJson, type ClusterSummaryJson, DEFAULT_WAIT_TIMEOUT, waitForCluster } from '../wait.ts';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-function clusterRows(items: readonly ClusterJson[]): string {
+function clusterRows(items: readonly ClusterSummaryJson[]): string {
   return renderTable(
     ['name', 'phase', 'health', 'profiles', 'kubernetes', 'age'],
     items.map((c) => [
@@ -180,16 +180,18 @@ export function registerClusterCommands(program: Command, ctx: CliContext): void
 
   cluster
     .command('list')
-    .description('List clusters')
+    .description('List clusters: a table of summaries; -o json|yaml prints whole clusters')
     .option('--phase <phase>', 'only clusters in this phase')
     .option('--profile <ref>', 'only clusters attached to NAME@VERSION')
     .option('--limit <n>', 'page size', '100')
     .option('--cursor <cursor>', 'the next-page cursor a previous list printed')
     .action(async (opts: { phase?: string; profile?: string; limit: string; cursor?: string }) => {
-      const data = await ctx.client().request<{ items: ClusterJson[]; nextCursor: string | null }>({
+      // The table needs the list's summaries; -o json|yaml prints whole clusters, as kubectl's -o does.
+      const view = ctx.format() === 'table' ? 'summary' : 'full';
+      const data = await ctx.client().request<{ items: ClusterSummaryJson[]; nextCursor: string | null }>({
         method: 'GET',
         path: '/v1/clusters',
-        query: { phase: opts.phase, profile: opts.profile, limit: opts.limit, cursor: opts.cursor },
+        query: { phase: opts.phase, profile: opts.profile, limit: opts.limit, cursor: opts.cursor, view },
       });
       printResult(
         ctx.printer,

@@ -29,7 +29,7 @@ import type {
   StoredRollout,
   WorkloadsView,
 } from '../../../engine/contract.ts';
-import type { StoredCluster } from '../../../store/clusters.ts';
+import type { ClusterDocument, ClusterSummary as ClusterSummaryServer } from '../../../store/clusters.ts';
 import type { ClusterEvent } from '../../../store/events.ts';
 import type { StoredProfileVersion } from '../../../store/profiles.ts';
 import type { RolloutPage } from '../../../store/rollouts.ts';
@@ -76,12 +76,15 @@ export interface ApiErrorBody {
   details: Record<string, unknown>;
 }
 
-/** A cluster as `GET /v1/clusters[/{name}]` returns it. */
-export type Cluster = Wire<StoredCluster>;
+/** A cluster as `GET /v1/clusters/{name}` returns it. */
+export type Cluster = Wire<ClusterDocument>;
+
+/** A cluster as `GET /v1/clusters` lists it: a row's fields and only the conditions that ask for attention. */
+export type ClusterSummary = Wire<ClusterSummaryServer>;
 
 /** One page of `GET /v1/clusters`. */
 export interface ClusterPage {
-  items: Cluster[];
+  items: ClusterSummary[];
   nextCursor: string | null;
 }
 

@@ -1,5 +1,5 @@
 /** What a cluster's status says at a glance: the notices the list and the cluster page show as badges. */
-import type { Cluster } from '../api/types.ts';
+import type { ClusterSummary } from '../api/types.ts';
 
 /** A notice on a cluster. */
 export type ClusterNotice = 'update-available' | 'repave-pending' | 'drift' | 'unused';
@@ -23,7 +23,7 @@ const CONDITION_OF: Record<ClusterNotice, string> = {
 };
 
 /** Returns the notices that apply to a cluster, each with the condition message that explains it. */
-export function clusterNotices(cluster: Cluster): Array<{ notice: ClusterNotice; message: string }> {
+export function clusterNotices(cluster: ClusterSummary): Array<{ notice: ClusterNotice; message: string }> {
   const out: Array<{ notice: ClusterNotice; message: string }> = [];
   for (const notice of Object.keys(CONDITION_OF) as ClusterNotice[]) {
     const condition = cluster.status.conditions.find((c) => c.type === CONDITION_OF[notice]);
@@ -35,7 +35,7 @@ export function clusterNotices(cluster: Cluster): Array<{ notice: ClusterNotice;
 }
 
 /** Returns the profiles a cluster is attached to as `name@version` labels (with the revision when not 1). */
-export function profileLabels(cluster: Cluster): string[] {
+export function profileLabels(cluster: ClusterSummary): string[] {
   return cluster.spec.profiles.map((p) => `${p.name}@${p.version}${p.revision > 1 ? ` r${p.revision}` : ''}`);
 }
 

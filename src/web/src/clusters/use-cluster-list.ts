@@ -5,7 +5,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { type ApiError, asApiError } from '../api/client.ts';
-import type { Cluster, ClusterPage, ClusterPhase } from '../api/types.ts';
+import type { Cluster, ClusterPage, ClusterPhase, ClusterSummary } from '../api/types.ts';
 import { useSession } from '../app/session.tsx';
 import { useLiveEvents } from '../live/live-events.tsx';
 
@@ -18,7 +18,8 @@ export interface ClusterListFilter {
 
 /** The loaded fleet. */
 export interface ClusterList {
-  items: Cluster[];
+  /** Summaries as the list sends them; a cluster re-read after a live event is its whole document. */
+  items: ClusterSummary[];
   /** True while more pages are coming. */
   loading: boolean;
   /** True once every page is in. */
@@ -51,7 +52,7 @@ export function useClusterList(filter: ClusterListFilter): ClusterList {
     const load = async () => {
       let cursor: string | null = null;
       let first = true;
-      const all: Cluster[] = [];
+      const all: ClusterSummary[] = [];
       do {
         const params = new URLSearchParams({ limit: String(first ? FIRST_PAGE_SIZE : PAGE_SIZE) });
         if (cursor) params.set('cursor', cursor);
@@ -133,7 +134,7 @@ export function useClusterList(filter: ClusterListFilter): ClusterList {
   return state;
 }
 
-function matches(cluster: Cluster, filter: ClusterListFilter): boolean {
+function matches(cluster: ClusterSummary, filter: ClusterListFilter): boolean {
   if (filter.phase && cluster.status.phase !== filter.phase) return false;
   if (filter.profile && !cluster.spec.profiles.some((p) => `${p.name}@${p.version}` === filter.profile))
     return false;

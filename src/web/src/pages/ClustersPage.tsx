@@ -3,7 +3,7 @@
  * 10,000 clusters (pages stream in; only visible rows are rendered; search runs on the loaded rows).
  */
 import { useDeferredValue, useMemo, useState } from 'react';
-import { CLUSTER_PHASES, type Cluster, type ClusterPhase, type ProfileSummary } from '../api/types.ts';
+import { CLUSTER_PHASES, type ClusterPhase, type ClusterSummary, type ProfileSummary } from '../api/types.ts';
 import { href, navigate } from '../app/router.ts';
 import { useResource } from '../app/use-resource.ts';
 import { CreateClusterDialog } from '../clusters/CreateClusterDialog.tsx';
@@ -171,7 +171,7 @@ export function ClustersPage(props: { query: URLSearchParams }) {
   );
 }
 
-function ClusterRow(props: { cluster: Cluster }) {
+function ClusterRow(props: { cluster: ClusterSummary }) {
   const c = props.cluster;
   const notices = clusterNotices(c);
   return (
