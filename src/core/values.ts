@@ -388,3 +388,37 @@ export function isCredentialPath(path: string): boolean {
   const last = path.split('.').pop() ?? path;
   return CREDENTIAL_KEY.test(last.replace(/[-_]/g, ''));
 }
+
+/** What a hidden credential value reads as. */
+export const HIDDEN_VALUE = '(hidden)';
+
+/**
+ * Returns a values text with the value of every credential key (`isCredentialPath` of the key: a password,
+ * token, secret, …) replaced by `(hidden)` — a nested map or list under such a key as a whole — keeping
+ * comments and layout. Text without credentials, or that does not parse, comes back unchanged.
+ */
+export function hideCredentialValues(text: string): string {
+  if (!CREDENTIAL_KEY_ANYWHERE.test(text)) return text;
+  const doc = YAML.parseDocument(text, { uniqueKeys: false });
+  if (doc.errors.length > 0) return text;
+  let hidden = 0;
+  YAML.visit(doc, {
+    Pair(_, pair) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : null;
+      if (key === null || !isCredentialPath(key) || pair.value === null) return;
+      if (isScalar(pair.value) && pair.value.value === HIDDEN_VALUE) return;
+      const replacement = doc.createNode(HIDDEN_VALUE);
+      if (isScalar(pair.value) || isMap(pair.value) || isSeq(pair.value) || isAlias(pair.value)) {
+        replacement.commentBefore = (pair.value as Node).commentBefore;
+        replacement.comment = (pair.value as Node).comment;
+      }
+      pair.value = replacement;
+      hidden += 1;
+      return YAML.visit.SKIP;
+    },
+  });
+  return hidden === 0 ? text : doc.toString();
+}
+
+/** A cheap pre-check: a credential word somewhere in the text (most values texts have none). */
+const CREDENTIAL_KEY_ANYWHERE = /password|passwd|secret|token|private_?-?key|api_?-?key|credential/i;

@@ -328,9 +328,18 @@ class RequestHandler {
     role: SimTokenRole,
   ): Promise<void> {
     const method = req.method ?? 'GET';
-    if (role === 'read-only' && method !== 'GET' && method !== 'HEAD') {
-      const verb =
-        { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }[method] ?? method.toLowerCase();
+    const reading = method === 'GET' || method === 'HEAD';
+    // Read-only is Kubernetes' `view` role: every read but Secrets (their data is credentials), no writes.
+    if (role === 'read-only' && (!reading || target.type.plural === 'secrets')) {
+      const readVerb = target.name
+        ? 'get'
+        : query.get('watch') === 'true' || query.get('watch') === '1'
+          ? 'watch'
+          : 'list';
+      const verb = reading
+        ? readVerb
+        : ({ POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }[method] ??
+          method.toLowerCase());
       throw new StrataError(
         'Forbidden',
         `${target.type.plural} is forbidden: User "read-only" cannot ${verb} resource "${target.type.plural}" in API group "${target.type.group}"${target.namespace ? ` in the namespace "${target.namespace}"` : ''}`,

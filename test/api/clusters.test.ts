@@ -11,7 +11,7 @@ import { createClusters, updateClusterStatus } from '../../src/store/clusters.ts
 import { recordEvents } from '../../src/store/events.ts';
 import { openStore } from '../../src/store/open.ts';
 import { type ApiFixture, type CallResult, forEachApiDriver, startApiFixture } from './fixture.ts';
-import { RecordingEngine } from './recording-engine.ts';
+import { emptyPlan, RecordingEngine } from './recording-engine.ts';
 
 function spec(name: string, profile = 'fleet', version = '1.0.0'): ClusterSpec {
   return {
@@ -103,6 +103,59 @@ forEachApiDriver(
       const bad = await f.call('GET', '/v1/clusters?view=everything');
       assert.equal(bad.status, 400);
       assert.equal(bad.json.details?.field, 'querystring.view');
+    });
+
+    it('hides credentials in overrides and plans from viewers, not from operators', async (t) => {
+      const f = getFixture(t);
+      if (!f) return;
+      const withOverride = spec('creds-1');
+      withOverride.overrides = {
+        'hello-universe': {
+          pack: 'hello-universe',
+          values: 'helloUniverse:\n  db:\n    # per cluster\n    password: hunter2-db\n    port: 5432\n',
+        },
+      };
+      await createClusters(f.store.db, { actor: 'test' }, [withOverride]);
+      const read = async (path: string, token: string) => (await f.call('GET', path, { token })).text;
+      for (const path of ['/v1/clusters/creds-1', '/v1/clusters?view=full&limit=1000']) {
+        assert.ok((await read(path, f.tokens.operator)).includes('hunter2-db'), path);
+        const seen = await read(path, f.tokens.viewer);
+        assert.equal(seen.includes('hunter2-db'), false, path);
+        assert.ok(seen.includes('password: (hidden)') && seen.includes('port: 5432'), path);
+      }
+      engineOf(f).nextPlan = emptyPlan({
+        layers: [
+          {
+            pack: 'hello-universe',
+            layer: 'addon',
+            profile: 'fleet',
+            change: 'values',
+            fromVersion: '1.2.0',
+            toVersion: '1.2.0',
+            values: [
+              { path: 'helloUniverse.db.password', kind: 'changed', from: 'hunter2-db', to: 'hunter3-db' },
+              { path: 'helloUniverse.db.port', kind: 'changed', from: 5432, to: 5433 },
+            ],
+            presets: { enabled: [], disabled: [] },
+            overridden: true,
+            conflicts: [],
+          },
+        ],
+      });
+      const body = { kind: 'profiles', profiles: ['fleet@1.0.0'] };
+      const viewerPlan = await f.call('POST', '/v1/clusters/creds-1/plan', { token: f.tokens.viewer, body });
+      assert.equal(viewerPlan.status, 200);
+      const layer = (viewerPlan.json.plan as { layers: Array<{ values: unknown[] }> }).layers[0]!;
+      assert.deepEqual(layer.values, [
+        { path: 'helloUniverse.db.password', kind: 'changed', from: '(hidden)', to: '(hidden)' },
+        { path: 'helloUniverse.db.port', kind: 'changed', from: 5432, to: 5433 },
+      ]);
+      const operatorPlan = await f.call('POST', '/v1/clusters/creds-1/plan', {
+        token: f.tokens.operator,
+        body,
+      });
+      assert.ok(operatorPlan.text.includes('hunter3-db'));
+      engineOf(f).nextPlan = null;
     });
 
     it('reads one cluster, its repave state and its events from the store; 404 for an unknown one', async (t) => {

@@ -196,6 +196,46 @@ forEachApiDriver((getFixture) => {
     assert.equal(layers.find((l) => l.pack === 'ubuntu')!.change, 'unchanged');
   });
 
+  it('hides credential values from viewers in profile values and revision diffs, not from operators', async (t) => {
+    const f = getFixture(t);
+    if (!f) return;
+    await f.call('POST', '/v1/profiles', { body: profileYaml('creds', '1.0.0') });
+    const edited = await f.call('PUT', '/v1/profiles/creds/versions/1.0.0', {
+      body: profileYaml('creds', '1.0.0', { api: true }),
+      headers: { 'if-match': '"1"' },
+    });
+    assert.equal(edited.status, 200, edited.text);
+    const secret = 'change-me-db-password';
+    const asOperator = await f.call('GET', '/v1/profiles/creds/versions/1.0.0', { token: f.tokens.operator });
+    assert.ok(asOperator.text.includes(secret), 'operators see the values they may change');
+    const asViewer = await f.call('GET', '/v1/profiles/creds/versions/1.0.0', { token: f.tokens.viewer });
+    assert.equal(asViewer.status, 200);
+    assert.equal(asViewer.text.includes(secret), false);
+    const hello = (asViewer.json.layers as Array<{ pack: string; values: string }>).find(
+      (l) => l.pack === 'hello-universe',
+    )!;
+    assert.match(hello.values, /password: \(hidden\)/);
+    assert.match(hello.values, /authToken: \(hidden\)/);
+    assert.match(hello.values, /# Database password, stored in the db-password Secret/, 'comments are kept');
+    assert.match(hello.values, /port: 5432/, 'other values are shown');
+    const diff = await f.call('GET', '/v1/profiles/creds/versions/1.0.0/revisions?from=1&to=2', {
+      token: f.tokens.viewer,
+    });
+    assert.equal(diff.text.includes(secret), false);
+    const changes = (
+      diff.json.layers as Array<{ pack: string; values: Array<Record<string, unknown>> }>
+    ).find((l) => l.pack === 'hello-universe')!.values;
+    assert.deepEqual(
+      changes.find((c) => c.path === 'helloUniverse.db.password'),
+      { path: 'helloUniverse.db.password', kind: 'added', to: '(hidden)' },
+      'the path still says what changes',
+    );
+    const operatorDiff = await f.call('GET', '/v1/profiles/creds/versions/1.0.0/revisions?from=1&to=2', {
+      token: f.tokens.operator,
+    });
+    assert.ok(operatorDiff.text.includes(secret));
+  });
+
   it('creates a new version by copying the current revision', async (t) => {
     const f = getFixture(t);
     if (!f) return;

@@ -4,6 +4,7 @@ import { isStrataError } from '../../src/core/errors.ts';
 import {
   diffValues,
   formatPath,
+  hideCredentialValues,
   isCredentialPath,
   parsePath,
   parseValues,
@@ -265,5 +266,44 @@ describe('isCredentialPath', () => {
       'db.host',
     ])
       assert.equal(isCredentialPath(path), false, path);
+  });
+});
+
+describe('hideCredentialValues', () => {
+  it('hides the values of credential keys at any depth, keeping comments, layout and every other value', () => {
+    const text = [
+      '# Database settings.',
+      'db:',
+      '  # The password; override it per cluster.',
+      '  password: s3cret # rotate yearly',
+      '  port: 5432',
+      'authToken: abc-123',
+      'tokenTtl: 5m',
+      'credentials:',
+      '  user: app',
+      '  key: xyz',
+      '',
+    ].join('\n');
+    assert.equal(
+      hideCredentialValues(text),
+      [
+        '# Database settings.',
+        'db:',
+        '  # The password; override it per cluster.',
+        '  password: (hidden) # rotate yearly',
+        '  port: 5432',
+        'authToken: (hidden)',
+        'tokenTtl: 5m',
+        'credentials: (hidden)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('returns text without credentials, and text that does not parse, unchanged', () => {
+    const plain = 'ui:\n  replicas: 2 # two\n';
+    assert.equal(hideCredentialValues(plain), plain);
+    const broken = 'password: [unclosed\n';
+    assert.equal(hideCredentialValues(broken), broken);
   });
 });

@@ -282,7 +282,7 @@ data:
     assert.equal(rs.trim().split('\n').length, 2);
   });
 
-  test('the read-only kubeconfig may read but not write, and a wrong token is refused', async (t) => {
+  test('the read-only kubeconfig may read all but Secrets, not write, and a wrong token is refused', async (t) => {
     if (!requireOrSkip(t, 'kubectl', missing)) return;
     const ro = await kubectlSession(
       kubectlPath!,
@@ -299,6 +299,11 @@ data:
       ]);
       assert.notEqual(denied.code, 0);
       assert.match(denied.stderr, /Forbidden|forbidden/);
+      // Like Kubernetes' `view` role: Secrets hold credentials, so read-only may not read them either.
+      const secrets = await ro.run(['get', 'secrets', '-A']);
+      assert.notEqual(secrets.code, 0);
+      assert.match(secrets.stderr, /cannot list resource "secrets"/);
+      assert.equal((await ro.run(['get', 'configmaps', '-A'])).code, 0);
     } finally {
       await ro.cleanup();
     }

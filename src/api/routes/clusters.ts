@@ -28,6 +28,7 @@ import {
   repaveActionSchema,
 } from '../schemas.ts';
 import { type ApiApp, callerOf, type RouteContext } from '../server.ts';
+import { asSeenBy, seesCredentials } from '../viewer-view.ts';
 
 /** Returns the engine, or throws the 503 that says it is not running. */
 export function requireEngine(ctx: RouteContext): EngineCommands {
@@ -69,6 +70,9 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
       const ref = profile === undefined ? undefined : parseProfileRef(profile, 'profile');
       // The page arrives as JSON text rendered by the database: no parse and stringify of every cluster here.
       const page = await listClustersJson(ctx.store.db, { limit, cursor, phase, profile: ref }, view);
+      // Whole documents carry overrides: a viewer's copy has their credentials hidden (summaries carry none).
+      const caller = callerOf(request);
+      if (view === 'full' && !seesCredentials(caller)) return asSeenBy(caller, JSON.parse(page) as unknown);
       return reply.type('application/json; charset=utf-8').send(page);
     },
   );
@@ -98,9 +102,12 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
       config: { access: 'viewer' },
     },
     async (request, reply) => {
-      // Sent as the document text the database keeps (see store/clusters.ts): no parse and stringify here.
+      // Sent as the document text the database keeps (see store/clusters.ts): no parse and stringify here —
+      // except for viewers, whose copy has its overrides' credentials hidden.
       const doc = await getClusterJson(ctx.store.db, request.params.name);
       if (doc === undefined) throw clusterNotFound(request.params.name);
+      const caller = callerOf(request);
+      if (!seesCredentials(caller)) return asSeenBy(caller, JSON.parse(doc) as unknown);
       return reply.type('application/json; charset=utf-8').send(doc);
     },
   );
@@ -130,7 +137,11 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
       },
       config: { access: 'viewer' },
     },
-    async (request) => requireEngine(ctx).planChange(request.params.name, request.body as ClusterChangeInput),
+    async (request) =>
+      asSeenBy(
+        callerOf(request),
+        await requireEngine(ctx).planChange(request.params.name, request.body as ClusterChangeInput),
+      ),
   );
 
   app.post(

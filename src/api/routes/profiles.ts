@@ -32,6 +32,7 @@ import {
   revisionQuery,
 } from '../schemas.ts';
 import { type ApiApp, callerOf, type RouteContext } from '../server.ts';
+import { asSeenBy } from '../viewer-view.ts';
 
 /** The warning every in-place edit answers with. */
 export const IN_PLACE_EDIT_WARNING =
@@ -158,8 +159,9 @@ export function registerProfileRoutes(app: ApiApp, ctx: RouteContext): void {
       const { name, version } = request.params;
       const current = await requireProfile(ctx, name, version);
       const revision = request.query.revision;
+      const caller = callerOf(request);
       if (revision === undefined || revision === current.revision) {
-        return reply.header('ETag', `"${current.resourceVersion}"`).send(current);
+        return reply.header('ETag', `"${current.resourceVersion}"`).send(asSeenBy(caller, current));
       }
       const past = await getProfileAtRevision(ctx.store.db, name, version, revision);
       if (!past) {
@@ -173,7 +175,7 @@ export function registerProfileRoutes(app: ApiApp, ctx: RouteContext): void {
           },
         );
       }
-      return { ...past, currentRevision: current.revision };
+      return asSeenBy(caller, { ...past, currentRevision: current.revision });
     },
   );
 
@@ -255,7 +257,11 @@ export function registerProfileRoutes(app: ApiApp, ctx: RouteContext): void {
       };
       const a = find(fromRevision);
       const b = find(toRevision);
-      return { from: fromRevision, to: toRevision, layers: diffProfileRevisions(a.layers, b.layers) };
+      return asSeenBy(callerOf(request), {
+        from: fromRevision,
+        to: toRevision,
+        layers: diffProfileRevisions(a.layers, b.layers),
+      });
     },
   );
 
