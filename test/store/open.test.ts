@@ -119,7 +119,13 @@ it('runs migrations once, idempotently, and refuses a schema newer than the code
     );
     assert.deepEqual(
       applied.rows.map((r) => r.name),
-      ['0001_initial', '0002_cluster_credentials', '0003_rollouts', '0004_cluster_document'],
+      [
+        '0001_initial',
+        '0002_cluster_credentials',
+        '0003_rollouts',
+        '0004_cluster_document',
+        '0005_cluster_summary',
+      ],
     );
     await sql`INSERT INTO kysely_migration (name, timestamp) VALUES ('9999_from_the_future', now()::text)`.execute(
       a.db,
