@@ -153,9 +153,9 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
         : ({ kind: 'requeue', afterMs: result.requeueAfterMs ?? ctx.timings.pollMs } as const);
       await finishReconcileStep(options.store.db, step, outcome, (trx) => commitWrites(trx, result.writes));
       if (result.deleted) watcher?.forget(step.target);
-      else if (result.managedKinds) {
-        const cluster = await getCluster(options.store.db, step.target);
-        if (cluster) watcher?.ensure(cluster, result.managedKinds);
+      else if (result.managedKinds && result.cloudType) {
+        // What the watch needs came with the result: no second read of the cluster per pass.
+        watcher?.ensure({ name: step.target, spec: { cloudType: result.cloudType } }, result.managedKinds);
       }
       if (!result.writes.empty) {
         options.publish?.({

@@ -30,6 +30,8 @@ export interface ReconcileResult {
   done?: boolean;
   /** Kinds of the objects Strata manages on the cluster, once it is Running (for drift watches). */
   managedKinds?: Array<{ apiVersion: string; kind: string }>;
+  /** The cluster's cloud, with `managedKinds` (what a drift watch needs to connect). */
+  cloudType?: string;
   /** The cluster is gone: stop watching it. */
   deleted?: boolean;
 }
@@ -319,7 +321,7 @@ async function reconcileLive(
   for (const d of desiredObjectsOfStack(desiredStack, ctx.catalog)) {
     kinds.set(`${d.ref.apiVersion}/${d.ref.kind}`, { apiVersion: d.ref.apiVersion, kind: d.ref.kind });
   }
-  return { writes, done: true, managedKinds: [...kinds.values()] };
+  return { writes, done: true, managedKinds: [...kinds.values()], cloudType: spec.cloudType };
 }
 
 function repaveCondition(repave: RepaveState): ConditionInput {

@@ -452,7 +452,7 @@ export async function updateClusterSpec(
         updated_at: sql`now()`,
       })
       .where('name', '=', spec.name)
-      .returningAll()
+      .returning(CLUSTER_COLUMNS)
       .executeTakeFirstOrThrow();
     await trx.deleteFrom('cluster_profiles').where('cluster', '=', spec.name).execute();
     const keep = spec.pools.map((p) => p.name);
@@ -550,7 +550,7 @@ export async function updateClusterStatus(
     .where('name', '=', name);
   if (options.expectedStatusVersion !== undefined)
     q = q.where('status_version', '=', options.expectedStatusVersion);
-  const row = await q.returningAll().executeTakeFirst();
+  const row = await q.returning(CLUSTER_COLUMNS).executeTakeFirst();
   if (row) return fromRow(row);
   const current = await executor
     .selectFrom('clusters')
