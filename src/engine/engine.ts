@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import type { Catalog } from '../core/catalog.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import { isStrataError } from '../core/errors.ts';
-import { getCluster, listClusters, updateClusterStatus } from '../store/clusters.ts';
+import { type ClusterStatus, getCluster, listClusters, updateClusterStatus } from '../store/clusters.ts';
 import { recordEvents } from '../store/events.ts';
 import type { Store } from '../store/open.ts';
 import { type ClaimedStep, claim, fail } from '../store/queue.ts';
@@ -161,7 +161,7 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
         options.publish?.({
           kind: 'cluster.changed',
           cluster: step.target,
-          data: { ...result.writes.status },
+          data: liveStatusOf(result.writes.status),
         });
         for (const e of result.writes.events)
           options.publish?.({ kind: 'cluster.event', cluster: step.target, data: { ...e } });
@@ -335,4 +335,18 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
       await loop;
     },
   };
+}
+
+/**
+ * What a live `cluster.changed` event carries of a status write: the fields a list or a page shows at a glance.
+ * Never the applied overrides (their values may hold credentials, and every role hears live events) nor the
+ * engine's bookkeeping; a client wanting more re-reads the cluster, as the console does.
+ */
+export function liveStatusOf(patch: Partial<ClusterStatus>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of ['phase', 'health', 'observedGeneration', 'kubernetesVersion'] as const)
+    if (patch[key] !== undefined) out[key] = patch[key];
+  if (patch.repave) out.repave = { state: patch.repave.state };
+  if (patch.conditions) out.conditions = patch.conditions;
+  return out;
 }
