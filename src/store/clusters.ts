@@ -359,21 +359,47 @@ export async function listClusters(executor: Executor, query: ClusterQuery = {})
 /**
  * The same page as `listClusters`, as the JSON text the API sends: each cluster's `clusterSummary` (or, with
  * view `full`, its `clusterDocument`), both kept as text beside the row by a trigger, joined — so a page of
- * 100 costs no rendering, no parse and no stringify here.
+ * 100 costs no rendering, no parse and no stringify here. `oneRow`: the database joins the page and answers one
+ * row instead of 101 — cheaper on the embedded store, dearer on PostgreSQL (measured per page, 20,000 clusters:
+ * PGlite 0.89 vs 1.19 ms, PostgreSQL 0.90 vs 0.65 ms), so the caller picks by driver.
  */
 export async function listClustersJson(
   executor: Executor,
   query: ClusterQuery = {},
   view: ClusterListView = 'summary',
+  options: { oneRow?: boolean } = {},
 ): Promise<string> {
   const limit = pageLimit(query);
-  const rows = await listQuery(executor, query, limit)
-    .select(['c.name', view === 'full' ? 'c.doc as text' : 'c.summary as text'])
-    .execute();
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  const nextCursor = rows.length > limit && last ? encodeCursor(last.name) : null;
-  return `{"items":[${page.map((r) => r.text).join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`;
+  const text = view === 'full' ? 'c.doc as text' : 'c.summary as text';
+  let items: string;
+  let last: string | null;
+  let more: boolean;
+  if (options.oneRow) {
+    const page = listQuery(executor, query, limit)
+      .select(['c.name', text, sql<number>`row_number() OVER (ORDER BY c.name)`.as('n')])
+      .as('p');
+    const row = await executor
+      .selectFrom(page)
+      .select([
+        sql<string | null>`string_agg(p.text, ',' ORDER BY p.name) FILTER (WHERE p.n <= ${limit})`.as(
+          'items',
+        ),
+        sql<string | null>`max(p.name) FILTER (WHERE p.n <= ${limit})`.as('last'),
+        sql<number>`count(*)::int`.as('total'),
+      ])
+      .executeTakeFirstOrThrow();
+    items = row.items ?? '';
+    last = row.last;
+    more = row.total > limit;
+  } else {
+    const rows = await listQuery(executor, query, limit).select(['c.name', text]).execute();
+    const page = rows.slice(0, limit);
+    items = page.map((r) => r.text).join(',');
+    last = page[page.length - 1]?.name ?? null;
+    more = rows.length > limit;
+  }
+  const nextCursor = more && last !== null ? encodeCursor(last) : null;
+  return `{"items":[${items}],"nextCursor":${JSON.stringify(nextCursor)}}`;
 }
 
 function pageLimit(query: ClusterQuery): number {

@@ -69,7 +69,9 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
       const { limit, cursor, phase, profile, view } = request.query;
       const ref = profile === undefined ? undefined : parseProfileRef(profile, 'profile');
       // The page arrives as JSON text rendered by the database: no parse and stringify of every cluster here.
-      const page = await listClustersJson(ctx.store.db, { limit, cursor, phase, profile: ref }, view);
+      const page = await listClustersJson(ctx.store.db, { limit, cursor, phase, profile: ref }, view, {
+        oneRow: ctx.store.driver === 'pglite',
+      });
       // Whole documents carry overrides: a viewer's copy has their credentials hidden (summaries carry none).
       const caller = callerOf(request);
       if (view === 'full' && !seesCredentials(caller)) return asSeenBy(caller, JSON.parse(page) as unknown);
