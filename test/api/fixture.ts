@@ -3,7 +3,7 @@
  * the built-in catalog, and tokens for each role. Requests go through `inject` (no socket) unless a test
  * listens itself.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, type TestContext } from 'node:test';
@@ -103,7 +103,10 @@ export async function startApiFixture(
     home,
     tokens: { admin, operator, viewer },
     call,
-    close: () => app.close(),
+    close: async () => {
+      await app.close();
+      rmSync(home, { recursive: true, force: true });
+    },
   };
 }
 
