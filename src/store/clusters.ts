@@ -19,6 +19,7 @@ import {
   type RepaveState,
 } from '../core/model.ts';
 import { type AuditContext, recordAudit } from './audit.ts';
+import { PREPARED } from './prepared.ts';
 import type { Executor, Row } from './schema.ts';
 import { staleWriteError, toJson, withTransaction } from './transact.ts';
 
@@ -326,7 +327,12 @@ export async function getCluster(executor: Executor, name: string): Promise<Stor
 
 /** Returns a cluster as the JSON text of its API document (`clusterDocument` of `getCluster`), or undefined. */
 export async function getClusterJson(executor: Executor, name: string): Promise<string | undefined> {
-  const row = await executor.selectFrom('clusters').select('doc').where('name', '=', name).executeTakeFirst();
+  const row = await executor
+    .selectFrom('clusters')
+    .modifyFront(sql.raw(PREPARED))
+    .select('doc')
+    .where('name', '=', name)
+    .executeTakeFirst();
   return row?.doc;
 }
 
@@ -380,6 +386,7 @@ export async function listClustersJson(
       .as('p');
     const row = await executor
       .selectFrom(page)
+      .modifyFront(sql.raw(PREPARED))
       .select([
         sql<string | null>`string_agg(p.text, ',' ORDER BY p.name) FILTER (WHERE p.n <= ${limit})`.as(
           'items',
@@ -392,7 +399,10 @@ export async function listClustersJson(
     last = row.last;
     more = row.total > limit;
   } else {
-    const rows = await listQuery(executor, query, limit).select(['c.name', text]).execute();
+    const rows = await listQuery(executor, query, limit)
+      .modifyFront(sql.raw(PREPARED))
+      .select(['c.name', text])
+      .execute();
     const page = rows.slice(0, limit);
     items = page.map((r) => r.text).join(',');
     last = page[page.length - 1]?.name ?? null;

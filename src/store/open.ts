@@ -13,6 +13,7 @@ import { StrataError } from '../core/errors.ts';
 import { acquireDirectoryLock, type DirectoryLock } from './lock.ts';
 import { migrations } from './migrations.ts';
 import { fairPglite } from './pglite-fair.ts';
+import { namePreparedStatements } from './prepared.ts';
 import type { Database } from './schema.ts';
 
 /** How to reach the store. */
@@ -102,6 +103,7 @@ async function openPostgres(url: string, options: StoreOptions): Promise<Store> 
     types: numericTypes,
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
   });
+  namePreparedStatements(pool);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     await migrate(db, schema);
@@ -146,6 +148,7 @@ async function openPglite(options: StoreOptions): Promise<Store> {
       idleTimeoutMillis: 0,
       types: numericTypes,
     });
+    namePreparedStatements(pool);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     await migrate(db, undefined);
     const instance = pglite;
