@@ -381,7 +381,9 @@ function deepFreeze<T>(value: T): T {
  * Plans shown to people — the CLI's text plan, the console — say such a value changes but never print it:
  * plans end up in scrollback, CI logs, screenshots and tickets.
  */
-const CREDENTIAL_KEY = /(password|passwd|secret|token|privatekey|apikey|credential)s?$/i;
+const CREDENTIAL_WORDS = 'password|passwd|secret|token|privatekey|apikey|credential';
+const CREDENTIAL_KEY = new RegExp(`(${CREDENTIAL_WORDS})s?$`, 'i');
+const CREDENTIAL_ANYWHERE = new RegExp(CREDENTIAL_WORDS, 'i');
 
 /** Returns true when the last key of a dotted value path names a credential (see `CREDENTIAL_KEY`). */
 export function isCredentialPath(path: string): boolean {
@@ -398,7 +400,8 @@ export const HIDDEN_VALUE = '(hidden)';
  * comments and layout. Text without credentials, or that does not parse, comes back unchanged.
  */
 export function hideCredentialValues(text: string): string {
-  if (!CREDENTIAL_KEY_ANYWHERE.test(text)) return text;
+  // A cheap pre-check (most values texts hold no credential word at all), with keys' `-`/`_` ignored as above.
+  if (!CREDENTIAL_ANYWHERE.test(text.replace(/[-_]/g, ''))) return text;
   const doc = YAML.parseDocument(text, { uniqueKeys: false });
   if (doc.errors.length > 0) return text;
   let hidden = 0;
@@ -419,6 +422,3 @@ export function hideCredentialValues(text: string): string {
   });
   return hidden === 0 ? text : doc.toString();
 }
-
-/** A cheap pre-check: a credential word somewhere in the text (most values texts have none). */
-const CREDENTIAL_KEY_ANYWHERE = /password|passwd|secret|token|private_?-?key|api_?-?key|credential/i;

@@ -329,15 +329,15 @@ class RequestHandler {
   ): Promise<void> {
     const method = req.method ?? 'GET';
     const reading = method === 'GET' || method === 'HEAD';
+    const watching = method === 'GET' && (query.get('watch') === '1' || query.get('watch') === 'true');
     // Read-only is Kubernetes' `view` role: every read but Secrets (their data is credentials), no writes.
     if (role === 'read-only' && (!reading || target.type.plural === 'secrets')) {
-      const readVerb = target.name
-        ? 'get'
-        : query.get('watch') === 'true' || query.get('watch') === '1'
-          ? 'watch'
-          : 'list';
       const verb = reading
-        ? readVerb
+        ? target.name
+          ? 'get'
+          : watching
+            ? 'watch'
+            : 'list'
         : ({ POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }[method] ??
           method.toLowerCase());
       throw new StrataError(
@@ -349,10 +349,7 @@ class RequestHandler {
     const includeObject = (query.get('includeObject') ?? 'Metadata') as 'None' | 'Metadata' | 'Object';
     const render = (obj: KubeObject, listMeta: Record<string, unknown> = {}) =>
       table ? toTable(resourceKey(target.type), [obj], listMeta, this.clock.now(), includeObject) : obj;
-    const body =
-      method === 'GET' || method === 'HEAD'
-        ? undefined
-        : parseBody(await readBody(req), req.headers['content-type']);
+    const body = reading ? undefined : parseBody(await readBody(req), req.headers['content-type']);
     const write: WriteOptions = {
       fieldManager: query.get('fieldManager'),
       userAgent: req.headers['user-agent'],
@@ -364,7 +361,7 @@ class RequestHandler {
       fieldSelector: parseFieldSelector(query.get('fieldSelector')),
     });
 
-    if (method === 'GET' && (query.get('watch') === '1' || query.get('watch') === 'true')) {
+    if (watching) {
       const timeout = query.get('timeoutSeconds');
       serveWatch(res, cluster, target, {
         resourceVersion: query.get('resourceVersion') ?? undefined,

@@ -61,57 +61,29 @@ export class StoreSimPersistence implements SimObjectPersistence {
       if (w.op === 'put') puts.push(w.record);
       else deletes.push(w.key);
     }
-    if (puts.length <= BATCH && deletes.length <= BATCH) {
-      // The usual flush: one statement (atomic on its own), so one round trip instead of four.
-      await this.writeInOneStatement(cluster, puts, deletes, lastResourceVersion);
+    // The usual flush fits one statement (atomic on its own): one round trip instead of four. A larger one is
+    // the same statement per slice, in one transaction.
+    const slices = Math.max(1, Math.ceil(Math.max(puts.length, deletes.length) / BATCH));
+    const writeSlice = (executor: Kysely<Database>, i: number) =>
+      this.writeInOneStatement(
+        executor,
+        cluster,
+        puts.slice(i * BATCH, (i + 1) * BATCH),
+        deletes.slice(i * BATCH, (i + 1) * BATCH),
+        lastResourceVersion,
+      );
+    if (slices === 1) {
+      await writeSlice(this.db, 0);
       return;
     }
     await this.db.transaction().execute(async (trx) => {
-      for (let i = 0; i < puts.length; i += BATCH) {
-        await trx
-          .insertInto('sim_objects')
-          .values(
-            puts.slice(i, i + BATCH).map((r) => ({
-              cluster,
-              api_group: r.group,
-              resource: r.resource,
-              namespace: r.namespace,
-              name: r.name,
-              resource_version: r.resourceVersion,
-              object: toJson(r.object),
-            })),
-          )
-          .onConflict((oc) =>
-            oc.columns(['cluster', 'api_group', 'resource', 'namespace', 'name']).doUpdateSet({
-              resource_version: (eb) => eb.ref('excluded.resource_version'),
-              object: (eb) => eb.ref('excluded.object'),
-            }),
-          )
-          .execute();
-      }
-      for (let i = 0; i < deletes.length; i += BATCH) {
-        const batch = deletes.slice(i, i + BATCH);
-        await sql`
-          DELETE FROM sim_objects AS o
-          USING unnest(${batch.map((k) => k.group)}::text[], ${batch.map((k) => k.resource)}::text[],
-            ${batch.map((k) => k.namespace)}::text[], ${batch.map((k) => k.name)}::text[]) AS u(api_group, resource, namespace, name)
-          WHERE o.cluster = ${cluster} AND o.api_group = u.api_group AND o.resource = u.resource
-            AND o.namespace = u.namespace AND o.name = u.name`.execute(trx);
-      }
-      await trx
-        .insertInto('sim_clusters')
-        .values({ cluster, last_resource_version: lastResourceVersion })
-        .onConflict((oc) =>
-          oc.column('cluster').doUpdateSet({
-            last_resource_version: sql`greatest(sim_clusters.last_resource_version, excluded.last_resource_version)`,
-          }),
-        )
-        .execute();
+      for (let i = 0; i < slices; i++) await writeSlice(trx, i);
     });
   }
 
   /** Puts, deletes and the counter in one statement: data-modifying CTEs see one snapshot, keys are distinct. */
   private async writeInOneStatement(
+    executor: Kysely<Database>,
     cluster: string,
     puts: readonly SimObjectRecord[],
     deletes: readonly SimObjectKey[],
@@ -138,7 +110,7 @@ export class StoreSimPersistence implements SimObjectPersistence {
       INSERT INTO sim_clusters AS c (cluster, last_resource_version) VALUES (${cluster}, ${lastResourceVersion})
       ON CONFLICT (cluster) DO UPDATE
         SET last_resource_version = greatest(c.last_resource_version, excluded.last_resource_version)`.execute(
-      this.db,
+      executor,
     );
   }
 

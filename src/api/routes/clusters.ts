@@ -2,6 +2,7 @@
  * Routes of clusters. Reads come from the store; every action goes through the engine's commands and answers
  * 503 `Unavailable` while the engine is not running.
  */
+import type { FastifyReply } from 'fastify';
 import { StrataError } from '../../core/errors.ts';
 import { parseProfileRef } from '../../core/profile.ts';
 import type { ClusterChangeInput, EngineCommands } from '../../engine/contract.ts';
@@ -14,7 +15,7 @@ import {
 } from '../../store/clusters.ts';
 import { listEvents } from '../../store/events.ts';
 import { listNodes } from '../../store/node-pools.ts';
-import { auditOf, requireRole } from '../auth.ts';
+import { auditOf, type Principal, requireRole } from '../auth.ts';
 import {
   clusterChangeSchema,
   clusterListQuery,
@@ -50,6 +51,16 @@ async function requireCluster(ctx: RouteContext, name: string): Promise<StoredCl
   return cluster;
 }
 
+/** Sends JSON text as is (the documents the database keeps, see store/clusters.ts): no parse and stringify. */
+function sendJsonText(reply: FastifyReply, text: string): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(text);
+}
+
+/** Sends stored JSON text as `caller` may see it: as is, or — for a viewer — parsed, with credentials hidden. */
+function sendStoredJson(reply: FastifyReply, caller: Principal, text: string): FastifyReply {
+  return seesCredentials(caller) ? sendJsonText(reply, text) : reply.send(asSeenBy(caller, JSON.parse(text)));
+}
+
 /** Registers the cluster routes. */
 export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
   const tags = ['clusters'];
@@ -72,10 +83,9 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
       const page = await listClustersJson(ctx.store.db, { limit, cursor, phase, profile: ref }, view, {
         oneRow: ctx.store.driver === 'pglite',
       });
-      // Whole documents carry overrides: a viewer's copy has their credentials hidden (summaries carry none).
-      const caller = callerOf(request);
-      if (view === 'full' && !seesCredentials(caller)) return asSeenBy(caller, JSON.parse(page) as unknown);
-      return reply.type('application/json; charset=utf-8').send(page);
+      // Summaries carry no values; whole documents carry overrides, whose credentials a viewer's copy hides.
+      if (view === 'summary') return sendJsonText(reply, page);
+      return sendStoredJson(reply, callerOf(request), page);
     },
   );
 
@@ -104,13 +114,9 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
       config: { access: 'viewer' },
     },
     async (request, reply) => {
-      // Sent as the document text the database keeps (see store/clusters.ts): no parse and stringify here —
-      // except for viewers, whose copy has its overrides' credentials hidden.
       const doc = await getClusterJson(ctx.store.db, request.params.name);
       if (doc === undefined) throw clusterNotFound(request.params.name);
-      const caller = callerOf(request);
-      if (!seesCredentials(caller)) return asSeenBy(caller, JSON.parse(doc) as unknown);
-      return reply.type('application/json; charset=utf-8').send(doc);
+      return sendStoredJson(reply, callerOf(request), doc);
     },
   );
 
