@@ -213,6 +213,13 @@ function parseBody(body: Buffer, contentType: string | undefined): unknown {
   if (text.trim() === '') return undefined;
   const isYaml = type.includes('yaml');
   try {
+    // An apply body is YAML by media type but JSON as most clients send it (JSON is YAML): JSON.parse first,
+    // ~10× cheaper than the YAML parser; anything it rejects goes to the YAML parser.
+    if (isYaml && /^\s*\{/.test(text)) {
+      try {
+        return JSON.parse(text);
+      } catch {}
+    }
     return isYaml ? parseYaml(text) : JSON.parse(text);
   } catch (e) {
     throw new StrataError(

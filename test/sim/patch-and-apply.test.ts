@@ -1,7 +1,7 @@
 /** Patch flavours, server-side apply ownership and selectors, as pure functions. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { KubeObject } from '../../src/sim/kube-object.ts';
+import { cloneJson, type KubeObject } from '../../src/sim/kube-object.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../../src/sim/patch.ts';
 import { parseFieldSelector, parseLabelSelector } from '../../src/sim/selectors.ts';
 import { serverSideApply } from '../../src/sim/server-side-apply.ts';
@@ -93,4 +93,15 @@ test('label and field selectors match as kubectl expects', () => {
   assert.ok(!parseLabelSelector('app!=web')(pod));
   assert.ok(parseFieldSelector('spec.nodeName=n1,metadata.name!=q')(pod));
   assert.ok(!parseFieldSelector('spec.nodeName=n2')(pod));
+});
+
+test('a cloned object shares nothing with the original, and a "__proto__" key stays data', () => {
+  const original = JSON.parse('{"a":{"b":[1,{"c":"d"}]},"n":null,"__proto__":{"polluted":true}}');
+  const copy = cloneJson(original);
+  assert.deepEqual(copy, original);
+  copy.a.b[1].c = 'changed';
+  assert.equal(original.a.b[1].c, 'd');
+  assert.equal(Object.getPrototypeOf(copy), Object.prototype);
+  assert.equal(copy.polluted, undefined);
+  assert.deepEqual(Object.keys(copy), ['a', 'n', '__proto__']);
 });
