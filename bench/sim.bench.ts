@@ -265,11 +265,13 @@ async function benchMemory(pkiDir: string): Promise<void> {
     const stored = await template.loadCluster('tpl-000000');
     const { store, where } = await openBenchStore(dir);
     const persistence = new StoreSimPersistence(store.db);
-    await persistence.write(
-      'tpl-000000',
-      stored.objects.map((record) => ({ op: 'put', record })),
-      stored.lastResourceVersion,
-    );
+    await persistence.writeMany([
+      {
+        cluster: 'tpl-000000',
+        writes: stored.objects.map((record) => ({ op: 'put', record })),
+        lastResourceVersion: stored.lastResourceVersion,
+      },
+    ]);
     const writeStart = Date.now();
     // Clone the template cluster in the database, as a fleet's clusters would have been written over time.
     const chunk = 10_000;

@@ -26,12 +26,22 @@ export type SimObjectKey = Pick<SimObjectRecord, 'cluster' | 'group' | 'resource
 /** A write to apply atomically with others of the same batch. */
 export type SimObjectWrite = { op: 'put'; record: SimObjectRecord } | { op: 'delete'; key: SimObjectKey };
 
-/** Durable storage of simulated clusters' objects. Implementations must apply one `write` call atomically. */
+/** The writes of one cluster in a group write, in order, and the highest resourceVersion they reached. */
+export interface SimClusterWrite {
+  cluster: string;
+  writes: SimObjectWrite[];
+  lastResourceVersion: number;
+}
+
+/** Durable storage of simulated clusters' objects. Implementations apply one `writeMany` call atomically. */
 export interface SimObjectPersistence {
   /** Returns every object of a cluster and the highest resourceVersion ever issued in it (0 if none). */
   loadCluster(cluster: string): Promise<{ objects: SimObjectRecord[]; lastResourceVersion: number }>;
-  /** Applies a batch of puts and deletes in one transaction; also records the cluster's last resourceVersion. */
-  write(cluster: string, writes: SimObjectWrite[], lastResourceVersion: number): Promise<void>;
+  /**
+   * Applies the puts and deletes of several clusters in one transaction, each cluster's in order (several
+   * writes to one key: the last wins), and records each cluster's last resourceVersion.
+   */
+  writeMany(batch: readonly SimClusterWrite[]): Promise<void>;
   /** Removes every object of a cluster. */
   deleteCluster(cluster: string): Promise<void>;
   /** Names of clusters that have stored objects (for listing; not used on hot paths). */
@@ -52,17 +62,19 @@ export class InMemorySimPersistence implements SimObjectPersistence {
     return { objects: [...c.objects.values()].map((r) => structuredClone(r)), lastResourceVersion: c.last };
   }
 
-  async write(cluster: string, writes: SimObjectWrite[], lastResourceVersion: number): Promise<void> {
-    let c = this.clusters.get(cluster);
-    if (!c) {
-      c = { objects: new Map(), last: 0 };
-      this.clusters.set(cluster, c);
+  async writeMany(batch: readonly SimClusterWrite[]): Promise<void> {
+    for (const { cluster, writes, lastResourceVersion } of batch) {
+      let c = this.clusters.get(cluster);
+      if (!c) {
+        c = { objects: new Map(), last: 0 };
+        this.clusters.set(cluster, c);
+      }
+      for (const w of writes) {
+        if (w.op === 'put') c.objects.set(InMemorySimPersistence.keyOf(w.record), structuredClone(w.record));
+        else c.objects.delete(InMemorySimPersistence.keyOf(w.key));
+      }
+      c.last = Math.max(c.last, lastResourceVersion);
     }
-    for (const w of writes) {
-      if (w.op === 'put') c.objects.set(InMemorySimPersistence.keyOf(w.record), structuredClone(w.record));
-      else c.objects.delete(InMemorySimPersistence.keyOf(w.key));
-    }
-    c.last = Math.max(c.last, lastResourceVersion);
   }
 
   async deleteCluster(cluster: string): Promise<void> {

@@ -6,6 +6,7 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type {
+  SimClusterWrite,
   SimObjectKey,
   SimObjectPersistence,
   SimObjectRecord,
@@ -16,8 +17,8 @@ import { toJson } from './transact.ts';
 
 const BATCH = 500;
 
-function keyOf(cluster: string, k: Omit<SimObjectKey, 'cluster'>): string {
-  return JSON.stringify([cluster, k.group, k.resource, k.namespace, k.name]);
+function keyOf(k: SimObjectKey): string {
+  return JSON.stringify([k.cluster, k.group, k.resource, k.namespace, k.name]);
 }
 
 /** `SimObjectPersistence` on the store's `sim_objects` and `sim_clusters` tables. */
@@ -49,28 +50,30 @@ export class StoreSimPersistence implements SimObjectPersistence {
   }
 
   /**
-   * Applies puts and deletes atomically, in multi-row statements; returns nothing. Several writes to one key in
-   * a batch collapse to the last, as if applied in order.
+   * Applies the clusters' puts and deletes atomically: the usual group fits one statement (atomic on its own, one
+   * round trip however many clusters); a larger one is the same statement per slice, in one transaction.
+   * Several writes to one key collapse to the last, as if applied in order.
    */
-  async write(cluster: string, writes: SimObjectWrite[], lastResourceVersion: number): Promise<void> {
+  async writeMany(batch: readonly SimClusterWrite[]): Promise<void> {
     const finalByKey = new Map<string, SimObjectWrite>();
-    for (const w of writes) finalByKey.set(keyOf(cluster, w.op === 'put' ? w.record : w.key), w);
+    for (const { writes } of batch)
+      for (const w of writes) finalByKey.set(keyOf(w.op === 'put' ? w.record : w.key), w);
     const puts: SimObjectRecord[] = [];
     const deletes: SimObjectKey[] = [];
     for (const w of finalByKey.values()) {
       if (w.op === 'put') puts.push(w.record);
       else deletes.push(w.key);
     }
-    // The usual flush fits one statement (atomic on its own): one round trip instead of four. A larger one is
-    // the same statement per slice, in one transaction.
+    const counters = new Map<string, number>();
+    for (const { cluster, lastResourceVersion } of batch)
+      counters.set(cluster, Math.max(counters.get(cluster) ?? 0, lastResourceVersion));
     const slices = Math.max(1, Math.ceil(Math.max(puts.length, deletes.length) / BATCH));
     const writeSlice = (executor: Kysely<Database>, i: number) =>
       this.writeInOneStatement(
         executor,
-        cluster,
         puts.slice(i * BATCH, (i + 1) * BATCH),
         deletes.slice(i * BATCH, (i + 1) * BATCH),
-        lastResourceVersion,
+        i === 0 ? counters : new Map(),
       );
     if (slices === 1) {
       await writeSlice(this.db, 0);
@@ -81,33 +84,38 @@ export class StoreSimPersistence implements SimObjectPersistence {
     });
   }
 
-  /** Puts, deletes and the counter in one statement: data-modifying CTEs see one snapshot, keys are distinct. */
+  /**
+   * Puts, deletes and the counters in one statement: data-modifying CTEs see one snapshot, keys are distinct.
+   * Rows carry their cluster, so one statement serves any number of clusters.
+   */
   private async writeInOneStatement(
     executor: Kysely<Database>,
-    cluster: string,
     puts: readonly SimObjectRecord[],
     deletes: readonly SimObjectKey[],
-    lastResourceVersion: number,
+    counters: ReadonlyMap<string, number>,
   ): Promise<void> {
     await sql`
       WITH put AS (
         INSERT INTO sim_objects AS o (cluster, api_group, resource, namespace, name, resource_version, object)
-        SELECT ${cluster}, u.api_group, u.resource, u.namespace, u.name, u.rv, u.object
-        FROM unnest(${puts.map((r) => r.group)}::text[], ${puts.map((r) => r.resource)}::text[],
-          ${puts.map((r) => r.namespace)}::text[], ${puts.map((r) => r.name)}::text[],
-          ${puts.map((r) => r.resourceVersion)}::bigint[], ${puts.map((r) => toJson(r.object))}::jsonb[])
-          AS u(api_group, resource, namespace, name, rv, object)
+        SELECT u.cluster, u.api_group, u.resource, u.namespace, u.name, u.rv, u.object
+        FROM unnest(${puts.map((r) => r.cluster)}::text[], ${puts.map((r) => r.group)}::text[],
+          ${puts.map((r) => r.resource)}::text[], ${puts.map((r) => r.namespace)}::text[],
+          ${puts.map((r) => r.name)}::text[], ${puts.map((r) => r.resourceVersion)}::bigint[],
+          ${puts.map((r) => toJson(r.object))}::jsonb[])
+          AS u(cluster, api_group, resource, namespace, name, rv, object)
         ON CONFLICT (cluster, api_group, resource, namespace, name)
           DO UPDATE SET resource_version = excluded.resource_version, object = excluded.object
       ), del AS (
         DELETE FROM sim_objects AS o
-        USING unnest(${deletes.map((k) => k.group)}::text[], ${deletes.map((k) => k.resource)}::text[],
-          ${deletes.map((k) => k.namespace)}::text[], ${deletes.map((k) => k.name)}::text[])
-          AS u(api_group, resource, namespace, name)
-        WHERE o.cluster = ${cluster} AND o.api_group = u.api_group AND o.resource = u.resource
+        USING unnest(${deletes.map((k) => k.cluster)}::text[], ${deletes.map((k) => k.group)}::text[],
+          ${deletes.map((k) => k.resource)}::text[], ${deletes.map((k) => k.namespace)}::text[],
+          ${deletes.map((k) => k.name)}::text[])
+          AS u(cluster, api_group, resource, namespace, name)
+        WHERE o.cluster = u.cluster AND o.api_group = u.api_group AND o.resource = u.resource
           AND o.namespace = u.namespace AND o.name = u.name
       )
-      INSERT INTO sim_clusters AS c (cluster, last_resource_version) VALUES (${cluster}, ${lastResourceVersion})
+      INSERT INTO sim_clusters AS c (cluster, last_resource_version)
+      SELECT * FROM unnest(${[...counters.keys()]}::text[], ${[...counters.values()]}::bigint[])
       ON CONFLICT (cluster) DO UPDATE
         SET last_resource_version = greatest(c.last_resource_version, excluded.last_resource_version)`.execute(
       executor,

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { test } from 'node:test';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import type { SimObjectWrite } from '../../src/sim/persistence.ts';
+import type { SimClusterWrite } from '../../src/sim/persistence.ts';
 import { InMemorySimPersistence } from '../../src/sim/persistence.ts';
 import { createReadyCluster, startFixture, waitFor } from './sim-fixture.ts';
 
@@ -14,10 +14,10 @@ import { createReadyCluster, startFixture, waitFor } from './sim-fixture.ts';
 class CountingPersistence extends InMemorySimPersistence {
   batches = 0;
   records = 0;
-  override async write(cluster: string, writes: SimObjectWrite[], last: number): Promise<void> {
+  override async writeMany(batch: readonly SimClusterWrite[]): Promise<void> {
     this.batches += 1;
-    this.records += writes.length;
-    return super.write(cluster, writes, last);
+    for (const { writes } of batch) this.records += writes.length;
+    return super.writeMany(batch);
   }
 }
 

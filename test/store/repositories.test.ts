@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import type { SimObjectWrite } from '../../src/sim/persistence.ts';
 import { listAudit } from '../../src/store/audit.ts';
 import {
   clusterDocument,
@@ -546,7 +547,9 @@ forEachDriver((_driver, getStore) => {
       resourceVersion: rv,
       object: { metadata: { name, resourceVersion: String(rv) }, spec: { replicas: rv } },
     });
-    await sim.write(
+    const write = (cluster: string, writes: SimObjectWrite[], lastResourceVersion: number) =>
+      sim.writeMany([{ cluster, writes, lastResourceVersion }]);
+    await write(
       'sim-a',
       [
         { op: 'put', record: obj('web', 1) },
@@ -556,7 +559,7 @@ forEachDriver((_driver, getStore) => {
       ],
       4,
     );
-    await sim.write(
+    await write(
       'sim-a',
       [
         {
@@ -572,7 +575,7 @@ forEachDriver((_driver, getStore) => {
       ],
       5,
     );
-    await sim.write('sim-a', [], 3);
+    await write('sim-a', [], 3);
     const loaded = await new StoreSimPersistence(store.db).loadCluster('sim-a');
     assert.equal(loaded.lastResourceVersion, 5, 'the counter never goes back');
     assert.deepEqual(loaded.objects.map((o) => o.name).sort(), ['ns', 'web']);
@@ -580,5 +583,69 @@ forEachDriver((_driver, getStore) => {
     assert.deepEqual(await sim.listClusters(), ['sim-a']);
     await sim.deleteCluster('sim-a');
     assert.deepEqual(await sim.loadCluster('sim-a'), { objects: [], lastResourceVersion: 0 });
+  });
+
+  it('writes several simulated clusters in one group, each as if alone, however large', async (t) => {
+    const store = getStore(t);
+    if (!store) return;
+    const sim = new StoreSimPersistence(store.db);
+    const rec = (cluster: string, name: string, rv: number) => ({
+      cluster,
+      group: '',
+      resource: 'configmaps',
+      namespace: 'default',
+      name,
+      resourceVersion: rv,
+      object: { metadata: { name }, data: { v: `${cluster}/${rv} "quoted" \\ back` } },
+    });
+    const put = (cluster: string, name: string, rv: number): SimObjectWrite => ({
+      op: 'put',
+      record: rec(cluster, name, rv),
+    });
+    // Same object names in both clusters; g-b puts over 500 objects so the group is written in slices.
+    await sim.writeMany([
+      { cluster: 'g-a', writes: [put('g-a', 'x', 1), put('g-a', 'y', 2)], lastResourceVersion: 2 },
+      {
+        cluster: 'g-b',
+        writes: Array.from({ length: 1_200 }, (_, i) => put('g-b', `cm-${i}`, i + 1)),
+        lastResourceVersion: 1_200,
+      },
+    ]);
+    await sim.writeMany([
+      {
+        cluster: 'g-a',
+        writes: [
+          put('g-a', 'x', 3),
+          {
+            op: 'delete',
+            key: { cluster: 'g-a', group: '', resource: 'configmaps', namespace: 'default', name: 'y' },
+          },
+        ],
+        lastResourceVersion: 4,
+      },
+      {
+        cluster: 'g-b',
+        writes: Array.from({ length: 700 }, (_, i) => ({
+          op: 'delete' as const,
+          key: { cluster: 'g-b', group: '', resource: 'configmaps', namespace: 'default', name: `cm-${i}` },
+        })),
+        lastResourceVersion: 1_201,
+      },
+    ]);
+    const a = await sim.loadCluster('g-a');
+    assert.equal(a.lastResourceVersion, 4);
+    assert.deepEqual(
+      a.objects.map((o) => [o.name, o.resourceVersion, o.object]),
+      [['x', 3, rec('g-a', 'x', 3).object]],
+    );
+    const b = await sim.loadCluster('g-b');
+    assert.equal(b.lastResourceVersion, 1_201);
+    assert.equal(b.objects.length, 500);
+    assert.deepEqual(
+      b.objects.find((o) => o.name === 'cm-1199')?.object,
+      rec('g-b', 'cm-1199', 1_200).object,
+    );
+    await sim.deleteCluster('g-a');
+    await sim.deleteCluster('g-b');
   });
 });
