@@ -20,13 +20,20 @@ const agents = new Map<string, Agent>();
 /** Sockets per agent: enough for a thousand clusters applying at once behind one port. */
 const MAX_SOCKETS = 256;
 
+/** Keys already computed, per TLS material object (a client passes the same object on every request). */
+const keys = new WeakMap<AgentTls, string>();
+
 function keyOf(tls: AgentTls): string {
+  const known = keys.get(tls);
+  if (known !== undefined) return known;
   const h = createHash('sha256');
   for (const part of [tls.ca, tls.cert, tls.key, String(tls.rejectUnauthorized), tls.servername ?? '']) {
     h.update(part === undefined ? '-' : part);
     h.update('\u0000');
   }
-  return h.digest('hex');
+  const key = h.digest('hex');
+  keys.set(tls, key);
+  return key;
 }
 
 /** Returns the shared keep-alive agent for this TLS material, making it on first use. */

@@ -76,6 +76,15 @@ describe('cluster lifecycle', () => {
     });
     assert.equal(live?.metadata.labels?.['strata.io/cluster'], 'life');
     assert.equal(live?.metadata.labels?.['strata.io/pack'], 'hello-universe');
+    // Objects come back as the API server sent them: plain JSON, timestamps as RFC 3339 strings.
+    assert.equal(Object.getPrototypeOf(live), Object.prototype);
+    assert.match(String(live?.metadata.creationTimestamp), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    const listed = await client.list('apps/v1', 'Deployment', { namespace: 'hello-universe' });
+    assert.deepEqual(
+      listed.map((d) => [d.apiVersion, d.kind, d.metadata.name]),
+      [['apps/v1', 'Deployment', 'hello-universe-deployment']],
+    );
+    assert.equal(typeof listed[0]?.metadata.creationTimestamp, 'string');
   });
 
   it('deletes a cluster: Deleting, then Deleted with its infrastructure released', async () => {
