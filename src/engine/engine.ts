@@ -18,6 +18,7 @@ import { CONDITION, setCondition } from './conditions.ts';
 import { createEngineContext, type EngineContext, type EngineTimings } from './context.ts';
 import type { EngineCommands } from './contract.ts';
 import { DriftWatcher } from './drift-watch.ts';
+import { FinishGroup } from './finish-group.ts';
 import type { SimulatorAccess } from './infrastructure.ts';
 import { runWithLeases } from './leases.ts';
 import { reconcileCluster } from './reconcile-cluster.ts';
@@ -143,6 +144,8 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
           options.driftWatchLimit,
         );
 
+  const finishGroup = new FinishGroup(options.store.db);
+
   async function runReconcile(step: ClaimedStep): Promise<void> {
     try {
       const result = await reconcileCluster(ctx, step.target);
@@ -151,7 +154,15 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
       const outcome = result.done
         ? ({ kind: 'done' } as const)
         : ({ kind: 'requeue', afterMs: result.requeueAfterMs ?? ctx.timings.pollMs } as const);
-      await finishReconcileStep(options.store.db, step, outcome, (trx) => commitWrites(trx, result.writes));
+      const ended = await finishGroup.finish({
+        step,
+        outcome,
+        effect: (trx) => commitWrites(trx, result.writes),
+        events: result.writes.events,
+        skipOnStale: true,
+      });
+      // Lease lost: another worker owns the step now. Stale status read: put back due now, to look again.
+      if (ended === 'lost' || ended === 'stale') return;
       if (result.deleted) watcher?.forget(step.target);
       else if (result.managedKinds && result.cloudType) {
         // What the watch needs came with the result: no second read of the cluster per pass.

@@ -1,6 +1,6 @@
 /**
  * The store writes of one reconcile step, gathered while the step runs and committed in the transaction that
- * finishes the step (fenced by its lease): the status patch (conditional on the status version read, so a
+ * finishes the step (fenced by its lease; several steps' runs end in one transaction, see `finish-group.ts`): the status patch (conditional on the status version read, so a
  * command's concurrent status write — an approval, a delete — is never overwritten), events, inventory and
  * node records. A step killed before it commits leaves no trace in the store; its external effects are
  * idempotent, so the retry converges.
@@ -8,7 +8,7 @@
 import type { Transaction } from 'kysely';
 import type { InventoryEntry, ObjectRef } from '../core/model.ts';
 import { type ClusterStatus, updateClusterStatus } from '../store/clusters.ts';
-import { type EventInput, type EventType, recordEvents } from '../store/events.ts';
+import type { EventInput, EventType } from '../store/events.ts';
 import { removeInventory, setInventoryUnused, upsertInventory } from '../store/inventory.ts';
 import { deleteNodes, type NodeInput, upsertNodes } from '../store/node-pools.ts';
 import type { Database } from '../store/schema.ts';
@@ -49,7 +49,11 @@ export class StepWrites {
   }
 }
 
-/** Writes a step's records inside `trx`; `Conflict` when the cluster's status changed since the step read it. */
+/**
+ * Writes a step's records inside `trx` — all but its events, which the caller records with other steps' in one
+ * statement. `Conflict` when the cluster's status changed since the step read it, thrown before anything is
+ * written (the status is written first), so a group can skip this step and keep the others.
+ */
 export async function commitWrites(trx: Transaction<Database>, writes: StepWrites): Promise<void> {
   if (Object.keys(writes.status).length > 0) {
     await updateClusterStatus(trx, writes.cluster, writes.status, {
@@ -61,5 +65,4 @@ export async function commitWrites(trx: Transaction<Database>, writes: StepWrite
   await removeInventory(trx, writes.cluster, writes.inventoryRemovals);
   await upsertNodes(trx, writes.nodeUpserts);
   await deleteNodes(trx, writes.cluster, writes.nodeDeletes);
-  await recordEvents(trx, writes.events);
 }

@@ -323,7 +323,7 @@ export async function reapExhaustedSteps(executor: Executor): Promise<number> {
 }
 
 /** Row-value arrays for `unnest`, one entry per step. */
-function stepKeys(steps: readonly ClaimedStep[]) {
+export function stepKeys(steps: readonly ClaimedStep[]) {
   return {
     ops: steps.map((s) => s.operationId),
     seqs: steps.map((s) => s.seq),

@@ -9,13 +9,15 @@
 import type { Transaction } from 'kysely';
 import { sql } from 'kysely';
 import { type IdSource, randomIds } from '../core/clock.ts';
-import { StrataError } from '../core/errors.ts';
+import { isStrataError, StrataError } from '../core/errors.ts';
+import { type EventInput, recordEvents } from './events.ts';
 import {
   type ClaimedStep,
   completeBatch,
   type EnqueueResult,
   enqueue,
   type OperationInput,
+  stepKeys,
 } from './queue.ts';
 import type { Database, Executor } from './schema.ts';
 import { withTransaction } from './transact.ts';
@@ -52,49 +54,111 @@ export async function enqueueOrExpedite(
   });
 }
 
+/** One run of a reconcile step to end in a group (`finishReconcileSteps`). */
+export interface FinishItem {
+  step: ClaimedStep;
+  outcome: ReconcileOutcome;
+  /** The run's writes, inside the group's transaction. */
+  effect?: (trx: Transaction<Database>) => Promise<void>;
+  /** Events of the run, recorded with the group's (one statement) unless the run is skipped. */
+  events?: readonly EventInput[];
+  /**
+   * A `Conflict` from `effect` (the run read a status that moved) skips this run only — its events too — and puts
+   * the step back due now, instead of failing the group. Only for effects that throw it before writing anything.
+   */
+  skipOnStale?: boolean;
+}
+
+/** How one run ended: completed, put back (`requeued`; `stale` when its writes were skipped), or `lost` lease. */
+export type FinishItemResult = FinishResult | 'stale' | 'lost';
+
 /**
- * Ends one run of a reconcile step in one transaction with `effect`, fenced by the step's lease: completes it
- * (`done`), or puts it back as pending after `afterMs` with its attempt count reset (waiting is not failing).
- * A step marked `again` while it ran is put back due now instead. `Conflict` when the lease is no longer ours —
- * then `effect` did not commit.
+ * Ends several runs of reconcile steps in one transaction — one lease check, one completion and one requeue
+ * statement for all of them — each with its `effect`, fenced by its step's lease: a run whose lease is no longer
+ * ours (`lost`) writes nothing. A run's step completes (`done`), or goes back to pending after `afterMs` with its
+ * attempt count reset (waiting is not failing); a step marked `again` while it ran is put back due now. Any
+ * other error rolls the whole group back.
+ */
+export async function finishReconcileSteps(
+  executor: Executor,
+  items: readonly FinishItem[],
+): Promise<FinishItemResult[]> {
+  if (items.length === 0) return [];
+  return withTransaction(executor, async (trx) => {
+    const k = stepKeys(items.map((i) => i.step));
+    const held = await sql<{ operation_id: string; seq: number; payload: unknown }>`
+      SELECT s.operation_id, s.seq, s.payload FROM steps AS s
+      JOIN unnest(${k.ops}::text[], ${k.seqs}::int[], ${k.owners}::text[], ${k.attempts}::int[])
+        AS u(op, seq, owner, attempt)
+        ON s.operation_id = u.op AND s.seq = u.seq AND s.lease_owner = u.owner AND s.attempts = u.attempt
+      WHERE s.state = 'running' AND s.available_at > now()
+      ORDER BY s.operation_id, s.seq
+      FOR UPDATE OF s`.execute(trx);
+    const payloads = new Map(held.rows.map((r) => [`${r.operation_id}#${r.seq}`, r.payload]));
+    const results: FinishItemResult[] = [];
+    const done: ClaimedStep[] = [];
+    const requeue: { step: ClaimedStep; delayMs: number }[] = [];
+    const events: EventInput[] = [];
+    for (const item of items) {
+      const { step, outcome } = item;
+      const key = `${step.operationId}#${step.seq}`;
+      if (!payloads.has(key)) {
+        results.push('lost');
+        continue;
+      }
+      try {
+        await item.effect?.(trx);
+      } catch (error) {
+        if (!(item.skipOnStale && isStrataError(error) && error.code === 'Conflict')) throw error;
+        requeue.push({ step, delayMs: 0 });
+        results.push('stale');
+        continue;
+      }
+      if (item.events) events.push(...item.events);
+      const again = (payloads.get(key) as { again?: boolean } | null)?.again === true;
+      if (outcome.kind === 'done' && !again) {
+        done.push(step);
+        results.push('done');
+      } else {
+        const delayMs = again || outcome.kind === 'done' ? 0 : Math.max(0, Math.round(outcome.afterMs));
+        requeue.push({ step, delayMs });
+        results.push('requeued');
+      }
+    }
+    await recordEvents(trx, events);
+    if (done.length > 0) {
+      const { lost } = await completeBatch(trx, done);
+      if (lost.length > 0) throw new StrataError('Conflict', 'A step lost its lease while locked.', {});
+    }
+    if (requeue.length > 0) {
+      await sql`
+        UPDATE steps AS s SET state = 'pending', lease_owner = NULL, attempts = 0, payload = 'null'::jsonb,
+          last_error = NULL, available_at = now() + u.delay * interval '1 millisecond'
+        FROM unnest(${requeue.map((r) => r.step.operationId)}::text[], ${requeue.map((r) => r.step.seq)}::int[],
+          ${requeue.map((r) => r.delayMs)}::int[]) AS u(op, seq, delay)
+        WHERE s.operation_id = u.op AND s.seq = u.seq`.execute(trx);
+    }
+    return results;
+  });
+}
+
+/**
+ * Ends one run of a reconcile step in one transaction with `effect` (see `finishReconcileSteps`). `Conflict`
+ * when the lease is no longer ours — then `effect` did not commit; any error of `effect` rolls it back.
  */
 export async function finishReconcileStep(
   executor: Executor,
   step: ClaimedStep,
   outcome: ReconcileOutcome,
-  effect: (trx: Transaction<Database>) => Promise<void> = async () => {},
+  effect?: (trx: Transaction<Database>) => Promise<void>,
 ): Promise<FinishResult> {
-  return withTransaction(executor, async (trx) => {
-    const row = await trx
-      .selectFrom('steps')
-      .select('payload')
-      .where('operation_id', '=', step.operationId)
-      .where('seq', '=', step.seq)
-      .where('state', '=', 'running')
-      .where('lease_owner', '=', step.leaseOwner)
-      .where('attempts', '=', step.attempt)
-      .where('available_at', '>', sql<Date>`now()`)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!row) {
-      throw new StrataError(
-        'Conflict',
-        `Step ${step.seq} of operation ${step.operationId} is no longer leased by ${step.leaseOwner}; another worker owns it now.`,
-        { operationId: step.operationId, seq: step.seq, owner: step.leaseOwner },
-      );
-    }
-    const again = (row.payload as { again?: boolean } | null)?.again === true;
-    await effect(trx);
-    if (outcome.kind === 'done' && !again) {
-      const { lost } = await completeBatch(trx, [step]);
-      if (lost.length > 0) throw new StrataError('Conflict', `Step ${step.operationId} lost its lease.`, {});
-      return 'done';
-    }
-    const delay = again || outcome.kind === 'done' ? 0 : Math.max(0, Math.round(outcome.afterMs));
-    await sql`
-      UPDATE steps SET state = 'pending', lease_owner = NULL, attempts = 0, payload = 'null'::jsonb,
-        last_error = NULL, available_at = now() + ${delay} * interval '1 millisecond'
-      WHERE operation_id = ${step.operationId} AND seq = ${step.seq}`.execute(trx);
-    return 'requeued';
-  });
+  const [result] = await finishReconcileSteps(executor, [{ step, outcome, ...(effect ? { effect } : {}) }]);
+  if (result === 'lost') {
+    throw new StrataError(
+      'Conflict',
+      `Step ${step.seq} of operation ${step.operationId} is no longer leased by ${step.leaseOwner}; another worker owns it now.`,
+      { operationId: step.operationId, seq: step.seq, owner: step.leaseOwner },
+    );
+  }
+  return result === 'done' ? 'done' : 'requeued';
 }
