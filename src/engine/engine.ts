@@ -53,7 +53,7 @@ export interface StartEngineOptions {
   clock?: Clock;
   /** This worker's identity for leases (default host:pid:random). */
   owner?: string;
-  /** Steps claimed per batch (default 64). */
+  /** Steps claimed per batch (default 4 × `concurrency`: enough to keep every slot busy, not so many that other workers go idle). */
   batchSize?: number;
   /** Steps run at once (default 16). */
   concurrency?: number;
@@ -93,8 +93,8 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
     ...(options.timings ? { timings: options.timings } : {}),
   });
   const owner = options.owner ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-  const batchSize = options.batchSize ?? 64;
   const concurrency = options.concurrency ?? 16;
+  const batchSize = options.batchSize ?? concurrency * 4;
   const leaseMs = options.leaseMs ?? 30_000;
   const idleMs = options.idleMs ?? 200;
   const onError =

@@ -36,7 +36,9 @@ interface Worker {
 }
 
 function startWorker(env: NodeJS.ProcessEnv): Promise<Worker> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'strata.js'), 'worker'], {
+  // One step at a time, so a worker claims at most four steps at once and the other worker gets its share even
+  // when a whole wave falls due at the same instant.
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'strata.js'), 'worker', '--concurrency', '1'], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -192,13 +194,24 @@ describe('several processes on one PostgreSQL', async () => {
       [1, 6],
     );
 
+    // Which processes hold leases on this rollout's work, sampled while it runs (a step put back to wait forgets
+    // its owner; a completed one keeps the last).
+    const pids = new Set<string>();
+    const sampleOwners = async () => {
+      const owners = await sql<{ owner: string }>`
+        SELECT DISTINCT split_part(lease_owner, ':', 2) AS owner FROM steps
+        WHERE lease_owner IS NOT NULL AND NOT (operation_id = ANY(${before}::text[]))
+      `.execute(s.store.db);
+      for (const r of owners.rows) pids.add(r.owner);
+    };
     const deadline = Date.now() + 240_000;
     let view = await rollouts.get(started.id);
     while (view.state !== 'Completed') {
       if (['Halted', 'Cancelled'].includes(view.state) || Date.now() > deadline) {
         assert.fail(`rollout ended ${view.state}: ${JSON.stringify(view.counts)} ${view.haltReason ?? ''}`);
       }
-      await new Promise((r) => setTimeout(r, 250));
+      await sampleOwners();
+      await new Promise((r) => setTimeout(r, 100));
       view = await rollouts.get(started.id);
     }
     const members = (await listRolloutMembers(s.store.db, started.id, { limit: 100 })).items;
@@ -231,11 +244,7 @@ describe('several processes on one PostgreSQL', async () => {
     }
 
     // Both live workers claimed steps of this rollout's work.
-    const owners = await sql<{ owner: string }>`
-      SELECT DISTINCT split_part(lease_owner, ':', 2) AS owner FROM steps
-      WHERE lease_owner IS NOT NULL AND NOT (operation_id = ANY(${before}::text[]))
-    `.execute(s.store.db);
-    const pids = new Set(owners.rows.map((r) => r.owner));
+    await sampleOwners();
     for (const w of alive) assert.ok(pids.has(String(w.child.pid)), `worker ${w.child.pid} took part`);
   });
 });

@@ -28,7 +28,11 @@ export function registerWorkerCommand(program: Command, ctx: CliContext): void {
       'the simulator `strata up` runs (default $STRATA_SIM_URL or https://127.0.0.1:$STRATA_KUBE_PORT, 7443)',
     )
     .option('--no-sim', 'work only on existing clusters (no simulated infrastructure)')
-    .option('--concurrency <n>', 'steps run at once (default 16)', (v) => Number(v))
+    .option(
+      '--concurrency <n>',
+      'steps run at once (default 16); the worker claims up to 4× as many at a time',
+      (v) => Number(v),
+    )
     .action(async (opts: WorkerOptions) => {
       const databaseUrl = process.env.DATABASE_URL;
       if (!databaseUrl) {
