@@ -15,7 +15,6 @@ import type { KubeClient } from '../kube/client.ts';
 import { driftOf } from '../kube/drift.ts';
 import { HEALTH_KINDS, unhealthyReason } from '../kube/health.ts';
 import type { StoredCluster } from '../store/clusters.ts';
-import { listInventory } from '../store/inventory.ts';
 import { CONDITION, findCondition } from './conditions.ts';
 import type { EngineContext } from './context.ts';
 import type { EngineState } from './engine-state.ts';
@@ -82,12 +81,13 @@ export async function reconcileAddons(
   desiredStack: readonly ResolvedLayer[],
   state: EngineState,
   writes: StepWrites,
+  /** The cluster's inventory as the pass read it. */
+  inventory: readonly InventoryEntry[],
 ): Promise<AddonsOutcome> {
   const name = cluster.name;
   const spec = cluster.spec;
   const client = await ctx.kube(cluster);
   const desired = desiredObjectsOfStack(desiredStack, ctx.catalog);
-  const inventory = await listInventory(ctx.store.db, name);
   const byKey = new Map(inventory.map((e) => [refKey(e), e]));
   const wanted = new Map<string, DesiredObject>(desired.map((d) => [d.key, d]));
   const stackPacks = new Set(desiredStack.map((l) => l.pack));

@@ -7,7 +7,7 @@
  */
 import { isStrataError } from '../core/errors.ts';
 import type { ClusterSpec } from '../core/model.ts';
-import { listNodes as listStoredNodes } from '../store/node-pools.ts';
+import type { StoredNode } from '../store/node-pools.ts';
 import type { EngineContext } from './context.ts';
 import type { EngineState, NodesInForce } from './engine-state.ts';
 import type { InfraNode, Infrastructure } from './infrastructure.ts';
@@ -83,13 +83,13 @@ async function perform(
 
 /** Brings the store's node records in line with the provider's nodes, with an event per node made or gone. */
 async function syncNodeRecords(
-  ctx: EngineContext,
   spec: ClusterSpec,
   inForce: NodesInForce,
   nodes: readonly InfraNode[],
   writes: StepWrites,
+  storedNodes: readonly StoredNode[],
 ): Promise<void> {
-  const stored = new Map((await listStoredNodes(ctx.store.db, spec.name)).map((n) => [n.name, n]));
+  const stored = new Map(storedNodes.map((n) => [n.name, n]));
   const seen = new Set<string>();
   for (const node of nodes) {
     seen.add(node.name);
@@ -138,6 +138,8 @@ export async function reconcileInfrastructure(
   inForce: NodesInForce,
   state: EngineState,
   writes: StepWrites,
+  /** The cluster's node records as the pass read them. */
+  storedNodes: readonly StoredNode[],
 ): Promise<InfraOutcome> {
   const infra = ctx.infra;
   const lastReplacedAt = { ...(state.lastReplacedAt ?? {}) };
@@ -214,7 +216,7 @@ export async function reconcileInfrastructure(
     }
   }
   if (acted) nodes = await infra.listNodes(spec.name);
-  await syncNodeRecords(ctx, spec, inForce, nodes, writes);
+  await syncNodeRecords(spec, inForce, nodes, writes, storedNodes);
   return {
     ready: allReady && stray.length === 0,
     acted,

@@ -8,11 +8,11 @@
 
 import { desiredObjectsOfStack } from '../core/desired.ts';
 import { isStrataError } from '../core/errors.ts';
-import type { ClusterPhase, Condition, RepaveState } from '../core/model.ts';
+import type { ClusterPhase, Condition, InventoryEntry, RepaveState } from '../core/model.ts';
 import { planClusterUpdate } from '../core/plan.ts';
 import type { Plan } from '../core/plan-types.ts';
 import { attachmentOf, resolveStack } from '../core/stack.ts';
-import { getCluster, type StoredCluster } from '../store/clusters.ts';
+import { type ClusterRecords, getClusterWithRecords, type StoredCluster } from '../store/clusters.ts';
 import { listInventory } from '../store/inventory.ts';
 import { listNodes as listStoredNodes } from '../store/node-pools.ts';
 import { addonConditions, reconcileAddons } from './addons.ts';
@@ -65,8 +65,9 @@ function phaseEvent(writes: StepWrites, from: ClusterPhase, to: ClusterPhase, me
 
 /** Takes one reconcile step for cluster `name`; returns its writes and when to look again. */
 export async function reconcileCluster(ctx: EngineContext, name: string): Promise<ReconcileResult> {
-  const cluster = await getCluster(ctx.store.db, name);
-  if (!cluster) return { writes: new StepWrites(name, 0), done: true };
+  const read = await getClusterWithRecords(ctx.store.db, name);
+  if (!read) return { writes: new StepWrites(name, 0), done: true };
+  const { records, ...cluster } = read;
   const writes = new StepWrites(name, cluster.statusVersion);
   const now = new Date(ctx.clock.now()).toISOString();
   const conditions = new ConditionSet([...cluster.status.conditions], now);
@@ -90,7 +91,7 @@ export async function reconcileCluster(ctx: EngineContext, name: string): Promis
     return { writes, requeueAfterMs: 0 };
   }
   try {
-    return await reconcileLive(ctx, cluster, writes, conditions);
+    return await reconcileLive(ctx, cluster, records, writes, conditions);
   } catch (error) {
     // A plan that cannot be computed any more (a profile revision or pack gone) stops with a condition, not a loop.
     if (
@@ -109,6 +110,7 @@ export async function reconcileCluster(ctx: EngineContext, name: string): Promis
 async function reconcileLive(
   ctx: EngineContext,
   cluster: StoredCluster,
+  records: ClusterRecords,
   writes: StepWrites,
   conditions: ConditionSet,
 ): Promise<ReconcileResult> {
@@ -133,7 +135,7 @@ async function reconcileLive(
         targetStack: desiredStack,
         currentPools: status.appliedPools ?? spec.pools,
         targetPools: spec.pools,
-        inventory: await listInventory(ctx.store.db, cluster.name),
+        inventory: records.inventory,
         overriddenPacks: Object.keys(spec.overrides),
         chain: true,
       },
@@ -164,7 +166,7 @@ async function reconcileLive(
 
   if (spec.cloudType !== 'existing') {
     const inForce = state.nodes ?? nodesFor(desiredStack, spec.pools, ctx.catalog);
-    const infra = await reconcileInfrastructure(ctx, spec, inForce, state, writes);
+    const infra = await reconcileInfrastructure(ctx, spec, inForce, state, writes, records.nodes);
     const gate = gateRepave(
       {
         spec,
@@ -207,7 +209,7 @@ async function reconcileLive(
   let addonsDone = false;
   let unhealthy: string[] = [];
   if (addonsAllowed) {
-    const addons = await reconcileAddons(ctx, cluster, desiredStack, state, writes);
+    const addons = await reconcileAddons(ctx, cluster, desiredStack, state, writes, records.inventory);
     if (addons.pruned) delete state.prune;
     for (const c of addonConditions(addons, desiredStack.length)) conditions.set(c);
     if (addons.checked) {
@@ -285,7 +287,7 @@ async function reconcileLive(
       ? 'Add-ons applied; node changes wait for the repave to be approved.'
       : `Running ${spec.profiles.map((p) => `${p.name}@${p.version}`).join(', ')}.`,
   });
-  await setUpdateAvailable(ctx, cluster, desiredProfiles, conditions);
+  await setUpdateAvailable(ctx, cluster, records.inventory, desiredProfiles, conditions);
   Object.assign(patch, {
     phase: 'Running' as const,
     health: 'Healthy' as const,
@@ -368,6 +370,7 @@ function repaveCondition(repave: RepaveState): ConditionInput {
 async function setUpdateAvailable(
   ctx: EngineContext,
   cluster: StoredCluster,
+  inventory: readonly InventoryEntry[],
   desiredProfiles: Awaited<ReturnType<EngineContext['profiles']['all']>>,
   conditions: ConditionSet,
 ): Promise<void> {
@@ -386,7 +389,7 @@ async function setUpdateAvailable(
   }
   const target = desiredProfiles.map((pv, i) => latest[i] ?? pv);
   const proposal = ctx.proposals.propose(
-    { spec: cluster.spec, phase: 'Running', inventory: await listInventory(ctx.store.db, cluster.name) },
+    { spec: cluster.spec, phase: 'Running', inventory },
     desiredProfiles,
     { kind: 'profiles', target },
     ctx.catalog,

@@ -14,11 +14,13 @@ import {
   type ClusterSpec,
   type Condition,
   conditionNeedsAttention,
+  type InventoryEntry,
   type LayerOverride,
   type NodePoolSpec,
   type RepaveState,
 } from '../core/model.ts';
 import { type AuditContext, recordAudit } from './audit.ts';
+import type { StoredNode } from './node-pools.ts';
 import { PREPARED } from './prepared.ts';
 import type { Executor, Row } from './schema.ts';
 import { staleWriteError, toJson, withTransaction } from './transact.ts';
@@ -323,6 +325,62 @@ export async function getCluster(executor: Executor, name: string): Promise<Stor
     .where('name', '=', name)
     .executeTakeFirst();
   return row ? fromRow(row) : undefined;
+}
+
+/** What a reconcile pass reads of a cluster besides the cluster itself: its inventory and its node records. */
+export interface ClusterRecords {
+  /** Ordered as `listInventory` orders it. */
+  inventory: InventoryEntry[];
+  /** Ordered as `listNodes` orders them. */
+  nodes: StoredNode[];
+}
+
+/**
+ * Returns a cluster with its inventory and node records, read in one statement (one snapshot, one round trip
+ * instead of three per reconcile pass), or undefined.
+ */
+export async function getClusterWithRecords(
+  executor: Executor,
+  name: string,
+): Promise<(StoredCluster & { records: ClusterRecords }) | undefined> {
+  const row = await executor
+    .selectFrom('clusters')
+    .modifyFront(sql.raw(PREPARED))
+    .select(CLUSTER_COLUMNS)
+    .select([
+      sql<[string, string, string, string, string, string, boolean][]>`(
+        SELECT coalesce(json_agg(json_build_array(i.api_version, i.kind, i.namespace, i.name, i.pack, i.hash, i.unused)
+          ORDER BY i.pack, i.kind, i.namespace, i.name), '[]'::json)
+        FROM inventory AS i WHERE i.cluster = clusters.name)`.as('inventory_rows'),
+      sql<[string, string, Record<string, unknown>, string][]>`(
+        SELECT coalesce(json_agg(json_build_array(n.name, n.pool, n.doc, n.created_at) ORDER BY n.pool, n.name),
+          '[]'::json)
+        FROM nodes AS n WHERE n.cluster = clusters.name)`.as('node_rows'),
+    ])
+    .where('name', '=', name)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    ...fromRow(row),
+    records: {
+      inventory: row.inventory_rows.map(([apiVersion, kind, namespace, name, pack, hash, unused]) => ({
+        apiVersion,
+        kind,
+        namespace,
+        name,
+        pack,
+        hash,
+        unused,
+      })),
+      nodes: row.node_rows.map(([node, pool, info, createdAt]) => ({
+        cluster: name,
+        name: node,
+        pool,
+        info,
+        createdAt: new Date(createdAt),
+      })),
+    },
+  };
 }
 
 /** Returns a cluster as the JSON text of its API document (`clusterDocument` of `getCluster`), or undefined. */

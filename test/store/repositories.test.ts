@@ -11,6 +11,7 @@ import {
   deleteCluster,
   getCluster,
   getClusterJson,
+  getClusterWithRecords,
   listClusters,
   listClustersJson,
   updateClusterSpec,
@@ -441,6 +442,46 @@ forEachDriver((_driver, getStore) => {
     assert.equal(await updateNodePoolStatus(store.db, 'nodes', 'missing', { ready: 2 }), false);
     const pools = await listNodePools(store.db, 'nodes');
     assert.deepEqual(pools.find((p) => p.name === 'workers')?.status, { ready: 2 });
+  });
+
+  it('reads a cluster with its inventory and nodes in one statement, as the three reads give them', async (t) => {
+    const store = getStore(t);
+    if (!store) return;
+    await createCluster(store.db, alice, clusterSpec('whole'));
+    await createCluster(store.db, alice, clusterSpec('bare'));
+    await upsertNodes(store.db, [
+      {
+        cluster: 'whole',
+        name: 'w-2',
+        pool: 'workers',
+        info: { kubeletVersion: 'v1.30.2', labels: { a: 'b' } },
+      },
+      { cluster: 'whole', name: 'cp-1', pool: 'control-plane', info: { kubeletVersion: 'v1.30.2' } },
+      { cluster: 'whole', name: 'w-1', pool: 'workers', info: {} },
+    ]);
+    const entry = { apiVersion: 'v1', kind: 'Service', namespace: 'ns', pack: 'p', hash: 'h', unused: false };
+    await upsertInventory(store.db, 'whole', [
+      { ...entry, name: 'z' },
+      { ...entry, name: 'a', kind: 'ConfigMap', unused: true },
+      { ...entry, name: 'm', pack: 'b-pack', namespace: '' },
+    ]);
+    const read = await getClusterWithRecords(store.db, 'whole');
+    assert.ok(read);
+    const { records, ...cluster } = read;
+    assert.deepEqual(cluster, await getCluster(store.db, 'whole'));
+    assert.deepEqual(records.inventory, await listInventory(store.db, 'whole'));
+    // Times to the millisecond (drivers may round the microseconds differently).
+    const nodes = await listNodes(store.db, 'whole');
+    assert.deepEqual(
+      records.nodes.map((n) => ({ ...n, createdAt: undefined })),
+      nodes.map((n) => ({ ...n, createdAt: undefined })),
+    );
+    for (const [i, n] of records.nodes.entries()) {
+      assert.ok(n.createdAt instanceof Date);
+      assert.ok(Math.abs(n.createdAt.getTime() - nodes[i]!.createdAt.getTime()) <= 1);
+    }
+    assert.deepEqual((await getClusterWithRecords(store.db, 'bare'))?.records, { inventory: [], nodes: [] });
+    assert.equal(await getClusterWithRecords(store.db, 'nobody'), undefined);
   });
 
   it('tracks applied objects per layer, marks them unused and forgets pruned ones', async (t) => {
