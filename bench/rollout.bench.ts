@@ -4,14 +4,18 @@
  * 1. provision N simulated clusters to Running (`rollout.provision`);
  * 2. roll the hello-universe API preset change (1.0.0 → 1.1.0) to the N clusters: a canary of one, then a single
  *    wave of the rest, no soak (`rollout.fleet`): total time, clusters/s, p50/p99 time per cluster (change
- *    applied → health gate passed, as the driver recorded it), peak RSS, and database size.
+ *    applied → health gate passed, as the driver recorded it), peak RSS, the heap left after a full collection,
+ *    and database size.
  * Sizes: `STRATA_BENCH_ROLLOUT_SIZES` (default `1000`, each × `STRATA_BENCH_SCALE`); drivers: embedded PGlite (in
  * memory) and PostgreSQL (`STRATA_BENCH_DATABASE_URL`, default the local test server; skipped with a line when
  * unreachable). `STRATA_BENCH_DRIVERS=pglite` (or `postgres`) runs one. `STRATA_BENCH_WORKERS=2` (PostgreSQL only)
  * adds a second worker process — this file run with `--worker`: `startEngine` on the same database, reaching
- * the simulator of the first process over HTTPS — for both scenarios.
+ * the simulator of the first process over HTTPS — for both scenarios. `STRATA_BENCH_SIM=process` (PostgreSQL
+ * only) runs the simulator in a child process (this file run with `--sim`), as real clusters run elsewhere: the
+ * RSS figures are then Strata's alone, and the simulator's peak is reported beside them (`simPeakRssMiB`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { loadBuiltinCatalog } from '../src/catalog/load.ts';
@@ -19,7 +23,7 @@ import { startEngine } from '../src/engine/engine.ts';
 import { destroySharedAgents } from '../src/kube/agents.ts';
 import { connectRemoteSimulator } from '../src/sim/remote.ts';
 import { openStore, type Store } from '../src/store/open.ts';
-import { benchErrorSink, startBenchStrata } from './fleet.ts';
+import { benchErrorSink, type SimProcess, startBenchSim, startBenchStrata } from './fleet.ts';
 import {
   benchDrivers,
   benchDatabaseUrl as databaseUrl,
@@ -34,6 +38,9 @@ const ACTOR = { actor: 'bench' };
 const SIZES = (process.env.STRATA_BENCH_ROLLOUT_SIZES ?? '1000').split(',').map((s) => scaled(Number(s)));
 const WAIT_MS = Number(process.env.STRATA_BENCH_WAIT_MS ?? 30 * 60_000);
 const WORKERS = Number(process.env.STRATA_BENCH_WORKERS ?? 1);
+/** `process`: the simulator runs in its own process (PostgreSQL only), so the figures are Strata's alone. */
+const SIM_PROCESS = process.env.STRATA_BENCH_SIM === 'process';
+let simPid: number | null = null;
 const TIMINGS = { pollMs: 250, resyncMs: 3_600_000, retryBaseMs: 200 };
 
 /** Starts a second worker process on the same database and simulator; resolves once it claims work. */
@@ -49,6 +56,51 @@ function startWorker(schema: string, simUrl: string, pkiDir: string): Promise<Ch
     });
     child.on('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready`)));
   });
+}
+
+/** Starts the simulator in a child process (this file run with `--sim`) on the same database. */
+async function startSimProcess(schema: string, fleet: number, pkiDir: string): Promise<SimProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL(import.meta.url).pathname, '--sim', schema, String(fleet), pkiDir],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      const m = /SIM READY (\S+)/.exec(d.toString());
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`simulator process exited (${code}) before it was ready`)));
+  });
+  simPid = child.pid ?? null;
+  const access = await connectRemoteSimulator({ url, pkiDir });
+  return {
+    access,
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      simPid = null;
+    },
+  };
+}
+
+/** The `--sim` mode: the simulator alone, persisting to the shared database, until SIGTERM. */
+async function runSim(schema: string, fleet: number, pkiDir: string): Promise<void> {
+  const store = await openStore({ databaseUrl, schema });
+  const sim = await startBenchSim(store, pkiDir, fleet);
+  process.stdout.write(`SIM READY ${sim.url}\n`);
+  await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+  await sim.stop();
+  await store.close();
+}
+
+/** Peak RSS of another process so far (VmHWM), in MiB; 0 when unknown. */
+async function peakRssOf(pid: number | null): Promise<number> {
+  if (pid === null) return 0;
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+  return kb ? Math.round(Number(kb) / 1024) : 0;
 }
 
 /** The `--worker` mode: an engine claiming from the shared queue until SIGTERM. */
@@ -94,11 +146,14 @@ async function waitCount(label: string, n: number, count: () => Promise<number>)
 async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> {
   const schema = driver === 'postgres' ? `bench_rollout_${process.pid}_${fleet}` : undefined;
   const store = await openStore(driver === 'postgres' ? { databaseUrl, schema } : { memory: true });
+  const simProcess = SIM_PROCESS && schema ? schema : null;
   const { sim, running, pkiDir, stop } = await startBenchStrata(store, {
     fleet,
     timings: TIMINGS,
-    schema,
+    ...(schema ? { schema } : {}),
+    ...(simProcess ? { simProcess: (dir: string) => startSimProcess(simProcess, fleet, dir) } : {}),
   });
+  const simWhere = simProcess ? 'simulator in its own process' : 'simulator in process';
   const engine = running.engine;
   const workers = driver === 'postgres' ? WORKERS : 1;
   const second = workers > 1 && schema ? await startWorker(schema, sim.url, pkiDir) : null;
@@ -127,12 +182,14 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
       {
         driver,
         workers,
+        sim: simProcess ? 'own-process' : 'in-process',
         clusters: fleet,
         totalMs: Math.round(provisionMs),
         clustersPerSecond: Math.round((fleet / provisionMs) * 1000),
         peakRssMiB: peakRss,
+        ...(simProcess ? { simPeakRssMiB: await peakRssOf(simPid) } : {}),
       },
-      `${driver} (${workers} worker${workers > 1 ? 's' : ''}): ${fleet} simulated clusters provisioned to Running in ${(provisionMs / 1000).toFixed(1)} s (${Math.round((fleet / provisionMs) * 1000)}/s), peak RSS ${peakRss} MiB`,
+      `${driver} (${workers} worker${workers > 1 ? 's' : ''}, ${simWhere}): ${fleet} simulated clusters provisioned to Running in ${(provisionMs / 1000).toFixed(1)} s (${Math.round((fleet / provisionMs) * 1000)}/s), peak RSS ${peakRss} MiB`,
     );
 
     // 2. Roll the API preset to the fleet: canary, then one wave of the rest.
@@ -165,11 +222,15 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
       SELECT count(*)::int AS n FROM (SELECT target FROM audit_log WHERE action = 'cluster.update'
       GROUP BY target HAVING count(*) > 1) AS d`.execute(store.db);
     peakRss = rss.peak();
+    // What stays after a full collection (the rest of the peak is garbage the heap had not yet returned).
+    (globalThis as { gc?: () => void }).gc?.();
+    const retainedHeapMiB = Math.round(process.memoryUsage().heapUsed / 1048576);
     reportFigure(
       'rollout.fleet',
       {
         driver,
         workers,
+        sim: simProcess ? 'own-process' : 'in-process',
         clusters: fleet,
         waves: started.waveCount,
         startMs: Math.round(startMs),
@@ -178,10 +239,12 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
         p50MsPerCluster: Math.round(percentile(perCluster, 50)),
         p99MsPerCluster: Math.round(percentile(perCluster, 99)),
         peakRssMiB: peakRss,
+        retainedHeapMiB,
+        ...(simProcess ? { simPeakRssMiB: await peakRssOf(simPid) } : {}),
         databaseMiB: Math.round(bytes / 1048576),
         clustersChangedTwice: Number(doubled.rows[0]?.n ?? 0),
       },
-      `${driver} (${workers} worker${workers > 1 ? 's' : ''}): API preset rolled to ${fleet} clusters (canary + 1 wave) in ${(rolloutMs / 1000).toFixed(1)} s (${Math.round((fleet / rolloutMs) * 1000)}/s; start ${Math.round(startMs)} ms), per cluster p50 ${Math.round(percentile(perCluster, 50))} ms / p99 ${Math.round(percentile(perCluster, 99))} ms, peak RSS ${peakRss} MiB, database ${Math.round(bytes / 1048576)} MiB`,
+      `${driver} (${workers} worker${workers > 1 ? 's' : ''}, ${simWhere}): API preset rolled to ${fleet} clusters (canary + 1 wave) in ${(rolloutMs / 1000).toFixed(1)} s (${Math.round((fleet / rolloutMs) * 1000)}/s; start ${Math.round(startMs)} ms), per cluster p50 ${Math.round(percentile(perCluster, 50))} ms / p99 ${Math.round(percentile(perCluster, 99))} ms, peak RSS ${peakRss} MiB (heap after GC ${retainedHeapMiB} MiB), database ${Math.round(bytes / 1048576)} MiB`,
     );
   } finally {
     rss.stop();
@@ -194,6 +257,11 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
   }
 }
 
+if (process.argv[2] === '--sim') {
+  const [schema, fleet, pkiDir] = process.argv.slice(3) as [string, string, string];
+  await runSim(schema, Number(fleet), pkiDir);
+  process.exit(0);
+}
 if (process.argv[2] === '--worker') {
   const [schema, simUrl, pkiDir] = process.argv.slice(3) as [string, string, string];
   await runWorker(schema, simUrl, pkiDir);
