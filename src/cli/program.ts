@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ApiClient, clientConfigFromEnv } from './client.ts';
 import { registerClusterCommands } from './commands/clusters.ts';
+import { registerCompletionCommand } from './commands/completion.ts';
 import { registerPackCommands } from './commands/packs.ts';
 import { registerProfileCommands } from './commands/profiles.ts';
 import { registerRolloutCommands } from './commands/rollouts.ts';
@@ -40,6 +41,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerRolloutCommands(program, ctx);
   registerTokenCommands(program, ctx);
   registerWorkerCommand(program, ctx);
+  registerCompletionCommand(program, ctx);
   return program;
 }
 
