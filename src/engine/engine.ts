@@ -53,7 +53,10 @@ export interface StartEngineOptions {
   clock?: Clock;
   /** This worker's identity for leases (default host:pid:random). */
   owner?: string;
-  /** Steps claimed per batch (default 4 × `concurrency`: enough to keep every slot busy, not so many that other workers go idle). */
+  /**
+   * Steps claimed per batch (default 4 × `concurrency`: enough to keep every slot busy, not so many that other
+   * workers go idle).
+   */
   batchSize?: number;
   /** Steps run at once (default 16). */
   concurrency?: number;

@@ -1,7 +1,8 @@
 /**
  * Every simulated cluster of one process: loads a cluster's objects from persistence on first use, evicts idle
  * ones, persists writes in batches (one group write for the clusters with pending writes), runs the controllers
- * after changes and when the scheduler wakes a cluster. Only clusters in use are in memory, so a fleet of 100,000 fits.
+ * after changes and when the scheduler wakes a cluster. Only clusters in use are in memory, so a fleet of
+ * 100,000 fits.
  */
 import type { Clock } from '../core/clock.ts';
 import { StrataError } from '../core/errors.ts';
