@@ -1,8 +1,9 @@
 /**
  * Durability under kill -9: a child process runs store + simulator + engine and drives create → update (with a
- * repave) → prune; the harness kills it with SIGKILL at random moments, restarts it on the same data, and at
- * the end checks that the scenario completed with no step lost or done twice — no duplicate nodes, each node
- * created and deleted exactly once, one record per milestone, the inventory matching what runs.
+ * repave) → prune; the harness kills it with SIGKILL at random moments (shortly after one of the first state
+ * changes the child reports), restarts it on the same data, and at the end checks that the scenario completed with
+ * no step lost or done twice — no duplicate nodes, each node created and deleted exactly once, one record per
+ * milestone, the inventory matching what runs.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -25,10 +26,14 @@ const CHILD = new URL('./children/durable-child.ts', import.meta.url).pathname;
 const CLUSTER = 'durable';
 const KILLS = Number(process.env.STRATA_DURABILITY_KILLS ?? 8);
 
-/** Starts the child; resolves with it once it printed `READY` (or rejects if it exits first). */
+/**
+ * Starts the child; resolves with it once it printed `READY` (or rejects if it exits first). `onState` hears each
+ * `STATE` line (a change of the cluster's phase, generation or repave state) the child prints after that.
+ */
 function startChild(
   home: string,
   pki: string,
+  onState: () => void = () => {},
 ): Promise<{ child: ChildProcess; done: Promise<{ code: number | null; output: string }> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, home, pki], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -38,8 +43,13 @@ function startChild(
     child.on('exit', (code) => resolve({ code, output }));
   });
   return new Promise((resolve, reject) => {
+    let partial = '';
     const onData = (d: Buffer) => {
-      output += d.toString();
+      const text = d.toString();
+      output += text;
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) if (line.startsWith('STATE ')) onState();
       if (output.includes('READY')) resolve({ child, done });
     };
     child.stdout?.on('data', onData);
@@ -62,12 +72,23 @@ describe('durability under kill -9', () => {
     const pki = join(dir, 'pki');
     const killedAt: number[] = [];
     for (let trial = 0; trial < KILLS; trial += 1) {
-      const { child, done } = await startChild(home, pki);
-      const delay = 50 + Math.floor(Math.random() * 1200);
-      const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+      // Kill at a random moment tied to progress, not to the clock (a fast machine finishes the whole scenario
+      // within a second): shortly after the 1st, 2nd or 3rd state change this process shows.
+      const killAfterStates = 1 + Math.floor(Math.random() * 3);
+      const delay = Math.floor(Math.random() * 150);
+      let states = 0;
+      let timer: NodeJS.Timeout | undefined;
+      let victim: ChildProcess | undefined;
+      const { child, done } = await startChild(home, pki, () => {
+        states += 1;
+        if (states === killAfterStates) timer = setTimeout(() => victim?.kill('SIGKILL'), delay);
+      });
+      victim = child;
       const result = await done;
       clearTimeout(timer);
-      process.stdout.write(`# trial ${trial}: killed ${delay} ms after ${result.output.split('\n')[0]}\n`);
+      process.stdout.write(
+        `# trial ${trial}: killed ${delay} ms after state change ${killAfterStates} (${result.output.split('\n')[0]})\n`,
+      );
       if (result.output.includes('DONE')) break;
       assert.equal(result.code, null, `the child died by itself:\n${result.output}`);
       killedAt.push(delay);

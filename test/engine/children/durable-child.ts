@@ -3,7 +3,8 @@
  * infrastructure (objects persisted in that store) and the engine, then drives one scenario — create a cluster,
  * update it (OS change: a repave, auto-approved; add-on change leaving objects unused), prune — each command
  * issued only when the store shows the previous one done, so a restarted process carries on where the killed
- * one stopped. Prints `READY` once running and `DONE` when the scenario is complete, then exits cleanly.
+ * one stopped. Prints `READY` once running, `STATE …` whenever the cluster's phase, generation or repave state
+ * changes, and `DONE` when the scenario is complete, then exits cleanly.
  * Usage: node --import tsx durable-child.ts HOME PKI_DIR
  */
 import { loadBuiltinCatalog } from '../../../src/catalog/load.ts';
@@ -77,8 +78,15 @@ for (const doc of [profile('1.0.0', '22.4.5', false), profile('2.0.0', '24.4.1',
 }
 process.stdout.write(`READY ${Date.now() - started}ms\n`);
 
+let lastState = '';
 for (;;) {
   const c = await getCluster(store.db, DURABLE_CLUSTER);
+  // Progress for the harness, which kills this process at a random one of these moments.
+  const state = c
+    ? `${c.status.phase} gen ${c.status.observedGeneration}/${c.generation} repave ${c.status.repave.state}`
+    : 'absent';
+  if (state !== lastState) process.stdout.write(`STATE ${state}\n`);
+  lastState = state;
   if (!c) {
     await ignoreExisting(() =>
       engine.createCluster(actor, {
