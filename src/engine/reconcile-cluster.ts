@@ -13,8 +13,6 @@ import { planClusterUpdate } from '../core/plan.ts';
 import type { Plan } from '../core/plan-types.ts';
 import { attachmentOf, resolveStack } from '../core/stack.ts';
 import { type ClusterRecords, getClusterWithRecords, type StoredCluster } from '../store/clusters.ts';
-import { listInventory } from '../store/inventory.ts';
-import { listNodes as listStoredNodes } from '../store/node-pools.ts';
 import { addonConditions, reconcileAddons } from './addons.ts';
 import { CONDITION, type ConditionInput, findCondition, setCondition } from './conditions.ts';
 import type { EngineContext } from './context.ts';
@@ -73,7 +71,7 @@ export async function reconcileCluster(ctx: EngineContext, name: string): Promis
   const conditions = new ConditionSet([...cluster.status.conditions], now);
   const phase = cluster.status.phase;
   if (phase === 'Deleted') return { writes, done: true };
-  if (phase === 'Deleting') return reconcileDeletion(ctx, cluster, writes, conditions);
+  if (phase === 'Deleting') return reconcileDeletion(ctx, cluster, records, writes, conditions);
   if (phase === 'Pending') {
     conditions.set({
       type: CONDITION.ready,
@@ -412,6 +410,7 @@ async function setUpdateAvailable(
 async function reconcileDeletion(
   ctx: EngineContext,
   cluster: StoredCluster,
+  records: ClusterRecords,
   writes: StepWrites,
   conditions: ConditionSet,
 ): Promise<ReconcileResult> {
@@ -428,10 +427,8 @@ async function reconcileDeletion(
       return { writes, requeueAfterMs: 0 };
     }
   }
-  const inventory = await listInventory(ctx.store.db, name);
-  writes.inventoryRemovals.push(...inventory);
-  const nodes = await listStoredNodes(ctx.store.db, name);
-  writes.nodeDeletes.push(...nodes.map((n) => n.name));
+  writes.inventoryRemovals.push(...records.inventory);
+  writes.nodeDeletes.push(...records.nodes.map((n) => n.name));
   conditions.set({
     type: CONDITION.ready,
     status: 'False',

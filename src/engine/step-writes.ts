@@ -1,8 +1,8 @@
 /**
  * The store writes of one reconcile step, gathered while the step runs and committed in the transaction that
- * finishes the step (fenced by its lease; several steps' runs end in one transaction, see `finish-group.ts`): the status patch (conditional on the status version read, so a
- * command's concurrent status write — an approval, a delete — is never overwritten), events, inventory and
- * node records. A step killed before it commits leaves no trace in the store; its external effects are
+ * finishes the step (fenced by its lease; runs finishing together share one, see `finish-group.ts`): the status
+ * patch (conditional on the status version read, so a command's concurrent status write — an approval, a
+ * delete — is never overwritten), events, inventory and node records. A step killed before it commits leaves no trace in the store; its external effects are
  * idempotent, so the retry converges.
  */
 import type { Transaction } from 'kysely';

@@ -270,16 +270,22 @@ export class SimFleet {
       });
       this.group.running = this.group.next;
     }
-    const group = this.group.next as Promise<void>;
-    return this.enqueuePersist(name, () => group, false);
+    return this.track(name, this.group.next as Promise<void>);
   }
 
-  /** Runs `op` after the cluster's earlier persistence work (or, `afterPrevious` false, at once) and tracks it. */
-  private enqueuePersist(name: string, op: () => Promise<void>, afterPrevious = true): Promise<void> {
-    const prev = afterPrevious ? (this.persistChain.get(name) ?? Promise.resolve()) : Promise.resolve();
-    const next = prev.then(op).catch((e: unknown) => {
-      this.persistError = e;
-    });
+  /** Runs `op` after the cluster's earlier persistence work and tracks it. */
+  private enqueuePersist(name: string, op: () => Promise<void>): Promise<void> {
+    const prev = this.persistChain.get(name) ?? Promise.resolve();
+    return this.track(
+      name,
+      prev.then(op).catch((e: unknown) => {
+        this.persistError = e;
+      }),
+    );
+  }
+
+  /** Makes `next` (which never rejects) the cluster's latest persistence work until it settles. */
+  private track(name: string, next: Promise<void>): Promise<void> {
     this.persistChain.set(name, next);
     void next.then(() => {
       if (this.persistChain.get(name) === next) this.persistChain.delete(name);
