@@ -6,7 +6,6 @@
  * milestone, the inventory matching what runs.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,44 +20,11 @@ import { listInventory } from '../../src/store/inventory.ts';
 import { listNodes } from '../../src/store/node-pools.ts';
 import { openStore } from '../../src/store/open.ts';
 import { StoreSimPersistence } from '../../src/store/sim-objects.ts';
+import { runAndKill, startChild } from './kill-harness.ts';
 
 const CHILD = new URL('./children/durable-child.ts', import.meta.url).pathname;
 const CLUSTER = 'durable';
 const KILLS = Number(process.env.STRATA_DURABILITY_KILLS ?? 8);
-
-/**
- * Starts the child; resolves with it once it printed `READY` (or rejects if it exits first). `onState` hears each
- * `STATE` line (a change of the cluster's phase, generation or repave state) the child prints after that.
- */
-function startChild(
-  home: string,
-  pki: string,
-  onState: () => void = () => {},
-): Promise<{ child: ChildProcess; done: Promise<{ code: number | null; output: string }> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, home, pki], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const done = new Promise<{ code: number | null; output: string }>((resolve) => {
-    child.on('exit', (code) => resolve({ code, output }));
-  });
-  return new Promise((resolve, reject) => {
-    let partial = '';
-    const onData = (d: Buffer) => {
-      const text = d.toString();
-      output += text;
-      const lines = (partial + text).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) if (line.startsWith('STATE ')) onState();
-      if (output.includes('READY')) resolve({ child, done });
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    void done.then(({ code }) => reject(new Error(`child exited (${code}) before READY:\n${output}`)));
-  });
-}
 
 describe('durability under kill -9', () => {
   let dir = '';
@@ -70,30 +36,15 @@ describe('durability under kill -9', () => {
     dir = await mkdtemp(join(tmpdir(), 'strata-durable-'));
     const home = join(dir, 'home');
     const pki = join(dir, 'pki');
-    const killedAt: number[] = [];
+    const killedAt: string[] = [];
     for (let trial = 0; trial < KILLS; trial += 1) {
-      // Kill at a random moment tied to progress, not to the clock (a fast machine finishes the whole scenario
-      // within a second): shortly after the 1st, 2nd or 3rd state change this process shows.
-      const killAfterStates = 1 + Math.floor(Math.random() * 3);
-      const delay = Math.floor(Math.random() * 150);
-      let states = 0;
-      let timer: NodeJS.Timeout | undefined;
-      let victim: ChildProcess | undefined;
-      const { child, done } = await startChild(home, pki, () => {
-        states += 1;
-        if (states === killAfterStates) timer = setTimeout(() => victim?.kill('SIGKILL'), delay);
-      });
-      victim = child;
-      const result = await done;
-      clearTimeout(timer);
-      process.stdout.write(
-        `# trial ${trial}: killed ${delay} ms after state change ${killAfterStates} (${result.output.split('\n')[0]})\n`,
-      );
+      const result = await runAndKill(CHILD, [home, pki]);
+      process.stdout.write(`# trial ${trial}: ${result.when}\n`);
       if (result.output.includes('DONE')) break;
       assert.equal(result.code, null, `the child died by itself:\n${result.output}`);
-      killedAt.push(delay);
+      killedAt.push(result.when);
     }
-    const last = await startChild(home, pki);
+    const last = await startChild(CHILD, [home, pki]);
     const final = await Promise.race([
       last.done,
       new Promise<never>((_, reject) =>

@@ -1,11 +1,10 @@
 /**
  * Rollouts under kill -9: a child process (children/rollout-child.ts) provisions four clusters and starts a
  * rollout (canary, then a wave of three, 1 s soak); the harness kills it with SIGKILL at random moments of the
- * rollout a few times, restarts it on the same data, and checks that the rollout completed with every cluster
+ * rollout (shortly after one of its first reported state changes, see kill-harness.ts) a few times, restarts it on the same data, and checks that the rollout completed with every cluster
  * healthy, applied exactly once (one spec change, one `cluster.update` audit row each).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,32 +13,9 @@ import { listAudit } from '../../src/store/audit.ts';
 import { getCluster } from '../../src/store/clusters.ts';
 import { openStore } from '../../src/store/open.ts';
 import { listRolloutMembers, listRollouts } from '../../src/store/rollouts.ts';
+import { runAndKill, startChild } from './kill-harness.ts';
 
 const ROLLOUT_CHILD = new URL('./children/rollout-child.ts', import.meta.url).pathname;
-
-/** Starts the rollout child; resolves once it printed `READY` (or rejects if it exits first). */
-function startRolloutChild(
-  home: string,
-  pki: string,
-): Promise<{ child: ChildProcess; done: Promise<{ code: number | null; output: string }> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ROLLOUT_CHILD, home, pki], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const done = new Promise<{ code: number | null; output: string }>((resolve) => {
-    child.on('exit', (code) => resolve({ code, output }));
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout?.on('data', (d: Buffer) => {
-      output += d.toString();
-      if (output.includes('READY')) resolve({ child, done });
-    });
-    child.stderr?.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    void done.then(({ code }) => reject(new Error(`child exited (${code}) before READY:\n${output}`)));
-  });
-}
 
 describe('rollouts under kill -9', () => {
   let dir = '';
@@ -53,16 +29,13 @@ describe('rollouts under kill -9', () => {
     const pki = join(dir, 'pki');
     let kills = 0;
     for (let trial = 0; trial < 3; trial += 1) {
-      const { child, done } = await startRolloutChild(home, pki);
-      const delay = 200 + Math.floor(Math.random() * 1500);
-      const timer = setTimeout(() => child.kill('SIGKILL'), delay);
-      const result = await done;
-      clearTimeout(timer);
+      const result = await runAndKill(ROLLOUT_CHILD, [home, pki]);
+      process.stdout.write(`# trial ${trial}: ${result.when}\n`);
       if (result.output.includes('DONE')) break;
       assert.equal(result.code, null, `the child died by itself:\n${result.output}`);
       kills += 1;
     }
-    const last = await startRolloutChild(home, pki);
+    const last = await startChild(ROLLOUT_CHILD, [home, pki]);
     const final = await Promise.race([
       last.done,
       new Promise<never>((_, reject) =>

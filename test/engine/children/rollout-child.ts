@@ -1,8 +1,8 @@
 /**
  * A Strata process for the rollout kill -9 test: opens the embedded store in the given home, starts the simulated
  * infrastructure and the engine, provisions four clusters on `rk@1.0.0` and starts one rollout to `rk@1.1.0` if
- * none exists (all before printing `READY`, so kills land in the rollout), then waits for the rollout to end and
- * prints `DONE <state>`. A restarted process carries on where the killed one stopped.
+ * none exists (all before printing `READY`, so kills land in the rollout), then waits for the rollout to end,
+ * printing `STATE …` whenever its state, wave or healthy count changes, and `DONE <state>` at the end. A restarted process carries on where the killed one stopped.
  * Usage: node --import tsx rollout-child.ts HOME PKI_DIR
  */
 import { loadBuiltinCatalog } from '../../../src/catalog/load.ts';
@@ -79,8 +79,13 @@ while (!rollout) {
   rollout = (await listRollouts(store.db, { limit: 1 })).items[0];
 }
 process.stdout.write(`READY ${rollout.id} ${rollout.state}\n`);
+let lastState = '';
 for (;;) {
   const r = await engine.rollouts.get(rollout.id);
+  // Progress for the harness, which kills this process at a random one of these moments.
+  const state = `${r.state} wave ${r.currentWave} healthy ${r.counts.healthy ?? 0}`;
+  if (state !== lastState) process.stdout.write(`STATE ${state}\n`);
+  lastState = state;
   if (r.state === 'Completed' || r.state === 'Halted' || r.state === 'Cancelled') {
     process.stdout.write(`DONE ${r.state}\n`);
     break;
