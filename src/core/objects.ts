@@ -5,34 +5,112 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject, ObjectRef } from './model.ts';
 
+/** A built-in kind as every Kubernetes API server serves it: its group/version, resource name and scope. */
+export interface BuiltinKind {
+  apiVersion: string;
+  kind: string;
+  /** The resource (plural) name in API paths. */
+  plural: string;
+  namespaced: boolean;
+}
+
+const ns = (apiVersion: string, kind: string, plural: string): BuiltinKind => ({
+  apiVersion,
+  kind,
+  plural,
+  namespaced: true,
+});
+const cluster = (apiVersion: string, kind: string, plural: string): BuiltinKind => ({
+  apiVersion,
+  kind,
+  plural,
+  namespaced: false,
+});
+
+/**
+ * The GA built-in kinds of Kubernetes. Their resource names and scopes are fixed by the Kubernetes API (they have
+ * not changed since each went GA), so a client can build their paths without asking the server's discovery first;
+ * every other kind (custom resources, betas) is looked up. A kind's scope here is also what `isClusterScoped` says.
+ */
+export const BUILTIN_KINDS: readonly BuiltinKind[] = [
+  cluster('v1', 'Namespace', 'namespaces'),
+  cluster('v1', 'Node', 'nodes'),
+  cluster('v1', 'PersistentVolume', 'persistentvolumes'),
+  cluster('v1', 'ComponentStatus', 'componentstatuses'),
+  ns('v1', 'Pod', 'pods'),
+  ns('v1', 'Service', 'services'),
+  ns('v1', 'ConfigMap', 'configmaps'),
+  ns('v1', 'Secret', 'secrets'),
+  ns('v1', 'ServiceAccount', 'serviceaccounts'),
+  ns('v1', 'Event', 'events'),
+  ns('v1', 'Endpoints', 'endpoints'),
+  ns('v1', 'PersistentVolumeClaim', 'persistentvolumeclaims'),
+  ns('v1', 'ResourceQuota', 'resourcequotas'),
+  ns('v1', 'LimitRange', 'limitranges'),
+  ns('v1', 'PodTemplate', 'podtemplates'),
+  ns('v1', 'ReplicationController', 'replicationcontrollers'),
+  ns('apps/v1', 'Deployment', 'deployments'),
+  ns('apps/v1', 'ReplicaSet', 'replicasets'),
+  ns('apps/v1', 'DaemonSet', 'daemonsets'),
+  ns('apps/v1', 'StatefulSet', 'statefulsets'),
+  ns('apps/v1', 'ControllerRevision', 'controllerrevisions'),
+  ns('batch/v1', 'Job', 'jobs'),
+  ns('batch/v1', 'CronJob', 'cronjobs'),
+  ns('autoscaling/v1', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers'),
+  ns('autoscaling/v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers'),
+  ns('policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets'),
+  ns('coordination.k8s.io/v1', 'Lease', 'leases'),
+  ns('discovery.k8s.io/v1', 'EndpointSlice', 'endpointslices'),
+  ns('events.k8s.io/v1', 'Event', 'events'),
+  ns('rbac.authorization.k8s.io/v1', 'Role', 'roles'),
+  ns('rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings'),
+  cluster('rbac.authorization.k8s.io/v1', 'ClusterRole', 'clusterroles'),
+  cluster('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', 'clusterrolebindings'),
+  ns('networking.k8s.io/v1', 'Ingress', 'ingresses'),
+  ns('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies'),
+  cluster('networking.k8s.io/v1', 'IngressClass', 'ingressclasses'),
+  cluster('storage.k8s.io/v1', 'StorageClass', 'storageclasses'),
+  cluster('storage.k8s.io/v1', 'CSIDriver', 'csidrivers'),
+  cluster('storage.k8s.io/v1', 'CSINode', 'csinodes'),
+  cluster('storage.k8s.io/v1', 'VolumeAttachment', 'volumeattachments'),
+  ns('storage.k8s.io/v1', 'CSIStorageCapacity', 'csistoragecapacities'),
+  cluster('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'customresourcedefinitions'),
+  cluster('apiregistration.k8s.io/v1', 'APIService', 'apiservices'),
+  cluster('scheduling.k8s.io/v1', 'PriorityClass', 'priorityclasses'),
+  cluster('node.k8s.io/v1', 'RuntimeClass', 'runtimeclasses'),
+  cluster('certificates.k8s.io/v1', 'CertificateSigningRequest', 'certificatesigningrequests'),
+  cluster('admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', 'mutatingwebhookconfigurations'),
+  cluster(
+    'admissionregistration.k8s.io/v1',
+    'ValidatingWebhookConfiguration',
+    'validatingwebhookconfigurations',
+  ),
+  cluster('admissionregistration.k8s.io/v1', 'ValidatingAdmissionPolicy', 'validatingadmissionpolicies'),
+  cluster(
+    'admissionregistration.k8s.io/v1',
+    'ValidatingAdmissionPolicyBinding',
+    'validatingadmissionpolicybindings',
+  ),
+  cluster('flowcontrol.apiserver.k8s.io/v1', 'FlowSchema', 'flowschemas'),
+  cluster('flowcontrol.apiserver.k8s.io/v1', 'PriorityLevelConfiguration', 'prioritylevelconfigurations'),
+];
+
+const BUILTIN_BY_KEY: ReadonlyMap<string, BuiltinKind> = new Map(
+  BUILTIN_KINDS.map((k) => [`${k.apiVersion}/${k.kind}`, k]),
+);
+
+/** Returns the built-in kind served at `apiVersion`, or undefined for any other (custom, beta) kind. */
+export function builtinKind(apiVersion: string, kind: string): BuiltinKind | undefined {
+  return BUILTIN_BY_KEY.get(`${apiVersion}/${kind}`);
+}
+
 /**
  * Built-in kinds that live outside namespaces. Anything else (including unknown custom kinds) is treated
  * as namespaced, which is what the vast majority of custom resources are.
  */
-const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
-  'Namespace',
-  'Node',
-  'PersistentVolume',
-  'ClusterRole',
-  'ClusterRoleBinding',
-  'CustomResourceDefinition',
-  'StorageClass',
-  'CSIDriver',
-  'CSINode',
-  'VolumeAttachment',
-  'PriorityClass',
-  'RuntimeClass',
-  'IngressClass',
-  'APIService',
-  'MutatingWebhookConfiguration',
-  'ValidatingWebhookConfiguration',
-  'ValidatingAdmissionPolicy',
-  'ValidatingAdmissionPolicyBinding',
-  'CertificateSigningRequest',
-  'FlowSchema',
-  'PriorityLevelConfiguration',
-  'ComponentStatus',
-]);
+const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set(
+  BUILTIN_KINDS.filter((k) => !k.namespaced).map((k) => k.kind),
+);
 
 /** True when objects of `kind` are cluster-scoped (have no namespace), for the common built-in kinds. */
 export function isClusterScoped(kind: string): boolean {

@@ -15,11 +15,12 @@ import {
   type RequestContext,
   type ResponseContext,
   ServerConfiguration,
+  type V1APIResource,
   Watch,
 } from '@kubernetes/client-node';
 import { StrataError } from '../core/errors.ts';
 import type { KubeObject, ObjectRef } from '../core/model.ts';
-import { isClusterScoped } from '../core/objects.ts';
+import { builtinKind, isClusterScoped } from '../core/objects.ts';
 import { sharedAgent } from './agents.ts';
 
 /** Options of `KubeClient.fromKubeconfig`. */
@@ -56,9 +57,47 @@ export const STRATA_FIELD_MANAGER = 'strata';
  * JSON — a third of the client's CPU time per call.
  */
 class ObjectApi extends KubernetesObjectApi {
+  /** Discovery requests in flight, per group/version: concurrent first calls share one. */
+  private readonly discovering = new Map<string, Promise<V1APIResource | undefined>>();
+
   /** Returns the API path of an object (or of its collection for `list`). */
   pathOf(spec: KubernetesObject, action: 'read' | 'list'): Promise<string> {
     return this.specUriPath(spec, action);
+  }
+
+  /**
+   * Resolves a kind to its resource: GA built-in kinds from their fixed names (no discovery request — a new
+   * client's first calls to a cluster were two discovery reads before any work), every other kind through the
+   * server's discovery, cached per client by the library, with one request per group/version at a time.
+   */
+  protected override async resource(
+    apiVersion: string,
+    kind: string,
+    options?: Configuration,
+  ): Promise<V1APIResource | undefined> {
+    const known = builtinKind(apiVersion, kind);
+    if (known) {
+      return {
+        kind,
+        name: known.plural,
+        namespaced: known.namespaced,
+        singularName: kind.toLowerCase(),
+        verbs: [],
+      };
+    }
+    const inFlight = this.discovering.get(apiVersion);
+    if (inFlight) {
+      await inFlight.catch(() => undefined);
+      const cached = this.apiVersionResourceCache[apiVersion]?.resources.find((r) => r.kind === kind);
+      if (cached) return cached;
+    }
+    const request = super.resource(apiVersion, kind, options);
+    this.discovering.set(apiVersion, request);
+    try {
+      return await request;
+    } finally {
+      if (this.discovering.get(apiVersion) === request) this.discovering.delete(apiVersion);
+    }
   }
 
   protected override async processResponse<T extends KubernetesObject>(

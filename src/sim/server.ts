@@ -61,6 +61,8 @@ export interface SimKubeServerOptions {
   timing?: Partial<SimTiming>;
   /** Clusters kept in memory at most (idle ones beyond are evicted first); default 10,000. */
   maxLoadedClusters?: number;
+  /** Called with each request's method and path as it arrives (to count what clients ask). */
+  onRequest?: (method: string, path: string) => void;
 }
 
 /** A running simulated API server. */
@@ -113,7 +115,9 @@ export async function startSimKubeServer(options: SimKubeServerOptions): Promise
   const infra = new SimInfrastructure(fleet);
   const sockets = new Set<Socket>();
   const handler = new RequestHandler(fleet, secret, clock, infra);
+  const onRequest = options.onRequest;
   const server: Server = createServer({ cert: pki.serverCertPem, key: pki.serverKeyPem }, (req, res) => {
+    onRequest?.(req.method ?? 'GET', req.url ?? '/');
     handler.handle(req, res).catch((e: unknown) => sendError(res, e));
   });
   server.keepAliveTimeout = 60_000;

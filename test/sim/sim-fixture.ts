@@ -20,11 +20,21 @@ export const TEST_TIMING = { nodeBootMs: 20, podStartMs: 15, flushDelayMs: 5 };
 
 /** Starts a server on a free port. */
 export async function startFixture(
-  options: { persistence?: SimObjectPersistence; pkiDir?: string } = {},
+  options: {
+    persistence?: SimObjectPersistence;
+    pkiDir?: string;
+    onRequest?: (method: string, path: string) => void;
+  } = {},
 ): Promise<SimFixture> {
   const pkiDir = options.pkiDir ?? (await mkdtemp(join(tmpdir(), 'strata-sim-pki-')));
   const persistence = options.persistence ?? new InMemorySimPersistence();
-  const server = await startSimKubeServer({ port: 0, pkiDir, persistence, timing: TEST_TIMING });
+  const server = await startSimKubeServer({
+    port: 0,
+    pkiDir,
+    persistence,
+    timing: TEST_TIMING,
+    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+  });
   return {
     server,
     persistence,
