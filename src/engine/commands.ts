@@ -5,8 +5,8 @@
  */
 
 import { desiredObjectsOfStack } from '../core/desired.ts';
-import { ERROR_STATUS, StrataError, type StrataErrorCode } from '../core/errors.ts';
-import type { ClusterSpec, ObjectRef, ProfileVersion } from '../core/model.ts';
+import { ERROR_STATUS, isStrataError, StrataError, type StrataErrorCode } from '../core/errors.ts';
+import type { ClusterSpec, InventoryEntry, ObjectRef, ProfileVersion } from '../core/model.ts';
 import { requireDnsLabel } from '../core/names.ts';
 import { canonicalJson, refKey } from '../core/objects.ts';
 import { parseProfileRef } from '../core/profile.ts';
@@ -17,14 +17,16 @@ import { type AuditContext, recordAudit } from '../store/audit.ts';
 import { putClusterKubeconfig } from '../store/cluster-credentials.ts';
 import {
   getCluster,
+  getClusters,
   type StoredCluster,
   createCluster as storeCreateCluster,
   deleteCluster as storeDeleteCluster,
-  updateClusterSpec,
+  updateClusterSpecs,
   updateClusterStatus,
 } from '../store/clusters.ts';
 import { recordEvents } from '../store/events.ts';
-import { listInventory } from '../store/inventory.ts';
+import { listInventories, listInventory } from '../store/inventory.ts';
+import { staleWriteError } from '../store/transact.ts';
 import { DEFAULT_SETTINGS, defaultPools, validatePools } from './cluster-input.ts';
 import { CONDITION, setCondition } from './conditions.ts';
 import type { EngineContext } from './context.ts';
@@ -34,6 +36,7 @@ import type {
   ClusterPlanView,
   CreateClusterInput,
   EngineCommands,
+  FleetCommands,
   PruneResult,
   WorkloadsView,
 } from './contract.ts';
@@ -120,24 +123,34 @@ function planRefusal(proposal: UpdateProposal): StrataError {
 export function createEngineCommands(
   ctx: EngineContext,
   hooks: CommandHooks = { wake: () => {} },
-): EngineCommands {
+): EngineCommands & FleetCommands {
   const db = ctx.store.db;
   const now = () => new Date(ctx.clock.now()).toISOString();
 
-  async function propose(name: string, change: ClusterChangeInput) {
-    const cluster = await requireCluster(ctx, name);
+  /** Plans `change` for a cluster as read (spec, phase, inventory); returns the proposal and the current stack. */
+  async function proposeFor(
+    cluster: StoredCluster,
+    inventory: readonly InventoryEntry[],
+    change: ClusterChangeInput,
+  ) {
+    const name = cluster.name;
     if (cluster.status.phase === 'Deleted') {
       throw new StrataError('NotFound', `Cluster ${name} was deleted.`, { cluster: name });
     }
     const request = await toRequest(ctx, change);
     const current = await ctx.profiles.all(cluster.spec.profiles);
-    const inventory = await listInventory(db, name);
     const proposal = ctx.proposals.propose(
-      { spec: cluster.spec, phase: cluster.status.phase, inventory },
+      { spec: cluster.spec, phase: cluster.status.phase, inventory: [...inventory] },
       current,
       request,
       ctx.catalog,
     );
+    return { proposal, current };
+  }
+
+  async function propose(name: string, change: ClusterChangeInput) {
+    const cluster = await requireCluster(ctx, name);
+    const { proposal, current } = await proposeFor(cluster, await listInventory(db, name), change);
     const currentStack = resolveStack(current, cluster.spec.overrides, ctx.catalog);
     const packs = [
       ...new Set([...currentStack.map((l) => l.pack), ...proposal.pending.stack.map((l) => l.pack)]),
@@ -154,6 +167,54 @@ export function createEngineCommands(
       resourceVersion: cluster.resourceVersion,
     };
     return { cluster, proposal, view };
+  }
+
+  /** True when a proposal changes nothing: no plan change and the same spec. */
+  function unchanged(cluster: StoredCluster, proposal: UpdateProposal): boolean {
+    return !proposal.plan.changed && canonicalJson(proposal.spec) === canonicalJson(cluster.spec);
+  }
+
+  /**
+   * Stores applicable proposals in one transaction: the new specs (each only if its cluster's resourceVersion is
+   * still the one planned from), an `UpdateRequested` event per stored cluster and their reconciles. Returns what
+   * `updateClusterSpecs` returns.
+   */
+  async function storeProposals(
+    audit: AuditContext,
+    entries: ReadonlyArray<{ cluster: StoredCluster; proposal: UpdateProposal; change: ClusterChangeInput }>,
+  ) {
+    if (entries.length === 0) return { updated: [], current: new Map<string, number>() };
+    const result = await ctx.store.transaction(async (trx) => {
+      const r = await updateClusterSpecs(
+        trx,
+        audit,
+        entries.map((e) => ({
+          spec: { ...e.proposal.spec, name: e.cluster.name },
+          expectedResourceVersion: e.cluster.resourceVersion,
+        })),
+      );
+      const stored = new Map(r.updated.map((c) => [c.name, c]));
+      await recordEvents(
+        trx,
+        entries.flatMap(({ cluster, proposal, change }) => {
+          const updated = stored.get(cluster.name);
+          if (!updated) return [];
+          return [
+            {
+              cluster: cluster.name,
+              type: 'Normal' as const,
+              reason: 'UpdateRequested',
+              message: `${audit.actor} requested an update (${change.kind}): ${summarizePlan(proposal.plan)}.`,
+              details: { generation: updated.generation, change: change.kind },
+            },
+          ];
+        }),
+      );
+      await requestReconcile(trx, [...stored.keys()], audit.actor);
+      return r;
+    });
+    if (result.updated.length > 0) hooks.wake();
+    return result;
   }
 
   /** Merges status fields computed from the fresh status, retrying when a reconciler wrote in between. */
@@ -321,28 +382,47 @@ export function createEngineCommands(
         );
       }
       if (!proposal.plan.applicable) throw planRefusal(proposal);
-      if (!proposal.plan.changed && canonicalJson(proposal.spec) === canonicalJson(cluster.spec)) return view;
-      const stored = await ctx.store.transaction(async (trx) => {
-        const updated = await updateClusterSpec(
-          trx,
-          audit,
-          { ...proposal.spec, name },
-          cluster.resourceVersion,
-        );
-        await recordEvents(trx, [
-          {
-            cluster: name,
-            type: 'Normal',
-            reason: 'UpdateRequested',
-            message: `${audit.actor} requested an update (${change.kind}): ${summarizePlan(proposal.plan)}.`,
-            details: { generation: updated.generation, change: change.kind },
-          },
-        ]);
-        await requestReconcile(trx, [name], audit.actor);
-        return updated;
-      });
-      hooks.wake();
+      if (unchanged(cluster, proposal)) return view;
+      const { updated, current } = await storeProposals(audit, [{ cluster, proposal, change }]);
+      const stored = updated[0];
+      if (!stored) {
+        throw staleWriteError(`Cluster ${name}`, { name }, cluster.resourceVersion, current.get(name));
+      }
       return { ...view, resourceVersion: stored.resourceVersion };
+    },
+
+    async applyChanges(audit, items) {
+      const names = items.map((i) => i.cluster);
+      const [clusters, inventories] = await Promise.all([getClusters(db, names), listInventories(db, names)]);
+      const byName = new Map(clusters.map((c) => [c.name, c]));
+      const results = new Map<string, StrataError | null>();
+      const entries: Array<{ cluster: StoredCluster; proposal: UpdateProposal; change: ClusterChangeInput }> =
+        [];
+      for (const { cluster: name, change } of items) {
+        const cluster = byName.get(name);
+        try {
+          if (!cluster) throw new StrataError('NotFound', `Cluster ${name} not found.`, { cluster: name });
+          const { proposal } = await proposeFor(cluster, inventories.get(name) ?? [], change);
+          if (!proposal.plan.applicable) throw planRefusal(proposal);
+          if (unchanged(cluster, proposal)) results.set(name, null);
+          else entries.push({ cluster, proposal, change });
+        } catch (error) {
+          if (!isStrataError(error)) throw error;
+          results.set(name, error);
+        }
+      }
+      const { updated, current } = await storeProposals(audit, entries);
+      const stored = new Set(updated.map((c) => c.name));
+      for (const { cluster } of entries) {
+        const name = cluster.name;
+        results.set(
+          name,
+          stored.has(name)
+            ? null
+            : staleWriteError(`Cluster ${name}`, { name }, cluster.resourceVersion, current.get(name)),
+        );
+      }
+      return results;
     },
 
     async approveRepave(audit, name) {

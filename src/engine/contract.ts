@@ -3,6 +3,7 @@
  * state in one transaction and queue durable work, and reads that compose store and cluster state.
  * The API layer stays thin by calling only this.
  */
+import type { StrataError } from '../core/errors.ts';
 import type { ClusterSpec, NodePoolSpec, ObjectRef, ProfileVersion } from '../core/model.ts';
 import type { PendingConfiguration } from '../core/pending.ts';
 import type { Plan } from '../core/plan-types.ts';
@@ -194,6 +195,20 @@ export interface RolloutCommands {
   resume(audit: AuditContext, id: string): Promise<RolloutView>;
   /** Ends a rollout for good (applied clusters stay applied); `RolloutNotActive` once finished. */
   cancel(audit: AuditContext, id: string): Promise<RolloutView>;
+}
+
+/** Commands of the engine's own fleet-wide work (rollouts), beside the ones the API calls. */
+export interface FleetCommands {
+  /**
+   * `applyChange` for many clusters at once (a rollout's batch): plans each, stores every applicable change in
+   * one transaction (specs, audit, events, queued reconciles) and returns, per cluster, null when it is applied
+   * (or had nothing to change) or the error it was refused with — `Conflict` when its spec moved meanwhile,
+   * `NotFound`, or its plan's first error. Errors other than refusals (the store failing) are thrown.
+   */
+  applyChanges(
+    audit: AuditContext,
+    items: ReadonlyArray<{ cluster: string; change: ClusterChangeInput }>,
+  ): Promise<Map<string, StrataError | null>>;
 }
 
 /** The engine as its callers see it. Every command writes an audit row in the transaction that changes state. */

@@ -16,7 +16,7 @@ import { finishReconcileStep } from '../store/reconcile-queue.ts';
 import { createEngineCommands } from './commands.ts';
 import { CONDITION, setCondition } from './conditions.ts';
 import { createEngineContext, type EngineContext, type EngineTimings } from './context.ts';
-import type { EngineCommands } from './contract.ts';
+import type { EngineCommands, FleetCommands } from './contract.ts';
 import { DriftWatcher } from './drift-watch.ts';
 import { FinishGroup } from './finish-group.ts';
 import type { SimulatorAccess } from './infrastructure.ts';
@@ -29,6 +29,7 @@ import { ENGINE_QUEUE, queueResync, requestReconcile, STEP, type UpdateAvailable
 
 /** The engine's commands, `markUpdateAvailable` and `rollouts` included. */
 export type StrataEngine = EngineCommands &
+  FleetCommands &
   Required<Pick<EngineCommands, 'markUpdateAvailable' | 'rollouts'>>;
 
 /** A live notification for the API's event stream (structurally the API bus's input). */

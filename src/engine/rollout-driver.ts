@@ -6,10 +6,9 @@
  * when to look again.
  * Waits (soak, health polls) are the step put back with a due time, never a timer per cluster. Member and
  * rollout writes commit with the step (fenced by its lease, and by the rollout's resourceVersion so a pause or
- * cancel in between wins); `applyChange` is idempotent, so a step killed after applying re-applies harmlessly.
+ * cancel in between wins); a batch's changes are stored in one transaction and applying is idempotent, so a step
+ * killed after applying re-applies harmlessly.
  */
-import { isStrataError } from '../core/errors.ts';
-import { mapBounded } from '../kube/apply.ts';
 import type { AuditContext } from '../store/audit.ts';
 import { getClusters, type StoredCluster } from '../store/clusters.ts';
 import type { ReconcileOutcome } from '../store/reconcile-queue.ts';
@@ -27,13 +26,11 @@ import {
 import type { Database } from '../store/schema.ts';
 import { CONDITION, findCondition } from './conditions.ts';
 import type { EngineContext } from './context.ts';
-import type { EngineCommands } from './contract.ts';
+import type { ClusterChangeInput, FleetCommands } from './contract.ts';
 import { rolloutChange } from './rollout-plan.ts';
 
 /** Clusters whose change one driver step applies at most. */
 export const APPLY_BATCH = 256;
-/** Changes applied at once. */
-const APPLY_CONCURRENCY = 16;
 /** Members read per page when gating on health. */
 const GATE_PAGE = 1000;
 
@@ -81,7 +78,7 @@ const nothing = async () => {};
 /** Takes one step of rollout `id`; returns its writes and when to look again. */
 export async function driveRollout(
   ctx: EngineContext,
-  commands: Pick<EngineCommands, 'applyChange'>,
+  commands: FleetCommands,
   id: string,
 ): Promise<RolloutStepResult> {
   const rollout = await getRollout(ctx.store.db, id);
@@ -334,7 +331,7 @@ export async function driveRollout(
 /** Applies the rollout's change to a batch of waiting members; returns their state changes. */
 async function applyBatch(
   ctx: EngineContext,
-  commands: Pick<EngineCommands, 'applyChange'>,
+  commands: FleetCommands,
   rollout: StoredRollout,
   waiting: readonly RolloutMember[],
 ): Promise<RolloutMemberUpdate[]> {
@@ -348,38 +345,46 @@ async function applyBatch(
     ).map((c) => [c.name, c]),
   );
   const updates: RolloutMemberUpdate[] = [];
-  await mapBounded(waiting, APPLY_CONCURRENCY, async (member) => {
+  const changes: Array<{ cluster: string; change: ClusterChangeInput }> = [];
+  for (const member of waiting) {
     const cluster = clusters.get(member.cluster);
     if (!cluster || cluster.status.phase === 'Deleting' || cluster.status.phase === 'Deleted') {
       updates.push(skip(member, 'NotFound', `Cluster ${member.cluster} was deleted.`));
-      return;
+      continue;
     }
     const change = rolloutChange(cluster.spec, rollout.from, rollout.to);
-    if (!change) {
-      const moved = cluster.spec.profiles.some(
-        (p) => p.name === rollout.to.profile && p.version === rollout.to.version,
+    if (change) {
+      changes.push({ cluster: member.cluster, change });
+      continue;
+    }
+    const moved = cluster.spec.profiles.some(
+      (p) => p.name === rollout.to.profile && p.version === rollout.to.version,
+    );
+    if (moved) updates.push({ cluster: member.cluster, state: 'applying', applied: true });
+    else
+      updates.push(
+        skip(member, 'NotOnSourceVersion', `No longer runs ${rollout.from.profile}@${rollout.from.version}.`),
       );
-      if (moved) updates.push({ cluster: member.cluster, state: 'applying', applied: true });
-      else
-        updates.push(
-          skip(
-            member,
-            'NotOnSourceVersion',
-            `No longer runs ${rollout.from.profile}@${rollout.from.version}.`,
-          ),
-        );
-      return;
+  }
+  // Every change of the batch in one transaction.
+  const results = await commands.applyChanges(audit, changes);
+  for (const { cluster } of changes) {
+    const error = results.get(cluster) ?? null;
+    if (!error) {
+      updates.push({ cluster, state: 'applying', applied: true });
+      continue;
     }
-    try {
-      await commands.applyChange(audit, member.cluster, change);
-      updates.push({ cluster: member.cluster, state: 'applying', applied: true });
-    } catch (error) {
-      // A concurrent spec edit: leave the cluster waiting and try it again on the next step.
-      if (isStrataError(error) && error.code === 'Conflict') return;
-      if (!isStrataError(error) || error.code === 'Internal' || error.code === 'Unavailable') throw error;
-      updates.push(skip(member, error.code, error.message));
-    }
-  });
+    // A concurrent spec edit: leave the cluster waiting and try it again on the next step.
+    if (error.code === 'Conflict') continue;
+    if (error.code === 'Internal' || error.code === 'Unavailable') throw error;
+    updates.push({
+      cluster,
+      state: 'skipped',
+      errorCode: error.code,
+      message: error.message,
+      finished: true,
+    });
+  }
   return updates;
 }
 

@@ -512,8 +512,9 @@ export async function countClustersOnProfile(
 }
 
 /**
- * Replaces a cluster's spec if it is still at `expectedResourceVersion`; bumps `generation` and returns the
- * cluster. `Conflict` `{expected, actual}` on a stale version; the side tables follow in the same transaction.
+ * Replaces a cluster's spec if its resourceVersion is still `expectedResourceVersion` (bumping generation and
+ * resourceVersion), with its profile and node pool rows and an audit row; `Conflict` when it moved, `NotFound`
+ * when it is gone.
  */
 export async function updateClusterSpec(
   executor: Executor,
@@ -522,56 +523,88 @@ export async function updateClusterSpec(
   expectedResourceVersion: number,
 ): Promise<StoredCluster> {
   return withTransaction(executor, async (trx) => {
-    const before = await trx
-      .selectFrom('clusters')
-      .select(['spec', 'resource_version'])
-      .where('name', '=', spec.name)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!before || before.resource_version !== expectedResourceVersion) {
+    const { updated, current } = await updateClusterSpecs(trx, audit, [{ spec, expectedResourceVersion }]);
+    const row = updated[0];
+    if (!row) {
       throw staleWriteError(
         `Cluster ${spec.name}`,
         { name: spec.name },
         expectedResourceVersion,
-        before?.resource_version,
+        current.get(spec.name),
       );
     }
-    const row = await trx
-      .updateTable('clusters')
-      .set({
-        spec: toJson(spec),
-        cloud_type: spec.cloudType,
-        generation: sql`generation + 1`,
-        resource_version: sql`resource_version + 1`,
-        updated_at: sql`now()`,
-      })
-      .where('name', '=', spec.name)
-      .returning(CLUSTER_COLUMNS)
-      .executeTakeFirstOrThrow();
-    await trx.deleteFrom('cluster_profiles').where('cluster', '=', spec.name).execute();
-    const keep = spec.pools.map((p) => p.name);
-    let drop = trx.deleteFrom('node_pools').where('cluster', '=', spec.name);
-    if (keep.length > 0) drop = drop.where('name', 'not in', keep);
-    await drop.execute();
-    if (spec.profiles.length > 0) {
-      await trx
-        .insertInto('cluster_profiles')
-        .values(
-          spec.profiles.map((p) => ({
-            cluster: spec.name,
-            profile: p.name,
-            version: p.version,
-            revision: p.revision,
-          })),
-        )
-        .execute();
-    }
-    if (spec.pools.length > 0) {
+    return row;
+  });
+}
+
+/** One spec replacement of `updateClusterSpecs`. */
+export interface SpecUpdate {
+  spec: ClusterSpec;
+  expectedResourceVersion: number;
+}
+
+/**
+ * Replaces the specs of many clusters at once, each only if its resourceVersion is still the expected one, in a
+ * fixed number of statements whatever their count (a rollout applies its change to hundreds of clusters per
+ * step): the rows are locked and checked, the specs written, the profile and node pool rows replaced and one
+ * audit row per cluster recorded. Returns the updated clusters (in input order) and the resourceVersion of every
+ * named cluster that still exists, so a caller can tell a moved cluster (`Conflict`) from a gone one.
+ */
+export async function updateClusterSpecs(
+  executor: Executor,
+  audit: AuditContext,
+  updates: readonly SpecUpdate[],
+): Promise<{ updated: StoredCluster[]; current: Map<string, number> }> {
+  if (updates.length === 0) return { updated: [], current: new Map() };
+  return withTransaction(executor, async (trx) => {
+    const names = updates.map((u) => u.spec.name);
+    const locked = await trx
+      .selectFrom('clusters')
+      .select(['name', 'spec', 'resource_version'])
+      .where('name', 'in', names)
+      .orderBy('name')
+      .forUpdate()
+      .execute();
+    const current = new Map(locked.map((r) => [r.name, r.resource_version]));
+    const before = new Map(locked.map((r) => [r.name, r.spec as ClusterSpec]));
+    const fresh = updates.filter((u) => current.get(u.spec.name) === u.expectedResourceVersion);
+    if (fresh.length === 0) return { updated: [], current };
+    const freshNames = fresh.map((u) => u.spec.name);
+    const { rows } = await sql<Row<'clusters'>>`
+      UPDATE clusters AS c SET spec = u.spec::jsonb, cloud_type = u.cloud_type, generation = c.generation + 1,
+        resource_version = c.resource_version + 1, updated_at = now()
+      FROM unnest(${freshNames}::text[], ${fresh.map((u) => JSON.stringify(u.spec))}::text[],
+        ${fresh.map((u) => u.spec.cloudType)}::text[]) AS u(name, spec, cloud_type)
+      WHERE c.name = u.name
+      RETURNING ${sql.join(CLUSTER_COLUMNS.map((col) => sql.ref(`c.${col}`)))}`.execute(trx);
+    await trx.deleteFrom('cluster_profiles').where('cluster', 'in', freshNames).execute();
+    const profiles = fresh.flatMap((u) =>
+      u.spec.profiles.map((p) => ({
+        cluster: u.spec.name,
+        profile: p.name,
+        version: p.version,
+        revision: p.revision,
+      })),
+    );
+    if (profiles.length > 0) await trx.insertInto('cluster_profiles').values(profiles).execute();
+    // Node pools: the ones a spec no longer names go, the others are written where they changed.
+    const keep = fresh.flatMap((u) => u.spec.pools.map((p) => `${u.spec.name}/${p.name}`));
+    await sql`DELETE FROM node_pools WHERE cluster = ANY(${freshNames}::text[])
+      AND NOT (cluster || '/' || name = ANY(${keep}::text[]))`.execute(trx);
+    const pools = fresh
+      .filter((u) => canonicalPools(before.get(u.spec.name)) !== canonicalPools(u.spec))
+      .flatMap((u) =>
+        u.spec.pools.map((p) => ({
+          cluster: u.spec.name,
+          name: p.name,
+          role: p.role,
+          desired_count: p.count,
+        })),
+      );
+    if (pools.length > 0) {
       await trx
         .insertInto('node_pools')
-        .values(
-          spec.pools.map((p) => ({ cluster: spec.name, name: p.name, role: p.role, desired_count: p.count })),
-        )
+        .values(pools)
         .onConflict((oc) =>
           oc.columns(['cluster', 'name']).doUpdateSet({
             role: (eb) => eb.ref('excluded.role'),
@@ -581,17 +614,30 @@ export async function updateClusterSpec(
         )
         .execute();
     }
-    await recordAudit(trx, audit, [
-      {
+    await recordAudit(
+      trx,
+      audit,
+      fresh.map((u) => ({
         action: 'cluster.update',
-        targetKind: 'cluster',
-        target: spec.name,
-        before: specSummary(before.spec as ClusterSpec),
-        after: specSummary(spec),
-      },
-    ]);
-    return fromRow(row);
+        targetKind: 'cluster' as const,
+        target: u.spec.name,
+        before: specSummary(before.get(u.spec.name) as ClusterSpec),
+        after: specSummary(u.spec),
+      })),
+    );
+    const byName = new Map(rows.map((r) => [r.name, fromRow(r)]));
+    for (const name of freshNames) {
+      const updated = byName.get(name);
+      if (updated) current.set(name, updated.resourceVersion);
+    }
+    return { updated: freshNames.map((n) => byName.get(n)).filter((c) => c !== undefined), current };
   });
+}
+
+/** The pools of a spec as comparable text (role and count by name); '' without a spec. */
+function canonicalPools(spec: ClusterSpec | undefined): string {
+  if (!spec) return '';
+  return JSON.stringify(spec.pools.map((p) => [p.name, p.role, p.count]));
 }
 
 /**

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KubeClient } from '../../src/kube/client.ts';
+import { getCluster } from '../../src/store/clusters.ts';
 import { editProfileVersion, getProfileVersion } from '../../src/store/profiles.ts';
 import {
   codeOf,
@@ -80,6 +81,39 @@ describe('update workflows and rules', () => {
       ),
       'K8sMultiMinorUpgrade',
     );
+  });
+
+  it('applies a batch of changes in one go, refusing each bad one by itself (what a rollout step does)', async () => {
+    await fx.engine.createCluster(TESTER, { name: 'batch-one', profiles: ['hello-universe-aws@1.0.0'] });
+    await waitForCluster(fx, 'batch-one', converged, 'Running');
+    const to = (version: string) => ({
+      kind: 'profiles' as const,
+      profiles: [`hello-universe-aws@${version}`],
+    });
+    const results = await fx.engine.applyChanges(TESTER, [
+      { cluster: 'batch-one', change: to('1.1.0') },
+      { cluster: 'young', change: to('0.9.0') },
+      { cluster: 'ghost', change: to('1.1.0') },
+    ]);
+    assert.deepEqual(
+      [...results].map(([cluster, error]) => [cluster, error?.code ?? null]),
+      [
+        ['young', 'K8sDowngradeNotSupported'],
+        ['ghost', 'NotFound'],
+        ['batch-one', null],
+      ],
+    );
+    const stored = await getCluster(fx.store.db, 'batch-one');
+    assert.equal(stored?.generation, 2);
+    assert.equal(stored?.spec.profiles[0]?.version, '1.1.0');
+    assert.equal((await getCluster(fx.store.db, 'young'))?.spec.profiles[0]?.version, '1.0.0');
+    assert.ok((await eventsOf(fx, 'batch-one')).some((e) => e.reason === 'UpdateRequested'));
+    // A change to what a cluster already runs stores nothing.
+    const young = await getCluster(fx.store.db, 'young');
+    const same = await fx.engine.applyChanges(TESTER, [{ cluster: 'young', change: to('1.0.0') }]);
+    assert.equal(same.get('young'), null);
+    assert.equal((await getCluster(fx.store.db, 'young'))?.resourceVersion, young?.resourceVersion);
+    await waitForCluster(fx, 'batch-one', converged, 'Running at 1.1.0');
   });
 
   it('refuses an Edge cluster CNI change (EdgeCniChangeNotSupported)', async () => {

@@ -15,11 +15,13 @@ import {
   listClusters,
   listClustersJson,
   updateClusterSpec,
+  updateClusterSpecs,
   updateClusterStatus,
   updateClusterStatuses,
 } from '../../src/store/clusters.ts';
 import { listEvents, recordEvents } from '../../src/store/events.ts';
 import {
+  listInventories,
   listInventory,
   removeInventory,
   setInventoryUnused,
@@ -390,6 +392,88 @@ forEachDriver((_driver, getStore) => {
     const audit = await listAudit(store.db, { target: 'edit-me', targetKind: 'cluster' });
     assert.deepEqual(audit[0]?.before?.profiles, ['web@1.0.0#1']);
     assert.deepEqual(audit[0]?.after?.profiles, ['web@1.1.0#1']);
+  });
+
+  it('replaces many specs at once: stale and missing clusters are left out, the rest with their side rows', async (t) => {
+    const store = getStore(t);
+    if (!store) return;
+    for (const name of ['batch-a', 'batch-b', 'batch-c'])
+      await createCluster(store.db, alice, clusterSpec(name));
+    // batch-b moved on since the caller read it.
+    await updateClusterSpec(store.db, bob, clusterSpec('batch-b', 'web', '1.0.0', 2), 1);
+    const a = clusterSpec('batch-a', 'web', '1.1.0', 1);
+    a.pools = a.pools.map((p) => (p.name === 'workers' ? { ...p, count: 5 } : p));
+    const { updated, current } = await updateClusterSpecs(store.db, alice, [
+      { spec: a, expectedResourceVersion: 1 },
+      { spec: clusterSpec('batch-b', 'web', '1.1.0', 1), expectedResourceVersion: 1 },
+      { spec: clusterSpec('ghost', 'web', '1.1.0', 1), expectedResourceVersion: 1 },
+      { spec: clusterSpec('batch-c', 'web', '1.1.0', 1), expectedResourceVersion: 1 },
+    ]);
+    assert.deepEqual(
+      updated.map((c) => [c.name, c.generation, c.resourceVersion, c.spec.profiles[0]?.version]),
+      [
+        ['batch-a', 2, 2, '1.1.0'],
+        ['batch-c', 2, 2, '1.1.0'],
+      ],
+    );
+    assert.deepEqual(Object.fromEntries(current), { 'batch-a': 2, 'batch-b': 2, 'batch-c': 2 });
+    const b = await getCluster(store.db, 'batch-b');
+    assert.deepEqual([b?.spec.profiles[0]?.revision, b?.spec.profiles[0]?.version], [2, '1.0.0']);
+    assert.deepEqual(
+      (await listClusters(store.db, { profile: { name: 'web', version: '1.1.0' } })).items
+        .map((c) => c.name)
+        .filter((n) => n.startsWith('batch-')),
+      ['batch-a', 'batch-c'],
+    );
+    assert.deepEqual(
+      (await listNodePools(store.db, 'batch-a')).map((p) => [p.name, p.desiredCount]),
+      [
+        ['control-plane', 1],
+        ['workers', 5],
+      ],
+    );
+    assert.deepEqual(
+      (await listNodePools(store.db, 'batch-c')).map((p) => [p.name, p.desiredCount]),
+      [
+        ['control-plane', 1],
+        ['workers', 2],
+      ],
+    );
+    const audited = await listAudit(store.db, { actor: 'alice' });
+    assert.deepEqual(
+      audited
+        .filter((e) => e.action === 'cluster.update' && e.target.startsWith('batch-'))
+        .map((e) => [e.target, e.after?.profiles])
+        .sort(),
+      [
+        ['batch-a', ['web@1.1.0#1']],
+        ['batch-c', ['web@1.1.0#1']],
+      ],
+    );
+    // The inventories of many clusters in one read, each in `listInventory`'s order; none for an unknown name.
+    const entry = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: 'ns',
+      pack: 'hello',
+      hash: '1',
+      unused: false,
+    };
+    await upsertInventory(store.db, 'batch-a', [
+      { ...entry, name: 'z' },
+      { ...entry, name: 'y' },
+    ]);
+    await upsertInventory(store.db, 'batch-c', [{ ...entry, name: 'x' }]);
+    const inventories = await listInventories(store.db, ['batch-a', 'batch-c', 'ghost']);
+    assert.deepEqual(
+      [...inventories].map(([cluster, entries]) => [cluster, entries.map((e) => e.name)]),
+      [
+        ['batch-a', ['y', 'z']],
+        ['batch-c', ['x']],
+        ['ghost', []],
+      ],
+    );
+    assert.deepEqual(inventories.get('batch-a'), await listInventory(store.db, 'batch-a'));
   });
 
   it('deletes a cluster with its pools, nodes and inventory', async (t) => {
