@@ -5,7 +5,10 @@
  * 2. roll the hello-universe API preset change (1.0.0 → 1.1.0) to the N clusters: a canary of one, then a single
  *    wave of the rest, no soak (`rollout.fleet`): total time, clusters/s, p50/p99 time per cluster (change
  *    applied → health gate passed, as the driver recorded it), peak RSS, the heap left after a full collection,
- *    and database size.
+ *    database size, and the requests per cluster the simulator answered, by kind (`requestsPerCluster`).
+ * `STRATA_BENCH_STORED=100000` copies the first provisioned cluster straight in the store until that many clusters
+ * exist before the roll (`rollout.stored`), so the roll covers a fleet far larger than this machine provisions in
+ * an hour; the simulator then keeps at most 20,000 clusters in memory and loads the others on their first request.
  * Sizes: `STRATA_BENCH_ROLLOUT_SIZES` (default `1000`, each × `STRATA_BENCH_SCALE`); drivers: embedded PGlite (in
  * memory) and PostgreSQL (`STRATA_BENCH_DATABASE_URL`, default the local test server; skipped with a line when
  * unreachable). `STRATA_BENCH_DRIVERS=pglite` (or `postgres`) runs one. `STRATA_BENCH_WORKERS=2` (PostgreSQL only)
@@ -23,7 +26,15 @@ import { startEngine } from '../src/engine/engine.ts';
 import { destroySharedAgents } from '../src/kube/agents.ts';
 import { connectRemoteSimulator } from '../src/sim/remote.ts';
 import { openStore, type Store } from '../src/store/open.ts';
-import { benchErrorSink, type SimProcess, startBenchSim, startBenchStrata } from './fleet.ts';
+import {
+  benchErrorSink,
+  cloneStoredClusters,
+  requestsPerCluster,
+  type SimProcess,
+  simRequests,
+  startBenchSim,
+  startBenchStrata,
+} from './fleet.ts';
 import {
   benchDrivers,
   benchDatabaseUrl as databaseUrl,
@@ -40,6 +51,12 @@ const WAIT_MS = Number(process.env.STRATA_BENCH_WAIT_MS ?? 30 * 60_000);
 const WORKERS = Number(process.env.STRATA_BENCH_WORKERS ?? 1);
 /** `process`: the simulator runs in its own process (PostgreSQL only), so the figures are Strata's alone. */
 const SIM_PROCESS = process.env.STRATA_BENCH_SIM === 'process';
+/**
+ * Clusters in the store when the roll starts: the provisioned ones, then copies of the first straight in the
+ * store up to this many (`STRATA_BENCH_STORED`, × `STRATA_BENCH_SCALE`; 0 = none) — a fleet that large would
+ * take most of an hour to provision here, and how it got into the store does not change what the roll does.
+ */
+const STORED = process.env.STRATA_BENCH_STORED ? scaled(Number(process.env.STRATA_BENCH_STORED)) : 0;
 let simPid: number | null = null;
 const TIMINGS = { pollMs: 250, resyncMs: 3_600_000, retryBaseMs: 200 };
 
@@ -76,6 +93,17 @@ async function startSimProcess(schema: string, fleet: number, pkiDir: string): P
   const access = await connectRemoteSimulator({ url, pkiDir });
   return {
     access,
+    requests: () =>
+      new Promise((resolve) => {
+        const onData = (d: Buffer) => {
+          const m = /SIM REQUESTS (\{.*\})/.exec(d.toString());
+          if (!m) return;
+          child.stdout?.off('data', onData);
+          resolve(new Map(Object.entries(JSON.parse(m[1]!) as Record<string, number>)));
+        };
+        child.stdout?.on('data', onData);
+        child.kill('SIGUSR2');
+      }),
     stop: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
@@ -89,6 +117,9 @@ async function startSimProcess(schema: string, fleet: number, pkiDir: string): P
 async function runSim(schema: string, fleet: number, pkiDir: string): Promise<void> {
   const store = await openStore({ databaseUrl, schema });
   const sim = await startBenchSim(store, pkiDir, fleet);
+  process.on('SIGUSR2', () =>
+    process.stdout.write(`SIM REQUESTS ${JSON.stringify(Object.fromEntries(simRequests))}\n`),
+  );
   process.stdout.write(`SIM READY ${sim.url}\n`);
   await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
   await sim.stop();
@@ -147,11 +178,18 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
   const schema = driver === 'postgres' ? `bench_rollout_${process.pid}_${fleet}` : undefined;
   const store = await openStore(driver === 'postgres' ? { databaseUrl, schema } : { memory: true });
   const simProcess = SIM_PROCESS && schema ? schema : null;
-  const { sim, running, pkiDir, stop } = await startBenchStrata(store, {
-    fleet,
+  const total = Math.max(fleet, STORED);
+  const {
+    sim,
+    running,
+    pkiDir,
+    simRequests: requestCounts,
+    stop,
+  } = await startBenchStrata(store, {
+    fleet: total,
     timings: TIMINGS,
     ...(schema ? { schema } : {}),
-    ...(simProcess ? { simProcess: (dir: string) => startSimProcess(simProcess, fleet, dir) } : {}),
+    ...(simProcess ? { simProcess: (dir: string) => startSimProcess(simProcess, total, dir) } : {}),
   });
   const simWhere = simProcess ? 'simulator in its own process' : 'simulator in process';
   const engine = running.engine;
@@ -163,6 +201,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
     const names = Array.from({ length: fleet }, (_, i) => `ro-${String(i).padStart(6, '0')}`);
 
     // 1. Provision the fleet through the simulator.
+    let requestsBefore = await requestCounts();
     let t0 = performance.now();
     for (const name of names)
       await engine.createCluster(ACTOR, { name, profiles: ['hello-universe-aws@1.0.0'], workers: 1 });
@@ -188,11 +227,28 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
         clustersPerSecond: Math.round((fleet / provisionMs) * 1000),
         peakRssMiB: peakRss,
         ...(simProcess ? { simPeakRssMiB: await peakRssOf(simPid) } : {}),
+        requestsPerCluster: requestsPerCluster(await requestCounts(), requestsBefore, fleet),
       },
       `${driver} (${workers} worker${workers > 1 ? 's' : ''}, ${simWhere}): ${fleet} simulated clusters provisioned to Running in ${(provisionMs / 1000).toFixed(1)} s (${Math.round((fleet / provisionMs) * 1000)}/s), peak RSS ${peakRss} MiB`,
     );
 
+    // 1b. Copy the first cluster in the store up to `STORED` clusters.
+    if (total > fleet) {
+      const c0 = performance.now();
+      await cloneStoredClusters(store, names[0]!, 'ro-', fleet, total - fleet, (done) =>
+        process.stderr.write(`  … stored ${fleet + done}/${total}\r`),
+      );
+      const cloneMs = performance.now() - c0;
+      await sql`ANALYZE`.execute(store.db);
+      reportFigure(
+        'rollout.stored',
+        { driver, provisioned: fleet, copied: total - fleet, clusters: total, totalMs: Math.round(cloneMs) },
+        `${driver}: ${total - fleet} copies of a provisioned cluster written to the store in ${(cloneMs / 1000).toFixed(1)} s (${total} clusters in all)`,
+      );
+    }
+
     // 2. Roll the API preset to the fleet: canary, then one wave of the rest.
+    requestsBefore = await requestCounts();
     rss.reset();
     t0 = performance.now();
     const started = await engine.rollouts.start(ACTOR, {
@@ -205,7 +261,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
     });
     const startMs = performance.now() - t0;
     let state = started.state;
-    await waitCount('healthy', fleet, async () => {
+    await waitCount('healthy', total, async () => {
       const r = await engine.rollouts.get(started.id, { limit: 1 });
       state = r.state;
       if (state === 'Halted') throw new Error(`rollout halted: ${r.haltReason}`);
@@ -231,20 +287,22 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
         driver,
         workers,
         sim: simProcess ? 'own-process' : 'in-process',
-        clusters: fleet,
+        clusters: total,
+        ...(total > fleet ? { provisioned: fleet, copied: total - fleet } : {}),
         waves: started.waveCount,
         startMs: Math.round(startMs),
         totalMs: Math.round(rolloutMs),
-        clustersPerSecond: Math.round((fleet / rolloutMs) * 1000),
+        clustersPerSecond: Math.round((total / rolloutMs) * 1000),
         p50MsPerCluster: Math.round(percentile(perCluster, 50)),
         p99MsPerCluster: Math.round(percentile(perCluster, 99)),
         peakRssMiB: peakRss,
         retainedHeapMiB,
         ...(simProcess ? { simPeakRssMiB: await peakRssOf(simPid) } : {}),
         databaseMiB: Math.round(bytes / 1048576),
+        requestsPerCluster: requestsPerCluster(await requestCounts(), requestsBefore, total),
         clustersChangedTwice: Number(doubled.rows[0]?.n ?? 0),
       },
-      `${driver} (${workers} worker${workers > 1 ? 's' : ''}, ${simWhere}): API preset rolled to ${fleet} clusters (canary + 1 wave) in ${(rolloutMs / 1000).toFixed(1)} s (${Math.round((fleet / rolloutMs) * 1000)}/s; start ${Math.round(startMs)} ms), per cluster p50 ${Math.round(percentile(perCluster, 50))} ms / p99 ${Math.round(percentile(perCluster, 99))} ms, peak RSS ${peakRss} MiB (heap after GC ${retainedHeapMiB} MiB), database ${Math.round(bytes / 1048576)} MiB`,
+      `${driver} (${workers} worker${workers > 1 ? 's' : ''}, ${simWhere}): API preset rolled to ${total} clusters${total > fleet ? ` (${total - fleet} of them copies in the store)` : ''} (canary + 1 wave) in ${(rolloutMs / 1000).toFixed(1)} s (${Math.round((total / rolloutMs) * 1000)}/s; start ${Math.round(startMs)} ms), per cluster p50 ${Math.round(percentile(perCluster, 50))} ms / p99 ${Math.round(percentile(perCluster, 99))} ms, peak RSS ${peakRss} MiB (heap after GC ${retainedHeapMiB} MiB), database ${Math.round(bytes / 1048576)} MiB`,
     );
   } finally {
     rss.stop();
