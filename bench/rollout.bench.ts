@@ -60,11 +60,16 @@ const STORED = process.env.STRATA_BENCH_STORED ? scaled(Number(process.env.STRAT
 let simPid: number | null = null;
 const TIMINGS = { pollMs: 250, resyncMs: 3_600_000, retryBaseMs: 200 };
 
+/** Node options of the child processes: this process's own (`--import tsx`, and `--cpu-prof` when profiling). */
+const childArgs = process.execArgv.includes('tsx')
+  ? process.execArgv
+  : [...process.execArgv, '--import', 'tsx'];
+
 /** Starts a second worker process on the same database and simulator; resolves once it claims work. */
 function startWorker(schema: string, simUrl: string, pkiDir: string): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', new URL(import.meta.url).pathname, '--worker', schema, simUrl, pkiDir],
+    [...childArgs, new URL(import.meta.url).pathname, '--worker', schema, simUrl, pkiDir],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {
@@ -79,7 +84,7 @@ function startWorker(schema: string, simUrl: string, pkiDir: string): Promise<Ch
 async function startSimProcess(schema: string, fleet: number, pkiDir: string): Promise<SimProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', new URL(import.meta.url).pathname, '--sim', schema, String(fleet), pkiDir],
+    [...childArgs, new URL(import.meta.url).pathname, '--sim', schema, String(fleet), pkiDir],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const url = await new Promise<string>((resolve, reject) => {
