@@ -25,7 +25,14 @@ import { reconcileCluster } from './reconcile-cluster.ts';
 import { createRolloutCommands } from './rollout.ts';
 import { driveRollout } from './rollout-driver.ts';
 import { commitWrites } from './step-writes.ts';
-import { ENGINE_QUEUE, queueResync, requestReconcile, STEP, type UpdateAvailablePayload } from './work.ts';
+import {
+  ENGINE_QUEUE,
+  queueResync,
+  RESYNC_QUEUE,
+  requestReconcile,
+  STEP,
+  type UpdateAvailablePayload,
+} from './work.ts';
 
 /** The engine's commands, `markUpdateAvailable` and `rollouts` included. */
 export type StrataEngine = EngineCommands &
@@ -316,6 +323,17 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
           await resync();
         }
         steps = await claim(options.store.db, { owner, limit: batchSize, leaseMs, queues: [ENGINE_QUEUE] });
+        // Resyncs fill what the engine's own work left of the batch.
+        if (steps.length < batchSize) {
+          steps = steps.concat(
+            await claim(options.store.db, {
+              owner,
+              limit: batchSize - steps.length,
+              leaseMs,
+              queues: [RESYNC_QUEUE],
+            }),
+          );
+        }
       } catch (error) {
         if (stopped) break;
         onError(error);

@@ -10,6 +10,12 @@ import type { Executor } from '../store/schema.ts';
 
 /** The queue the engine's workers claim from. */
 export const ENGINE_QUEUE = 'engine';
+/**
+ * The queue of periodic resyncs: claimed only with what a claim from `ENGINE_QUEUE` left of a worker's batch, so
+ * a fleet-wide resync never delays a user's change or a rollout; a change to a cluster moves its queued resync
+ * to `ENGINE_QUEUE` (`enqueueOrExpedite`).
+ */
+export const RESYNC_QUEUE = 'engine-resync';
 /** Step kinds. */
 export const STEP = {
   reconcile: 'reconcile',
@@ -26,11 +32,11 @@ export interface UpdateAvailablePayload {
   revision: number;
 }
 
-function reconcileItem(cluster: string, createdBy: string): OperationInput {
+function reconcileItem(cluster: string, createdBy: string, queue = ENGINE_QUEUE): OperationInput {
   return {
     kind: 'reconcile-cluster',
     target: cluster,
-    queue: ENGINE_QUEUE,
+    queue,
     dedupeKey: `reconcile/${cluster}`,
     createdBy,
     steps: [{ kind: STEP.reconcile, maxAttempts: RECONCILE_ATTEMPTS }],
@@ -58,7 +64,7 @@ export function requestReconcile(
 export function queueResync(executor: Executor, clusters: readonly string[]): Promise<EnqueueResult[]> {
   return enqueue(
     executor,
-    clusters.map((c) => reconcileItem(c, 'resync')),
+    clusters.map((c) => reconcileItem(c, 'resync', RESYNC_QUEUE)),
   );
 }
 

@@ -548,7 +548,8 @@ export interface SpecUpdate {
  * fixed number of statements whatever their count (a rollout applies its change to hundreds of clusters per
  * step): the rows are locked and checked, the specs written, the profile and node pool rows replaced and one
  * audit row per cluster recorded. Returns the updated clusters (in input order) and the resourceVersion of every
- * named cluster that still exists, so a caller can tell a moved cluster (`Conflict`) from a gone one.
+ * named cluster that still exists, so a caller can tell a moved cluster (`Conflict`) from a gone one. Names must
+ * be distinct.
  */
 export async function updateClusterSpecs(
   executor: Executor,

@@ -309,6 +309,56 @@ const clusterSummary: readonly string[] = [
   `UPDATE clusters SET doc = NULL`,
 ];
 
+/**
+ * Member counts per rollout, wave and state, kept by statement-level triggers on `rollout_members` (each insert,
+ * update or delete statement adds and subtracts its rows' counts, grouped), so a rollout's view reads a handful
+ * of rows instead of counting its members: at 100,000 members the grouped count cost ~90 ms per read. Existing
+ * members are counted once here.
+ */
+const rolloutMemberCounts: readonly string[] = [
+  `CREATE TABLE rollout_member_counts (
+    rollout_id text NOT NULL REFERENCES rollouts (id) ON DELETE CASCADE,
+    wave integer NOT NULL,
+    state text NOT NULL,
+    n bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (rollout_id, wave, state)
+  )`,
+  `CREATE FUNCTION rollout_members_count() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+      UPDATE rollout_member_counts AS c SET n = c.n - d.n
+      FROM (SELECT rollout_id, wave, state, count(*) AS n FROM old_rows GROUP BY 1, 2, 3) AS d
+      WHERE c.rollout_id = d.rollout_id AND c.wave = d.wave AND c.state = d.state;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+      INSERT INTO rollout_member_counts AS c (rollout_id, wave, state, n)
+      SELECT rollout_id, wave, state, count(*) FROM new_rows GROUP BY 1, 2, 3
+      ON CONFLICT (rollout_id, wave, state) DO UPDATE SET n = c.n + excluded.n;
+    END IF;
+    RETURN NULL;
+  END
+  $$`,
+  `CREATE TRIGGER rollout_members_counted_insert AFTER INSERT ON rollout_members
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rollout_members_count()`,
+  `CREATE TRIGGER rollout_members_counted_update AFTER UPDATE ON rollout_members
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rollout_members_count()`,
+  `CREATE TRIGGER rollout_members_counted_delete AFTER DELETE ON rollout_members
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION rollout_members_count()`,
+  `INSERT INTO rollout_member_counts (rollout_id, wave, state, n)
+    SELECT rollout_id, wave, state, count(*) FROM rollout_members GROUP BY 1, 2, 3`,
+];
+
+/**
+ * Claiming by queue: the claim index leads with the queue, so a claim from one queue (the engine's own work)
+ * never walks past another queue's due steps (a fleet's periodic resync puts one per cluster in its own queue);
+ * and expired leases have their own small index, so the reap that precedes each claim reads only running steps.
+ */
+const claimByQueue: readonly string[] = [
+  `DROP INDEX steps_claimable`,
+  `CREATE INDEX steps_claimable ON steps (queue, available_at) WHERE state IN ('pending', 'running')`,
+  `CREATE INDEX steps_lease_expiry ON steps (available_at) WHERE state = 'running'`,
+];
+
 /** Every migration, by name; names sort in run order. Never edit a released one: add the next. */
 export const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -325,5 +375,11 @@ export const migrations: Record<string, Migration> = {
   },
   '0005_cluster_summary': {
     up: (db) => runStatements(db, clusterSummary),
+  },
+  '0006_rollout_member_counts': {
+    up: (db) => runStatements(db, rolloutMemberCounts),
+  },
+  '0007_claim_by_queue': {
+    up: (db) => runStatements(db, claimByQueue),
   },
 };

@@ -238,10 +238,14 @@ interface ClaimRow {
  */
 export async function claim(executor: Executor, options: ClaimOptions): Promise<ClaimedStep[]> {
   await reapExhaustedSteps(executor);
+  // One queue as an equality, so the claim index (queue, available_at) is read in order and stops at `limit`.
+  const queues = options.queues ?? [];
   const queueFilter =
-    options.queues && options.queues.length > 0
-      ? sql`AND queue = ANY(${[...options.queues]}::text[])`
-      : sql``;
+    queues.length === 1
+      ? sql`AND queue = ${queues[0]}`
+      : queues.length > 1
+        ? sql`AND queue = ANY(${[...queues]}::text[])`
+        : sql``;
   const result = await sql<ClaimRow>`
     WITH picked AS (
       SELECT operation_id, seq FROM steps
@@ -294,9 +298,7 @@ export async function reapExhaustedSteps(executor: Executor): Promise<number> {
         last_error = 'lease expired on the last attempt (the worker crashed or hung)'
       WHERE (operation_id, seq) IN (
         SELECT operation_id, seq FROM steps
-        -- The first line repeats the claim index's predicate so this probe uses that index.
-        WHERE state IN ('pending', 'running') AND available_at <= now()
-          AND state = 'running' AND attempts >= max_attempts
+        WHERE state = 'running' AND available_at <= now() AND attempts >= max_attempts
         FOR UPDATE SKIP LOCKED)
       RETURNING operation_id, seq, kind, attempts`.execute(trx);
     if (reaped.rows.length === 0) return 0;

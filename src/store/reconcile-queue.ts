@@ -39,16 +39,23 @@ export async function enqueueOrExpedite(
 ): Promise<EnqueueResult[]> {
   return withTransaction(executor, async (trx) => {
     const results = await enqueue(trx, items, ids);
-    const deduped = results.filter((r) => r.deduped).map((r) => r.id);
+    // An item already queued runs now, and in the queue asked for: a user's change moves a cluster's periodic
+    // resync (queued in the resync queue, claimed only when the engine has nothing else) to the front.
+    const deduped = results.flatMap((r, i) =>
+      r.deduped ? [{ id: r.id, queue: items[i]?.queue ?? 'default' }] : [],
+    );
     if (deduped.length > 0) {
+      const ids = deduped.map((d) => d.id);
+      const queues = deduped.map((d) => d.queue);
       await sql`
-        UPDATE steps SET available_at = now()
-        WHERE operation_id = ANY(${deduped}::text[]) AND state = 'pending' AND available_at > now()`.execute(
-        trx,
-      );
+        UPDATE steps AS s SET available_at = least(s.available_at, now()), queue = u.queue
+        FROM unnest(${ids}::text[], ${queues}::text[]) AS u(id, queue)
+        WHERE s.operation_id = u.id AND s.state = 'pending'
+          AND (s.available_at > now() OR s.queue <> u.queue)`.execute(trx);
       await sql`
-        UPDATE steps SET payload = '{"again": true}'::jsonb
-        WHERE operation_id = ANY(${deduped}::text[]) AND state = 'running'`.execute(trx);
+        UPDATE steps AS s SET payload = '{"again": true}'::jsonb, queue = u.queue
+        FROM unnest(${ids}::text[], ${queues}::text[]) AS u(id, queue)
+        WHERE s.operation_id = u.id AND s.state = 'running'`.execute(trx);
     }
     return results;
   });

@@ -287,14 +287,15 @@ export async function updateRollout(
   throw staleWriteError(`Rollout ${id}`, { id }, expectedResourceVersion ?? 0, current?.resourceVersion);
 }
 
-/** Returns member counts by wave and state (one grouped index scan of the rollout's members). */
+/** Returns member counts by wave and state, as the triggers on `rollout_members` keep them (no member is read). */
 export async function countRolloutMembers(executor: Executor, rolloutId: string): Promise<WaveCounts[]> {
   const rows = await executor
-    .selectFrom('rollout_members')
-    .select(['wave', 'state', (eb) => eb.fn.countAll<number>().as('n')])
+    .selectFrom('rollout_member_counts')
+    .select(['wave', 'state', 'n'])
     .where('rollout_id', '=', rolloutId)
-    .groupBy(['wave', 'state'])
+    .where('n', '>', 0)
     .orderBy('wave')
+    .orderBy('state')
     .execute();
   const byWave = new Map<number, WaveCounts>();
   for (const r of rows) {

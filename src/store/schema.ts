@@ -260,6 +260,14 @@ export interface RolloutMembersTable {
   updated_at: Timestamp;
 }
 
+/** `rollout_member_counts`: how many members of a rollout are in each wave and state (kept by triggers). */
+export interface RolloutMemberCountsTable {
+  rollout_id: string;
+  wave: number;
+  state: RolloutMemberState;
+  n: Generated<number>;
+}
+
 /** Every table of the store. */
 export interface Database {
   packs: PacksTable;
@@ -280,6 +288,7 @@ export interface Database {
   cluster_credentials: ClusterCredentialsTable;
   rollouts: RolloutsTable;
   rollout_members: RolloutMembersTable;
+  rollout_member_counts: RolloutMemberCountsTable;
 }
 
 /** Anything queries can run on: the database or an open transaction. Repositories take this first. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
-import { Kysely, Migrator, PostgresDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import {
   clusterDocument,
@@ -14,6 +14,7 @@ import {
   updateClusterStatus,
 } from '../../src/store/clusters.ts';
 import { migrations } from '../../src/store/migrations.ts';
+import { countRolloutMembers, updateRolloutMembers } from '../../src/store/rollouts.ts';
 import type { Database } from '../../src/store/schema.ts';
 import { clusterSpec } from './fixtures.ts';
 
@@ -63,7 +64,7 @@ it('upgrading a store with clusters renders their API documents and list summari
       },
     ],
   });
-  const latest = await migrator.migrateToLatest();
+  const latest = await migrator.migrateTo('0005_cluster_summary');
   assert.equal(latest.error, undefined);
   assert.deepEqual(
     latest.results?.map((r) => r.migrationName),
@@ -84,4 +85,41 @@ it('upgrading a store with clusters renders their API documents and list summari
     listed.items[0].status.conditions.map((c: { type: string }) => c.type),
     ['Drifted'],
   );
+});
+
+it('upgrading a store with rollouts counts their members, and the counts then follow every member change', async () => {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  // Written by an earlier release: a rollout with members and no counts table.
+  await sql`INSERT INTO rollouts (id, from_profile, from_version, to_profile, to_version, to_revision, canary,
+      growth, soak_seconds, progress_deadline_seconds, max_failures, state, wave_count, current_wave, wave_sizes,
+      created_by)
+    VALUES ('ro-old', 'p', '1.0.0', 'p', '1.1.0', 1, 1, 4, 0, 600, 0, 'Running', 2, 1, '[1, 3]', 'alice')`.execute(
+    db,
+  );
+  await sql`INSERT INTO rollout_members (rollout_id, cluster, wave, state) VALUES
+    ('ro-old', 'a', 1, 'healthy'), ('ro-old', 'b', 2, 'applying'), ('ro-old', 'c', 2, 'waiting'),
+    ('ro-old', 'd', 2, 'waiting'), ('ro-old', 'e', 0, 'skipped')`.execute(db);
+  const upgraded = await migrator.migrateToLatest();
+  assert.equal(upgraded.error, undefined);
+  assert.deepEqual(
+    upgraded.results?.map((r) => r.migrationName),
+    ['0006_rollout_member_counts', '0007_claim_by_queue'],
+  );
+  const counted = async () =>
+    (await countRolloutMembers(db, 'ro-old')).map((w) => [w.wave, w.counts, w.total]);
+  assert.deepEqual(await counted(), [
+    [0, { skipped: 1 }, 1],
+    [1, { healthy: 1 }, 1],
+    [2, { applying: 1, waiting: 2 }, 3],
+  ]);
+  await updateRolloutMembers(db, 'ro-old', [
+    { cluster: 'b', state: 'healthy', finished: true },
+    { cluster: 'c', state: 'applying', applied: true },
+    { cluster: 'd', state: 'applying', applied: true },
+  ]);
+  await sql`DELETE FROM rollout_members WHERE cluster = 'e'`.execute(db);
+  assert.deepEqual(await counted(), [
+    [1, { healthy: 1 }, 1],
+    [2, { applying: 2, healthy: 1 }, 3],
+  ]);
 });

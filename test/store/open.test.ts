@@ -125,6 +125,8 @@ it('runs migrations once, idempotently, and refuses a schema newer than the code
         '0003_rollouts',
         '0004_cluster_document',
         '0005_cluster_summary',
+        '0006_rollout_member_counts',
+        '0007_claim_by_queue',
       ],
     );
     await sql`INSERT INTO kysely_migration (name, timestamp) VALUES ('9999_from_the_future', now()::text)`.execute(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'kysely';
 import { recordEvents } from '../../src/store/events.ts';
 import { openStore } from '../../src/store/open.ts';
 import {
@@ -15,6 +16,7 @@ import {
   heartbeat,
   listOperationIds,
 } from '../../src/store/queue.ts';
+import { enqueueOrExpedite } from '../../src/store/reconcile-queue.ts';
 import {
   dropSchema,
   postgresUnavailableReason,
@@ -112,6 +114,48 @@ forEachDriver((_driver, getStore) => {
     const [afterDone] = await enqueue(store.db, [item]);
     assert.equal(afterDone!.deduped, false, 'a finished operation frees its key');
     await cancelOperation(store.db, afterDone!.id);
+  });
+
+  it('claims from one queue without reading past the due steps of another, and a dedupe moves a step to its queue', async (t) => {
+    const store = getStore(t);
+    if (!store) return;
+    const item = (target: string, queue: string) => ({
+      kind: 'reconcile-cluster',
+      target,
+      queue,
+      dedupeKey: `prio/${target}`,
+      steps: [{ kind: 'reconcile' }],
+    });
+    // A fleet-wide resync: many due steps in the low-priority queue, all older than the one urgent step.
+    await enqueue(
+      store.db,
+      Array.from({ length: 300 }, (_, i) => item(`prio-${i}`, 'prio-low')),
+    );
+    await sleep(5);
+    await enqueue(store.db, [item('prio-urgent', 'prio-high')]);
+    const urgent = await claim(store.db, { owner: 'w', limit: 10, leaseMs: 60_000, queues: ['prio-high'] });
+    assert.deepEqual(
+      urgent.map((s) => s.target),
+      ['prio-urgent'],
+    );
+    // A change to a cluster whose resync waits in the low queue makes it run now, in the high queue.
+    const [moved] = await enqueueOrExpedite(store.db, [item('prio-7', 'prio-high')]);
+    assert.equal(moved?.deduped, true);
+    const next = await claim(store.db, { owner: 'w', limit: 10, leaseMs: 60_000, queues: ['prio-high'] });
+    assert.deepEqual(
+      next.map((s) => [s.target, s.queue]),
+      [['prio-7', 'prio-high']],
+    );
+    const low = await claim(store.db, { owner: 'w', limit: 1000, leaseMs: 60_000, queues: ['prio-low'] });
+    assert.equal(low.length, 299);
+    // The claim reads the queue's own index entries (the queue leads the index), in order, up to its limit.
+    const plan = await sql<{ 'QUERY PLAN': string }>`EXPLAIN SELECT operation_id FROM steps
+      WHERE state IN ('pending', 'running') AND available_at <= now() AND queue = 'prio-high'
+      ORDER BY available_at LIMIT 5`.execute(store.db);
+    assert.match(
+      plan.rows.map((r) => r['QUERY PLAN']).join('\n'),
+      /Index Cond: \(\(queue = 'prio-high'::text\) AND \(available_at <= now\(\)\)\)/,
+    );
   });
 
   it('retries a failed step with backoff and fails the operation after its last attempt', async (t) => {
