@@ -58,7 +58,12 @@ const SIM_PROCESS = process.env.STRATA_BENCH_SIM === 'process';
  */
 const STORED = process.env.STRATA_BENCH_STORED ? scaled(Number(process.env.STRATA_BENCH_STORED)) : 0;
 let simPid: number | null = null;
-const TIMINGS = { pollMs: 250, resyncMs: 3_600_000, retryBaseMs: 200 };
+/** Engine timings; the periodic resync every hour unless `STRATA_BENCH_RESYNC_MS` says otherwise. */
+const TIMINGS = {
+  pollMs: 250,
+  resyncMs: Number(process.env.STRATA_BENCH_RESYNC_MS ?? 3_600_000),
+  retryBaseMs: 200,
+};
 
 /** Node options of the child processes: this process's own (`--import tsx`, and `--cpu-prof` when profiling). */
 const childArgs = process.execArgv.includes('tsx')
