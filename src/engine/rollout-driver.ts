@@ -349,7 +349,7 @@ async function applyBatch(
   for (const member of waiting) {
     const cluster = clusters.get(member.cluster);
     if (!cluster || cluster.status.phase === 'Deleting' || cluster.status.phase === 'Deleted') {
-      updates.push(skip(member, 'NotFound', `Cluster ${member.cluster} was deleted.`));
+      updates.push(skip(member.cluster, 'NotFound', `Cluster ${member.cluster} was deleted.`));
       continue;
     }
     const change = rolloutChange(cluster.spec, rollout.from, rollout.to);
@@ -363,7 +363,11 @@ async function applyBatch(
     if (moved) updates.push({ cluster: member.cluster, state: 'applying', applied: true });
     else
       updates.push(
-        skip(member, 'NotOnSourceVersion', `No longer runs ${rollout.from.profile}@${rollout.from.version}.`),
+        skip(
+          member.cluster,
+          'NotOnSourceVersion',
+          `No longer runs ${rollout.from.profile}@${rollout.from.version}.`,
+        ),
       );
   }
   // Every change of the batch in one transaction.
@@ -377,19 +381,13 @@ async function applyBatch(
     // A concurrent spec edit: leave the cluster waiting and try it again on the next step.
     if (error.code === 'Conflict') continue;
     if (error.code === 'Internal' || error.code === 'Unavailable') throw error;
-    updates.push({
-      cluster,
-      state: 'skipped',
-      errorCode: error.code,
-      message: error.message,
-      finished: true,
-    });
+    updates.push(skip(cluster, error.code, error.message));
   }
   return updates;
 }
 
-function skip(member: RolloutMember, code: string, message: string): RolloutMemberUpdate {
-  return { cluster: member.cluster, state: 'skipped', errorCode: code, message, finished: true };
+function skip(cluster: string, code: string, message: string): RolloutMemberUpdate {
+  return { cluster, state: 'skipped', errorCode: code, message, finished: true };
 }
 
 async function countFailed(ctx: EngineContext, id: string): Promise<number> {
