@@ -140,7 +140,7 @@ export function createEngineCommands(
     const request = await toRequest(ctx, change);
     const current = await ctx.profiles.all(cluster.spec.profiles);
     const proposal = ctx.proposals.propose(
-      { spec: cluster.spec, phase: cluster.status.phase, inventory: [...inventory] },
+      { spec: cluster.spec, phase: cluster.status.phase, inventory },
       current,
       request,
       ctx.catalog,

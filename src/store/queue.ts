@@ -13,6 +13,9 @@ import type { Database, Executor, OperationState, StepState } from './schema.ts'
 import { toJson, withTransaction } from './transact.ts';
 
 /** One step to enqueue. */
+/** The queue of an operation enqueued without one. */
+export const DEFAULT_QUEUE = 'default';
+
 export interface StepInput {
   kind: string;
   payload?: unknown;
@@ -159,7 +162,7 @@ async function enqueueBatch(
         id,
         kind: item.kind,
         target: item.target,
-        queue: item.queue ?? 'default',
+        queue: item.queue ?? DEFAULT_QUEUE,
         state: 'pending' as const,
         dedupe_key: item.dedupeKey ?? null,
         step_count: item.steps.length,
@@ -176,7 +179,7 @@ async function enqueueBatch(
       item.steps.map((step, seq) => ({
         operation_id: id,
         seq,
-        queue: item.queue ?? 'default',
+        queue: item.queue ?? DEFAULT_QUEUE,
         kind: step.kind,
         payload: toJson(step.payload ?? null),
         state: (seq === 0 ? 'pending' : 'waiting') as StepState,

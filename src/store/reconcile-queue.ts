@@ -14,6 +14,7 @@ import { type EventInput, recordEvents } from './events.ts';
 import {
   type ClaimedStep,
   completeBatch,
+  DEFAULT_QUEUE,
   type EnqueueResult,
   enqueue,
   type OperationInput,
@@ -42,19 +43,19 @@ export async function enqueueOrExpedite(
     // An item already queued runs now, and in the queue asked for: a user's change moves a cluster's periodic
     // resync (queued in the resync queue, claimed only when the engine has nothing else) to the front.
     const deduped = results.flatMap((r, i) =>
-      r.deduped ? [{ id: r.id, queue: items[i]?.queue ?? 'default' }] : [],
+      r.deduped ? [{ id: r.id, queue: items[i]?.queue ?? DEFAULT_QUEUE }] : [],
     );
     if (deduped.length > 0) {
-      const ids = deduped.map((d) => d.id);
+      const operationIds = deduped.map((d) => d.id);
       const queues = deduped.map((d) => d.queue);
       await sql`
         UPDATE steps AS s SET available_at = least(s.available_at, now()), queue = u.queue
-        FROM unnest(${ids}::text[], ${queues}::text[]) AS u(id, queue)
+        FROM unnest(${operationIds}::text[], ${queues}::text[]) AS u(id, queue)
         WHERE s.operation_id = u.id AND s.state = 'pending'
           AND (s.available_at > now() OR s.queue <> u.queue)`.execute(trx);
       await sql`
         UPDATE steps AS s SET payload = '{"again": true}'::jsonb, queue = u.queue
-        FROM unnest(${ids}::text[], ${queues}::text[]) AS u(id, queue)
+        FROM unnest(${operationIds}::text[], ${queues}::text[]) AS u(id, queue)
         WHERE s.operation_id = u.id AND s.state = 'running'`.execute(trx);
     }
     return results;
