@@ -7,9 +7,10 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
-import { Kysely, Migrator, PostgresDialect, sql, type Transaction } from 'kysely';
+import { Kysely, Migrator, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { StrataError } from '../core/errors.ts';
+import { StoreDialect } from './introspect.ts';
 import { acquireDirectoryLock, type DirectoryLock } from './lock.ts';
 import { migrations } from './migrations.ts';
 import { fairPglite } from './pglite-fair.ts';
@@ -104,7 +105,7 @@ async function openPostgres(url: string, options: StoreOptions): Promise<Store> 
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
   });
   namePreparedStatements(pool);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new StoreDialect({ pool }) });
   try {
     await migrate(db, schema);
   } catch (error) {
@@ -149,7 +150,7 @@ async function openPglite(options: StoreOptions): Promise<Store> {
       types: numericTypes,
     });
     namePreparedStatements(pool);
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new StoreDialect({ pool }) });
     await migrate(db, undefined);
     const instance = pglite;
     return makeStore(db, 'pglite', dataDir, async () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { openStore } from '../../src/store/open.ts';
 import { createProfileVersion, getProfileVersion } from '../../src/store/profiles.ts';
 import {
@@ -139,6 +140,47 @@ it('runs migrations once, idempotently, and refuses a schema newer than the code
     assert.match(refused.message, /newer than this Strata/);
     assert.deepEqual(refused.details?.unknownMigrations, ['9999_from_the_future']);
   } finally {
+    await dropSchema(schema);
+  }
+});
+
+it('opens and migrates while other schemas on the server are created and dropped', async (t) => {
+  if (!requireOrSkip(t, 'PostgreSQL', await postgresUnavailableReason())) return;
+  // Several Strata databases (or test files) share one server. Kysely's stock introspector read every schema's
+  // tables and failed with `schema "…" does not exist` when one was dropped meanwhile (about 1 call in 17 here).
+  const schema = uniqueSchemaName('m');
+  const churnSchema = uniqueSchemaName('churn');
+  const churn = new pg.Client({ connectionString: testPostgresUrl });
+  await churn.connect();
+  let stop = false;
+  let churned = 0;
+  const churner = (async () => {
+    while (!stop) {
+      await churn.query(`CREATE SCHEMA ${churnSchema}; CREATE TABLE ${churnSchema}.t (a int, b text)`);
+      await churn.query(`DROP SCHEMA ${churnSchema} CASCADE`);
+      churned++;
+    }
+  })();
+  try {
+    const store = await openStore({ databaseUrl: testPostgresUrl, schema });
+    try {
+      let calls = 0;
+      const until = Date.now() + 1500;
+      while (Date.now() < until) {
+        const tables = await store.db.introspection.getTables({ withInternalKyselyTables: true });
+        // Only the store's own schema: its bookkeeping table is there, the churned schema never is.
+        assert.ok(tables.some((table) => table.name === 'kysely_migration' && table.schema === schema));
+        assert.ok(tables.every((table) => table.schema === schema));
+        calls++;
+      }
+      assert.ok(calls > 50 && churned > 20, `the race was exercised (${calls} reads, ${churned} drops)`);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    stop = true;
+    await churner;
+    await churn.end();
     await dropSchema(schema);
   }
 });

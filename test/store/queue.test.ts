@@ -171,14 +171,15 @@ forEachDriver((_driver, getStore) => {
     ]);
     const [first] = await claim(store.db, { owner: 'w', limit: 1, leaseMs: 30_000, queues: ['flaky'] });
     assert.equal(first!.attempt, 1);
-    const retry = await fail(store.db, first!, 'kaboom', { backoffMs: 50 });
+    // The backoff is long enough that a slow machine still claims again before it ends.
+    const retry = await fail(store.db, first!, 'kaboom', { backoffMs: 800 });
     assert.equal(retry.state, 'retrying');
     assert.deepEqual(
       await claim(store.db, { owner: 'w', limit: 1, leaseMs: 30_000, queues: ['flaky'] }),
       [],
       'not before the backoff',
     );
-    await sleep(120);
+    await sleep(900);
     const [second] = await claim(store.db, { owner: 'w', limit: 1, leaseMs: 30_000, queues: ['flaky'] });
     assert.equal(second!.attempt, 2);
     assert.deepEqual(await fail(store.db, second!, 'kaboom again'), { state: 'failed' });
@@ -201,13 +202,13 @@ forEachDriver((_driver, getStore) => {
     const store = getStore(t);
     if (!store) return;
     await enqueue(store.db, [{ kind: 'apply', target: 'lease', queue: 'lease', steps: [{ kind: 'slow' }] }]);
-    const [old] = await claim(store.db, { owner: 'crashed', limit: 1, leaseMs: 80, queues: ['lease'] });
+    const [old] = await claim(store.db, { owner: 'crashed', limit: 1, leaseMs: 600, queues: ['lease'] });
     assert.deepEqual(
-      await claim(store.db, { owner: 'other', limit: 1, leaseMs: 80, queues: ['lease'] }),
+      await claim(store.db, { owner: 'other', limit: 1, leaseMs: 600, queues: ['lease'] }),
       [],
       'leased',
     );
-    await sleep(150);
+    await sleep(700);
     const [taken] = await claim(store.db, { owner: 'other', limit: 1, leaseMs: 30_000, queues: ['lease'] });
     assert.equal(taken!.attempt, 2);
     let effectRan = false;
