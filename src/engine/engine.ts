@@ -2,7 +2,8 @@
  * `startEngine`: the composition of the engine — its context, its commands and a worker loop that claims
  * durable work from the store's queue in batches with leases, runs each item (one reconcile step, or one
  * fan-out of a new profile revision) and finishes it in the transaction that records its effects. No timer per
- * cluster: waits are queue items due later. A periodic resync re-queues Running clusters as the drift backstop.
+ * cluster: waits are queue items due later. A resync walker (`resync.ts`) re-queues Running clusters page by
+ * page as the drift backstop.
  */
 import { hostname } from 'node:os';
 import type { Catalog } from '../core/catalog.ts';
@@ -22,12 +23,13 @@ import { FinishGroup } from './finish-group.ts';
 import type { SimulatorAccess } from './infrastructure.ts';
 import { runWithLeases } from './leases.ts';
 import { reconcileCluster } from './reconcile-cluster.ts';
+import { type ResyncWalk, resyncPage } from './resync.ts';
 import { createRolloutCommands } from './rollout.ts';
 import { driveRollout } from './rollout-driver.ts';
 import { commitWrites } from './step-writes.ts';
 import {
   ENGINE_QUEUE,
-  queueResync,
+  queueResyncWalker,
   RESYNC_QUEUE,
   requestReconcile,
   STEP,
@@ -296,22 +298,30 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
   async function runStep(step: ClaimedStep): Promise<void> {
     if (step.kind === STEP.updateAvailable) return runUpdateAvailable(step);
     if (step.kind === STEP.rollout) return runRollout(step);
+    if (step.kind === STEP.resync) return runResync(step);
     return runReconcile(step);
   }
 
-  let lastResync = clock.now();
-  async function resync(): Promise<void> {
-    let cursor: string | null = null;
-    do {
-      const page = await listClusters(options.store.db, { phase: 'Running', limit: 1000, cursor });
-      if (page.items.length > 0)
-        await queueResync(
-          options.store.db,
-          page.items.map((c) => c.name),
-        );
-      cursor = page.nextCursor;
-    } while (cursor && !stopped);
+  async function runResync(step: ClaimedStep): Promise<void> {
+    try {
+      const walked = await resyncPage(options.store.db, step.payload as ResyncWalk | null, {
+        resyncMs: ctx.timings.resyncMs,
+        now: clock.now(),
+        backlogWaitMs: Math.max(1000, ctx.timings.pollMs),
+      });
+      await finishReconcileStep(options.store.db, step, {
+        kind: 'requeue',
+        afterMs: walked.afterMs,
+        payload: walked.next,
+      });
+    } catch (error) {
+      await handleFailure(step, error);
+    }
   }
+
+  // Every `resyncMs` this process makes sure the fleet's resync walker is queued (a no-op while it is): the
+  // walker, not each process, walks the fleet.
+  let lastResync = clock.now();
 
   const loop = (async () => {
     if (options.worker === false) return;
@@ -320,7 +330,7 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
       try {
         if (clock.now() - lastResync >= ctx.timings.resyncMs) {
           lastResync = clock.now();
-          await resync();
+          await queueResyncWalker(options.store.db, 'resync');
         }
         steps = await claim(options.store.db, { owner, limit: batchSize, leaseMs, queues: [ENGINE_QUEUE] });
         // Resyncs fill what the engine's own work left of the batch.

@@ -21,6 +21,7 @@ export const STEP = {
   reconcile: 'reconcile',
   updateAvailable: 'update-available',
   rollout: 'rollout',
+  resync: 'resync',
 } as const;
 /** Attempts of a failing reconcile step before its operation fails (the next request or resync starts anew). */
 const RECONCILE_ATTEMPTS = 20;
@@ -66,6 +67,23 @@ export function queueResync(executor: Executor, clusters: readonly string[]): Pr
     executor,
     clusters.map((c) => reconcileItem(c, 'resync', RESYNC_QUEUE)),
   );
+}
+
+/**
+ * Queues the fleet's resync walker unless it is queued already (one per store, shared by every engine process;
+ * see `resync.ts`). Its step requeues itself for ever; should it fail, the next call queues a new one.
+ */
+export function queueResyncWalker(executor: Executor, createdBy: string): Promise<EnqueueResult[]> {
+  return enqueue(executor, [
+    {
+      kind: 'resync-fleet',
+      target: 'fleet',
+      queue: RESYNC_QUEUE,
+      dedupeKey: 'resync/fleet',
+      createdBy,
+      steps: [{ kind: STEP.resync, maxAttempts: RECONCILE_ATTEMPTS }],
+    },
+  ]);
 }
 
 /** Queues the fan-out of a new profile revision to the clusters on that version. */

@@ -420,6 +420,18 @@ export async function listClusters(executor: Executor, query: ClusterQuery = {})
   return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.name) : null };
 }
 
+/** The names of a page of clusters (as `listClusters` pages them), read from the index alone where it can. */
+export async function listClusterNames(
+  executor: Executor,
+  query: ClusterQuery = {},
+): Promise<{ names: string[]; nextCursor: string | null }> {
+  const limit = pageLimit(query);
+  const rows = await listQuery(executor, query, limit).select('c.name').execute();
+  const names = rows.slice(0, limit).map((r) => r.name);
+  const last = names[names.length - 1];
+  return { names, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+}
+
 /**
  * The same page as `listClusters`, as the JSON text the API sends: each cluster's `clusterSummary` (or, with
  * view `full`, its `clusterDocument`), both kept as text beside the row by a trigger, joined — so a page of

@@ -23,8 +23,11 @@ import {
 import type { Database, Executor } from './schema.ts';
 import { withTransaction } from './transact.ts';
 
-/** What a reconcile step decided: finished (nothing left to do) or run again after a delay. */
-export type ReconcileOutcome = { kind: 'done' } | { kind: 'requeue'; afterMs: number };
+/**
+ * What a reconcile step decided: finished (nothing left to do) or run again after a delay — with `payload` as its
+ * next run's payload (e.g. where a paged walk goes on), else none.
+ */
+export type ReconcileOutcome = { kind: 'done' } | { kind: 'requeue'; afterMs: number; payload?: unknown };
 
 /** What `finishReconcileStep` did. */
 export type FinishResult = 'done' | 'requeued';
@@ -105,7 +108,7 @@ export async function finishReconcileSteps(
     const payloads = new Map(held.rows.map((r) => [`${r.operation_id}#${r.seq}`, r.payload]));
     const results: FinishItemResult[] = [];
     const done: ClaimedStep[] = [];
-    const requeue: { step: ClaimedStep; delayMs: number }[] = [];
+    const requeue: { step: ClaimedStep; delayMs: number; payload?: unknown }[] = [];
     const events: EventInput[] = [];
     for (const item of items) {
       const { step, outcome } = item;
@@ -129,7 +132,7 @@ export async function finishReconcileSteps(
         results.push('done');
       } else {
         const delayMs = again || outcome.kind === 'done' ? 0 : Math.max(0, Math.round(outcome.afterMs));
-        requeue.push({ step, delayMs });
+        requeue.push({ step, delayMs, ...(outcome.kind === 'requeue' ? { payload: outcome.payload } : {}) });
         results.push('requeued');
       }
     }
@@ -140,10 +143,11 @@ export async function finishReconcileSteps(
     }
     if (requeue.length > 0) {
       await sql`
-        UPDATE steps AS s SET state = 'pending', lease_owner = NULL, attempts = 0, payload = 'null'::jsonb,
+        UPDATE steps AS s SET state = 'pending', lease_owner = NULL, attempts = 0, payload = u.payload::jsonb,
           last_error = NULL, available_at = now() + u.delay * interval '1 millisecond'
         FROM unnest(${requeue.map((r) => r.step.operationId)}::text[], ${requeue.map((r) => r.step.seq)}::int[],
-          ${requeue.map((r) => r.delayMs)}::int[]) AS u(op, seq, delay)
+          ${requeue.map((r) => r.delayMs)}::int[], ${requeue.map((r) => JSON.stringify(r.payload ?? null))}::text[])
+          AS u(op, seq, delay, payload)
         WHERE s.operation_id = u.op AND s.seq = u.seq`.execute(trx);
     }
     return results;

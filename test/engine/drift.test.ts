@@ -152,6 +152,14 @@ describe('drift, found by the periodic resync', () => {
       async () => (await client.get(DEPLOYMENT)) !== undefined,
       'the Deployment restored by resync',
     );
+    // Many intervals have passed: still one walker for the store, not one walk per interval.
+    const walkers = await fx.store.db
+      .selectFrom('operations')
+      .select('state')
+      .where('kind', '=', 'resync-fleet')
+      .execute();
+    assert.equal(walkers.length, 1);
+    assert.ok(['pending', 'running'].includes(walkers[0]!.state), `walker ${walkers[0]!.state}`);
   });
 });
 
