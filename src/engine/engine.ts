@@ -199,7 +199,10 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
     if (isStrataError(error) && error.code === 'Conflict') {
       // Lease lost: another worker owns the step now. Status moved under us: look again at once.
       if (error.details['operationId'] !== undefined) return;
-      await finishReconcileStep(options.store.db, step, { kind: 'requeue', afterMs: 0 }).catch(onError);
+      // The resync walker keeps its place in the pass.
+      const again = { kind: 'requeue' as const, afterMs: 0 };
+      const outcome = step.kind === STEP.resync ? { ...again, payload: step.payload } : again;
+      await finishReconcileStep(options.store.db, step, outcome).catch(onError);
       return;
     }
     const message = error instanceof Error ? error.message : String(error);
