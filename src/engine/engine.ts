@@ -197,12 +197,14 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
 
   async function handleFailure(step: ClaimedStep, error: unknown): Promise<void> {
     if (isStrataError(error) && error.code === 'Conflict') {
-      // Lease lost: another worker owns the step now. Status moved under us: look again at once.
+      // Lease lost: another worker owns the step now. Status moved under us: look again at once, with the
+      // payload the step was claimed with (a fan-out's revision, the resync walker's place in its pass).
       if (error.details['operationId'] !== undefined) return;
-      // The resync walker keeps its place in the pass.
-      const again = { kind: 'requeue' as const, afterMs: 0 };
-      const outcome = step.kind === STEP.resync ? { ...again, payload: step.payload } : again;
-      await finishReconcileStep(options.store.db, step, outcome).catch(onError);
+      await finishReconcileStep(options.store.db, step, {
+        kind: 'requeue',
+        afterMs: 0,
+        payload: step.payload,
+      }).catch(onError);
       return;
     }
     const message = error instanceof Error ? error.message : String(error);

@@ -8,7 +8,7 @@
 import { sql } from 'kysely';
 import { listClusterNames } from '../store/clusters.ts';
 import type { Executor } from '../store/schema.ts';
-import { queueResync, RESYNC_QUEUE } from './work.ts';
+import { queueResync, RESYNC_QUEUE, STEP } from './work.ts';
 
 /** Clusters queued per walker run. */
 export const RESYNC_PAGE = 1000;
@@ -45,7 +45,8 @@ export interface ResyncPacing {
 export async function resyncBacklog(executor: Executor, limit: number): Promise<number> {
   const row = await sql<{ n: number }>`
     SELECT count(*)::int AS n FROM (
-      SELECT 1 FROM steps WHERE queue = ${RESYNC_QUEUE} AND state = 'pending' AND kind = 'reconcile' LIMIT ${limit}
+      SELECT 1 FROM steps WHERE queue = ${RESYNC_QUEUE} AND state = 'pending' AND kind = ${STEP.reconcile}
+      LIMIT ${limit}
     ) AS backlog`.execute(executor);
   return row.rows[0]?.n ?? 0;
 }

@@ -12,10 +12,10 @@ import { StrataError } from '../core/errors.ts';
 import type { Database, Executor, OperationState, StepState } from './schema.ts';
 import { toJson, withTransaction } from './transact.ts';
 
-/** One step to enqueue. */
 /** The queue of an operation enqueued without one. */
 export const DEFAULT_QUEUE = 'default';
 
+/** One step to enqueue. */
 export interface StepInput {
   kind: string;
   payload?: unknown;
