@@ -7,14 +7,17 @@ import { performance } from 'node:perf_hooks';
 import YAML from 'yaml';
 import { loadBuiltinCatalog } from '../src/catalog/load.ts';
 import { demoProfileDocument } from '../src/cli/demo.ts';
-import { desiredObjectsOfStack, inventoryOf } from '../src/core/desired.ts';
+import { inventoryOf } from '../src/core/desired.ts';
 import type { ClusterSpec, ProfileVersion } from '../src/core/model.ts';
 import { validateProfileVersion } from '../src/core/profile.ts';
 import { resolveStack } from '../src/core/stack.ts';
-import { type ClusterForUpdate, ProposalCache, proposeClusterUpdate } from '../src/core/workflows.ts';
+import type { ClusterForUpdate } from '../src/core/workflows.ts';
+import { ProposalCache, proposeClusterUpdate } from '../src/engine/proposals.ts';
+import { Renderer } from '../src/render/renderer.ts';
 import { percentile, reportFigure, rssMiB, scaled } from './report.ts';
 
 const catalog = await loadBuiltinCatalog();
+const renderer = new Renderer();
 
 /** The walkthrough's profile (hello-universe-aws) at a version, with or without the API preset. */
 function profile(version: string, api: boolean): ProfileVersion {
@@ -24,7 +27,7 @@ function profile(version: string, api: boolean): ProfileVersion {
 const v100 = profile('1.0.0', false);
 const v110 = profile('1.1.0', true);
 const huValues = v100.layers[4]!.values;
-const baseInventory = inventoryOf(desiredObjectsOfStack(resolveStack([v100], {}, catalog), catalog));
+const baseInventory = inventoryOf(await renderer.stack(resolveStack([v100], {}, catalog), catalog));
 
 function withReplicas(n: number): string {
   const doc = YAML.parseDocument(huValues);
@@ -70,11 +73,23 @@ function cluster(name: string, overrideReplicas: number | null): ClusterForUpdat
   const n = scaled(10_000);
   const clusters = Array.from({ length: n }, (_, i) => cluster(`c${i}`, 2 + i));
   for (let i = 0; i < 200; i += 1)
-    proposeClusterUpdate(clusters[i % n]!, [v100], { kind: 'profiles', target: [v110] }, catalog);
+    await proposeClusterUpdate(
+      clusters[i % n]!,
+      [v100],
+      { kind: 'profiles', target: [v110] },
+      catalog,
+      renderer,
+    );
   const times: number[] = [];
   for (const c of clusters) {
     const t0 = performance.now();
-    const { plan } = proposeClusterUpdate(c, [v100], { kind: 'profiles', target: [v110] }, catalog);
+    const { plan } = await proposeClusterUpdate(
+      c,
+      [v100],
+      { kind: 'profiles', target: [v110] },
+      catalog,
+      renderer,
+    );
     times.push(performance.now() - t0);
     if (!plan.applicable) throw new Error('bench plan is not applicable');
   }
@@ -92,12 +107,12 @@ function cluster(name: string, overrideReplicas: number | null): ClusterForUpdat
 {
   const n = scaled(100_000);
   const fleet = Array.from({ length: n }, (_, i) => cluster(`fleet-${i}`, i % 100 === 0 ? 3 + i : null));
-  const cache = new ProposalCache();
+  const cache = new ProposalCache(renderer);
   const t0 = performance.now();
   let repaves = 0;
   let blocked = 0;
   for (const c of fleet) {
-    const { plan } = cache.propose(c, [v100], { kind: 'profiles', target: [v110] }, catalog);
+    const { plan } = await cache.propose(c, [v100], { kind: 'profiles', target: [v110] }, catalog);
     if (plan.repave.required) repaves += 1;
     if (!plan.applicable) blocked += 1;
   }
@@ -117,3 +132,4 @@ function cluster(name: string, overrideReplicas: number | null): ClusterForUpdat
     `plan a profile change for ${n} clusters (1% overridden): ${seconds.toFixed(2)} s, ${cache.misses} distinct plans, ${Math.round(n / seconds)} clusters/s (goal < 10 s)`,
   );
 }
+await renderer.close();

@@ -25,7 +25,9 @@ import type { Catalog } from '../core/catalog.ts';
 import { StrataError } from '../core/errors.ts';
 import { documentData, parseValues } from '../core/values.ts';
 import type { EngineCommands } from '../engine/contract.ts';
+import { Renderer } from '../render/renderer.ts';
 import type { Store } from '../store/open.ts';
+import { storeContentSource } from '../store/pack-contents.ts';
 import { ensureAdminToken } from './admin-token.ts';
 import { bearerToken, type Principal, type RouteAccess, requireRole, TokenAuthenticator } from './auth.ts';
 import { sendError } from './errors.ts';
@@ -62,6 +64,8 @@ export interface ApiServerDeps {
   heartbeatMs?: number;
   /** The built web console served at `/` (default `DEFAULT_WEB_DIR`, i.e. `<repo>/dist/web`). */
   webDir?: string;
+  /** Renders packs being registered (default: the server's own, stopped with it). */
+  renderer?: Renderer;
 }
 
 /** Where `npm run build` puts the console: `<repo>/dist/web`, resolved from this module's location. */
@@ -108,6 +112,7 @@ export interface RouteContext {
   store: Store;
   catalog: Catalog;
   engine: EngineCommands | null;
+  renderer: Renderer;
   events: LiveEventBus;
   auth: TokenAuthenticator;
   streams: SseStreams;
@@ -185,6 +190,7 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     store: deps.store,
     catalog: deps.catalog,
     engine: deps.engine,
+    renderer: deps.renderer ?? new Renderer({ content: storeContentSource(deps.store.db) }),
     events: deps.events ?? new LiveEventBus(),
     auth: new TokenAuthenticator(deps.store, { ttlMs: deps.tokenCacheTtlMs }),
     streams: new SseStreams(),
@@ -227,6 +233,7 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
   app.addHook('preClose', async () => {
     ctx.streams.closeAll();
   });
+  if (!deps.renderer) app.addHook('onClose', () => ctx.renderer.close());
 
   app.register(fastifySwagger, {
     openapi: {

@@ -14,9 +14,11 @@ import { loadBuiltinCatalog } from '../catalog/load.ts';
 import type { Catalog } from '../core/catalog.ts';
 import { isStrataError, StrataError } from '../core/errors.ts';
 import type { EngineCommands } from '../engine/contract.ts';
+import { Renderer } from '../render/renderer.ts';
 import { type SimKubeServer, startSimKubeServer } from '../sim/server.ts';
 import { listenLive } from '../store/live-channel.ts';
 import { defaultStrataHome, openStore, type Store } from '../store/open.ts';
+import { storeContentSource } from '../store/pack-contents.ts';
 import { listPacks, syncBuiltinPacks } from '../store/packs.ts';
 import { StoreSimPersistence } from '../store/sim-objects.ts';
 import { setUpDemo } from './demo.ts';
@@ -28,6 +30,8 @@ export interface EngineDeps {
   sim: SimKubeServer;
   events: LiveEventBus;
   home: string;
+  /** The renderer the API and the engine share. */
+  renderer: Renderer;
 }
 
 /** A running engine: its commands for the API, and how to stop it. */
@@ -201,8 +205,10 @@ export async function startStrata(options: StartOptions = {}): Promise<RunningSt
       );
       cleanups.push(() => listener.close());
     }
+    const renderer = new Renderer({ content: storeContentSource(store.db) });
+    cleanups.push(() => renderer.close());
     const engine = options.createEngine
-      ? await options.createEngine({ store, catalog, sim, events, home })
+      ? await options.createEngine({ store, catalog, sim, events, home, renderer })
       : null;
     if (engine) cleanups.push(() => engine.stop());
 
@@ -210,6 +216,7 @@ export async function startStrata(options: StartOptions = {}): Promise<RunningSt
       store,
       catalog,
       engine: engine?.commands ?? null,
+      renderer,
       home,
       events,
       logger: options.logger,

@@ -33,6 +33,37 @@ export interface ManifestTemplate {
   template: string;
 }
 
+/**
+ * What a pack is made of: `strata` (Strata's own format: Nunjucks templates over YAML), `helm` (an upstream chart,
+ * rendered by Helm's own engine), `manifest` (plain Kubernetes YAML), `kustomize` (a kustomization, built by
+ * kustomize).
+ */
+export const PACK_KINDS = ['strata', 'helm', 'manifest', 'kustomize'] as const;
+/** A pack kind. */
+export type PackKind = (typeof PACK_KINDS)[number];
+
+/** Where a pack's content came from, as recorded when it was added. */
+export interface PackOrigin {
+  /** Shipped with Strata, uploaded (`strata pack import`), or pulled from an HTTP chart repository or OCI registry. */
+  type: 'builtin' | 'upload' | 'http' | 'oci';
+  /** The repository URL (http) or `oci://host/path/chart` (oci); the file name for an upload. */
+  url?: string;
+  /** The chart's name in its repository. */
+  chart?: string;
+  /** The version asked for upstream. */
+  version?: string;
+  /** What was pulled: the OCI manifest digest, or the archive's sha256 for an HTTP repository. */
+  digest?: string;
+}
+
+/** The archive of a chart, manifest or kustomize pack, stored in Strata by digest. */
+export interface PackContent {
+  /** `sha256:<hex>` of the archive. */
+  digest: string;
+  media: 'helm-chart' | 'kustomize' | 'manifest';
+  size: number;
+}
+
 /** A versioned building block of a profile. */
 export interface Pack {
   name: string;
@@ -50,6 +81,18 @@ export interface Pack {
   manifests: ManifestTemplate[];
   /** `builtin` for the shipped catalog, `user` for registered packs. */
   source: 'builtin' | 'user';
+  /** What the pack is made of; its content is `manifests` (strata) or the stored archive `content` (the others). */
+  kind: PackKind;
+  /** Where it came from (charts, manifests and kustomize bases). */
+  origin?: PackOrigin;
+  /** The stored archive (charts, manifests and kustomize bases). */
+  content?: PackContent;
+  /** The chart's README, shown by `strata pack show`. */
+  readme?: string;
+  /** The chart's `values.schema.json` (JSON text): values are checked against it when a profile or override is saved. */
+  valuesSchema?: string;
+  /** The chart's `appVersion`. */
+  appVersion?: string;
 }
 
 /** A pack's identity: `name@version`. */
@@ -72,6 +115,11 @@ export interface ProfileLayer {
   values: string;
   /** Names of the enabled presets. */
   presets: string[];
+  /**
+   * Where a chart, manifest or kustomize layer's namespaced objects go when they name none (default: the pack's
+   * name); also the Helm release namespace. Strata-format packs set their namespaces in their templates.
+   */
+  namespace?: string;
 }
 
 /** A profile version at one revision; editing a version in place makes the next revision. */
@@ -197,6 +245,8 @@ export interface ResolvedLayer {
   layer: LayerKind;
   values: string;
   presets: string[];
+  /** The profile layer's namespace (see `ProfileLayer.namespace`). */
+  namespace?: string;
 }
 
 /** Reference to a Kubernetes object. `namespace` is '' for cluster-scoped kinds. */

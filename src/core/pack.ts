@@ -1,13 +1,13 @@
 /**
  * Parsing and validating a pack from its files (pack.yaml, values.yaml, templates/*.yaml). A pack that
- * parses here is known to render with its defaults and with each preset enabled. No I/O: the files are
+ * parses here has the right structure; `src/render/prove.ts` shows it renders with its defaults and with each preset. No I/O: the files are
  * read by `src/catalog/load.ts` (built-in) or arrive in a request (user packs).
  */
 import { z } from 'zod';
 import { StrataError } from './errors.ts';
 import { K8S_DISTRIBUTIONS, LAYER_KINDS, type ManifestTemplate, type Pack, type Preset } from './model.ts';
 import { isDnsLabel } from './names.ts';
-import { parseRenderValues, type RenderContext, renderPackObjects } from './render.ts';
+import { parseRenderValues } from './render.ts';
 import { isStrictSemver } from './semver.ts';
 import { parseWithSchema } from './validation.ts';
 
@@ -54,14 +54,11 @@ const manifestSchema = z.strictObject({
   presets: z.array(presetSchema, { message: 'presets must be a list' }).default([]),
 });
 
-/** The context packs are rendered with while being validated (no real cluster yet). */
-const VALIDATION_CONTEXT: RenderContext = { cluster: 'validation', profile: 'validation' };
-
 /**
  * Returns the validated Pack for a set of pack files. Throws `InvalidSemver` for a version that is not
  * strict semver, `PackInvalid` (naming pack@version and the field) for a bad manifest, values, preset or
- * node-impact path, and `TemplateRenderFailed` (naming pack, template and line) for a template that does
- * not parse or render with the defaults or with any one preset enabled.
+ * node-impact path. Whether its templates render is proven apart, in the render sandbox (`src/render/prove.ts`),
+ * with its defaults and with each preset enabled.
  */
 export function parsePack(files: PackFiles, source: PackSource): Pack {
   const raw = parseYamlMapping(files.manifest, 'pack.yaml', 'pack.yaml');
@@ -150,8 +147,8 @@ export function parsePack(files: PackFiles, source: PackSource): Pack {
     nodeImpactPaths: [...manifest.nodeImpactPaths],
     manifests,
     source,
+    kind: 'strata',
   };
-  proveRenders(pack, defaults);
   return pack;
 }
 
@@ -163,37 +160,14 @@ function orderedTemplates(templates: Record<string, string>): ManifestTemplate[]
 }
 
 /**
- * Renders the pack with its defaults and with each preset enabled on its own, so a broken template or a
- * preset that breaks rendering is refused when the pack is registered rather than when a cluster uses it.
- */
-function proveRenders(pack: Pack, defaults: Record<string, unknown>): void {
-  renderPackObjects(pack, defaults, VALIDATION_CONTEXT, 'PackInvalid');
-  for (const preset of pack.presets) {
-    const values = withPresetForValidation(defaults, preset);
-    try {
-      renderPackObjects(pack, values, VALIDATION_CONTEXT, 'PackInvalid');
-    } catch (error) {
-      if (error instanceof StrataError) {
-        throw new StrataError(
-          error.code,
-          `${error.message.replace(/\.$/, '')} (with preset ${preset.name} enabled).`,
-          {
-            ...error.details,
-            preset: preset.name,
-          },
-        );
-      }
-      throw error;
-    }
-  }
-}
-
-/**
  * Returns the defaults with one preset applied on plain data: its `remove` paths deleted, then its `add`
  * deep-merged. This approximates the text-preserving `applyPresets` only to prove rendering; the values a
  * cluster runs with always come from `presets.ts`.
  */
-function withPresetForValidation(defaults: Record<string, unknown>, preset: Preset): Record<string, unknown> {
+export function withPresetForValidation(
+  defaults: Record<string, unknown>,
+  preset: Preset,
+): Record<string, unknown> {
   const values = structuredClone(defaults);
   for (const path of preset.remove) deletePath(values, path);
   const add = parseRenderValues(preset.add, `preset ${preset.name} add`);

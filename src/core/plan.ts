@@ -4,7 +4,7 @@
  * and the rules (errors that stop the update, warnings that do not).
  */
 import type { Catalog } from './catalog.ts';
-import { desiredObjectsOfStack } from './desired.ts';
+import type { DesiredObject } from './desired.ts';
 import { checkKubernetesUpgrade } from './kubernetes-upgrade.ts';
 import type {
   AttachedProfile,
@@ -31,6 +31,8 @@ export interface PlanInput {
   to: AttachedProfile[];
   currentStack: readonly ResolvedLayer[];
   targetStack: readonly ResolvedLayer[];
+  /** What the target stack renders to (src/render/), in stack order. */
+  desired: readonly DesiredObject[];
   currentPools: readonly NodePoolSpec[];
   targetPools: readonly NodePoolSpec[];
   /** What Strata applied to the cluster so far. */
@@ -148,7 +150,7 @@ export function planClusterUpdate(input: PlanInput, catalog: Catalog): Plan {
     });
   }
 
-  const objects = planObjects(input, catalog);
+  const objects = planObjects(input);
   if (objects.unused.length > 0) {
     warnings.push({
       code: 'UnusedResources',
@@ -257,8 +259,8 @@ function layerPlan(
   };
 }
 
-function planObjects(input: PlanInput, catalog: Catalog): ObjectsPlan {
-  const desired = desiredObjectsOfStack(input.targetStack, catalog);
+function planObjects(input: PlanInput): ObjectsPlan {
+  const desired = input.desired;
   const applied = new Map(input.inventory.map((e) => [refKey(e), e]));
   const targetPacks = new Set(input.targetStack.map((l) => l.pack));
   const create: ObjectRef[] = [];

@@ -27,7 +27,7 @@ export interface ProfileDocument {
   type: ProfileType;
   cloudType: CloudType;
   description?: string;
-  layers: Array<{ pack: string; version: string; values?: string; presets?: string[] }>;
+  layers: Array<{ pack: string; version: string; values?: string; presets?: string[]; namespace?: string }>;
 }
 
 const layerSchema = z.object({
@@ -36,6 +36,7 @@ const layerSchema = z.object({
   // Values may be written as YAML text (keeps comments) or as a mapping.
   values: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
   presets: z.array(z.string().min(1)).optional(),
+  namespace: z.string().optional(),
 });
 
 const profileSchema = z.object({
@@ -65,6 +66,7 @@ export function parseProfileDocument(input: unknown, field = 'profile'): Profile
       version: l.version,
       values: typeof l.values === 'string' || l.values === undefined ? l.values : YAML.stringify(l.values),
       presets: l.presets,
+      ...(l.namespace !== undefined ? { namespace: l.namespace } : {}),
     })),
   };
 }
@@ -126,7 +128,18 @@ export function validateProfileVersion(doc: ProfileDocument, catalog: Catalog, r
       applyPresets(pack, input.values, presets, presets);
       values = input.values;
     }
-    return { pack: pack.name, version: pack.version, values, presets };
+    let namespace: string | undefined;
+    if (input.namespace !== undefined) {
+      if (pack.kind === 'strata') {
+        throw new StrataError(
+          'ProfileInvalid',
+          `Profile ${name}@${version}: layer '${pack.name}' is a Strata-format pack, whose templates set their own namespaces; namespace is for chart, manifest and kustomize layers.`,
+          { field: `${field}.namespace`, pack: pack.name },
+        );
+      }
+      namespace = requireDnsLabel(input.namespace, `${field}.namespace`);
+    }
+    return { pack: pack.name, version: pack.version, values, presets, ...(namespace ? { namespace } : {}) };
   });
   checkLayerCardinality(name, version, doc.type, counts);
   return {
@@ -219,6 +232,7 @@ export function profileToDocument(pv: ProfileVersion): ProfileDocument {
       version: l.version,
       values: l.values,
       presets: [...l.presets],
+      ...(l.namespace !== undefined ? { namespace: l.namespace } : {}),
     })),
   };
 }

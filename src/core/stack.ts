@@ -83,6 +83,7 @@ export function resolveStack(
         layer: pack.layer,
         values: override ? override.values : layer.values,
         presets: override?.presets ? [...override.presets] : [...layer.presets],
+        ...(layer.namespace !== undefined ? { namespace: layer.namespace } : {}),
       });
     }
   }

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Catalog } from './catalog.ts';
+import type { DesiredObject } from './desired.ts';
 import { StrataError } from './errors.ts';
 import type {
   ClusterPhase,
@@ -13,6 +14,7 @@ import type {
   LayerOverride,
   NodePoolSpec,
   ProfileVersion,
+  ResolvedLayer,
 } from './model.ts';
 import { type PendingConfiguration, pendingConfiguration } from './pending.ts';
 import { planClusterUpdate } from './plan.ts';
@@ -54,16 +56,27 @@ export interface UpdateProposal {
   pending: PendingConfiguration;
 }
 
+/** Where an update request leads, before its target is rendered: the stacks, pools and spec it would give. */
+export interface UpdateTarget {
+  currentProfiles: ProfileVersion[];
+  targetProfiles: ProfileVersion[];
+  currentStack: ResolvedLayer[];
+  pools: NodePoolSpec[];
+  pending: PendingConfiguration;
+  chain: boolean;
+}
+
 /**
- * Returns the plan and resulting spec of an update request. `currentProfiles` are the versions at the
- * revisions the cluster runs now. Throws only for malformed requests; rule violations are plan errors.
+ * Returns where an update request leads: the pending configuration (3-way merged for a profile switch), the
+ * pools and the profiles. `currentProfiles` are the versions at the revisions the cluster runs now. Render
+ * `pending.stack` and pass the objects to `planUpdateTarget` for the plan. Throws only for malformed requests.
  */
-export function proposeClusterUpdate(
+export function proposeUpdateTarget(
   cluster: ClusterForUpdate,
   currentProfiles: ProfileVersion[],
   request: UpdateRequest,
   catalog: Catalog,
-): UpdateProposal {
+): UpdateTarget {
   const spec = cluster.spec;
   const currentStack = resolveStack(currentProfiles, spec.overrides, catalog);
   let targetProfiles = currentProfiles;
@@ -129,26 +142,45 @@ export function proposeClusterUpdate(
     }
   }
 
-  const from = currentProfiles.map(attachmentOf);
-  const to = targetProfiles.map(attachmentOf);
+  return { currentProfiles, targetProfiles, currentStack, pools, pending, chain };
+}
+
+/**
+ * Returns the plan and resulting spec of an update target, given what its pending stack renders to. Rule
+ * violations are plan errors, never thrown.
+ */
+export function planUpdateTarget(
+  cluster: ClusterForUpdate,
+  target: UpdateTarget,
+  desired: readonly DesiredObject[],
+  catalog: Catalog,
+): UpdateProposal {
+  const spec = cluster.spec;
+  const from = target.currentProfiles.map(attachmentOf);
+  const to = target.targetProfiles.map(attachmentOf);
   const plan = planClusterUpdate(
     {
       phase: cluster.phase,
       cloudType: spec.cloudType,
       from,
       to,
-      currentStack,
-      targetStack: pending.stack,
+      currentStack: target.currentStack,
+      targetStack: target.pending.stack,
+      desired,
       currentPools: spec.pools,
-      targetPools: pools,
+      targetPools: target.pools,
       inventory: cluster.inventory,
-      overriddenPacks: Object.keys(pending.overrides),
-      conflicts: pending.conflicts,
-      chain,
+      overriddenPacks: Object.keys(target.pending.overrides),
+      conflicts: target.pending.conflicts,
+      chain: target.chain,
     },
     catalog,
   );
-  return { plan, spec: { ...spec, profiles: to, overrides: pending.overrides, pools }, pending };
+  return {
+    plan,
+    spec: { ...spec, profiles: to, overrides: target.pending.overrides, pools: target.pools },
+    pending: target.pending,
+  };
 }
 
 /**
@@ -175,33 +207,4 @@ export function proposalCacheKey(
     ),
   );
   return h.digest('base64url');
-}
-
-/** A bounded memo of proposals by `proposalCacheKey`; proposals are shared, so callers must not mutate them. */
-export class ProposalCache {
-  private readonly entries = new Map<string, UpdateProposal>();
-  hits = 0;
-  misses = 0;
-
-  constructor(private readonly limit = 10_000) {}
-
-  /** Returns the cached proposal for these inputs, computing it on a miss. */
-  propose(
-    cluster: ClusterForUpdate,
-    current: ProfileVersion[],
-    request: UpdateRequest,
-    catalog: Catalog,
-  ): UpdateProposal {
-    const key = proposalCacheKey(cluster, current, request);
-    const hit = this.entries.get(key);
-    if (hit) {
-      this.hits += 1;
-      return { ...hit, spec: { ...hit.spec, name: cluster.spec.name, labels: cluster.spec.labels } };
-    }
-    this.misses += 1;
-    const proposal = proposeClusterUpdate(cluster, current, request, catalog);
-    this.entries.set(key, proposal);
-    if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value as string);
-    return proposal;
-  }
 }

@@ -6,7 +6,7 @@
  * set; restored under `selfHeal`) and health (Deployments available, DaemonSets ready).
  */
 
-import { type DesiredObject, desiredObjectsOfStack, forCluster } from '../core/desired.ts';
+import { type DesiredObject, forCluster } from '../core/desired.ts';
 import type { Condition, InventoryEntry, KubeObject, ObjectRef, ResolvedLayer } from '../core/model.ts';
 import { refKey } from '../core/objects.ts';
 import { STRATA_LABELS } from '../core/render.ts';
@@ -87,7 +87,7 @@ export async function reconcileAddons(
   const name = cluster.name;
   const spec = cluster.spec;
   const client = await ctx.kube(cluster);
-  const desired = desiredObjectsOfStack(desiredStack, ctx.catalog);
+  const desired = await ctx.renderer.stack(desiredStack, ctx.catalog);
   const byKey = new Map(inventory.map((e) => [refKey(e), e]));
   const wanted = new Map<string, DesiredObject>(desired.map((d) => [d.key, d]));
   const stackPacks = new Set(desiredStack.map((l) => l.pack));

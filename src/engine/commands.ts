@@ -4,7 +4,6 @@
  * audit row and event, and queues the reconcile that carries it out; reads compose store and cluster state.
  */
 
-import { desiredObjectsOfStack } from '../core/desired.ts';
 import { ERROR_STATUS, isStrataError, StrataError, type StrataErrorCode } from '../core/errors.ts';
 import type { ClusterSpec, InventoryEntry, ObjectRef, ProfileVersion } from '../core/model.ts';
 import { requireDnsLabel } from '../core/names.ts';
@@ -139,7 +138,7 @@ export function createEngineCommands(
     }
     const request = await toRequest(ctx, change);
     const current = await ctx.profiles.all(cluster.spec.profiles);
-    const proposal = ctx.proposals.propose(
+    const proposal = await ctx.proposals.propose(
       { spec: cluster.spec, phase: cluster.status.phase, inventory },
       current,
       request,
@@ -288,7 +287,7 @@ export function createEngineCommands(
         validatePools(pools);
       }
       // Render once now: a profile that cannot render is refused before anything is stored.
-      desiredObjectsOfStack(resolveStack(profiles, {}, ctx.catalog), ctx.catalog);
+      await ctx.renderer.stack(resolveStack(profiles, {}, ctx.catalog), ctx.catalog);
       const spec: ClusterSpec = {
         name,
         cloudType,

@@ -5,12 +5,13 @@
 import type { Catalog } from '../core/catalog.ts';
 import type { Clock } from '../core/clock.ts';
 import { StrataError } from '../core/errors.ts';
-import { ProposalCache } from '../core/workflows.ts';
 import { KubeClient } from '../kube/client.ts';
+import type { Renderer } from '../render/renderer.ts';
 import { getClusterKubeconfig } from '../store/cluster-credentials.ts';
 import type { Store } from '../store/open.ts';
 import type { Infrastructure, SimulatorAccess } from './infrastructure.ts';
 import { ProfileCache } from './profile-cache.ts';
+import { ProposalCache } from './proposals.ts';
 
 /** Delays the engine waits between reconcile steps. */
 export interface EngineTimings {
@@ -34,6 +35,8 @@ export interface EngineContext {
   infra: Infrastructure | null;
   clock: Clock;
   profiles: ProfileCache;
+  /** Renders stacks (in the sandbox, cached). */
+  renderer: Renderer;
   proposals: ProposalCache;
   timings: EngineTimings;
   /** Returns the Kubernetes client of a cluster (cached per cluster). */
@@ -50,6 +53,7 @@ export function createEngineContext(options: {
   catalog: Catalog;
   sim: SimulatorAccess | null;
   clock: Clock;
+  renderer: Renderer;
   timings?: Partial<EngineTimings>;
 }): EngineContext {
   const clients = new Map<string, KubeClient>();
@@ -79,7 +83,8 @@ export function createEngineContext(options: {
     infra: options.sim ? options.sim.infra : null,
     clock: options.clock,
     profiles: new ProfileCache(options.store.db),
-    proposals: new ProposalCache(),
+    renderer: options.renderer,
+    proposals: new ProposalCache(options.renderer),
     timings: { ...DEFAULT_TIMINGS, ...(options.timings ?? {}) },
     adminKubeconfig,
     async kube(cluster) {

@@ -9,9 +9,11 @@ import { hostname } from 'node:os';
 import type { Catalog } from '../core/catalog.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import { isStrataError } from '../core/errors.ts';
+import { Renderer } from '../render/renderer.ts';
 import { type ClusterStatus, getCluster, listClusters, updateClusterStatus } from '../store/clusters.ts';
 import { recordEvents } from '../store/events.ts';
 import type { Store } from '../store/open.ts';
+import { storeContentSource } from '../store/pack-contents.ts';
 import { type ClaimedStep, claim, fail } from '../store/queue.ts';
 import { finishReconcileStep } from '../store/reconcile-queue.ts';
 import { createEngineCommands } from './commands.ts';
@@ -61,6 +63,8 @@ export interface StartEngineOptions {
   /** The simulated infrastructure this process runs (null: existing clusters only). */
   sim: SimulatorAccess | null;
   clock?: Clock;
+  /** Renders stacks (default: one of the engine's own, stopped with it). */
+  renderer?: Renderer;
   /** This worker's identity for leases (default host:pid:random). */
   owner?: string;
   /**
@@ -98,11 +102,13 @@ export interface RunningEngine {
 /** Starts the engine: returns its commands and stops its worker on `stop()`. */
 export function startEngine(options: StartEngineOptions): RunningEngine {
   const clock = options.clock ?? systemClock;
+  const renderer = options.renderer ?? new Renderer({ content: storeContentSource(options.store.db) });
   const ctx = createEngineContext({
     store: options.store,
     catalog: options.catalog,
     sim: options.sim,
     clock,
+    renderer,
     ...(options.timings ? { timings: options.timings } : {}),
   });
   const owner = options.owner ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
@@ -381,6 +387,7 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
       watcher?.stop();
       wake();
       await loop;
+      if (!options.renderer) await renderer.close();
     },
   };
 }

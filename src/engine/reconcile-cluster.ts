@@ -6,7 +6,6 @@
  * writes are returned, not made: the worker commits them with the step (see `step-writes.ts`).
  */
 
-import { desiredObjectsOfStack } from '../core/desired.ts';
 import { isStrataError } from '../core/errors.ts';
 import type { ClusterPhase, Condition, InventoryEntry, RepaveState } from '../core/model.ts';
 import { planClusterUpdate } from '../core/plan.ts';
@@ -131,6 +130,7 @@ async function reconcileLive(
         to: desiredProfiles.map(attachmentOf),
         currentStack: appliedStack,
         targetStack: desiredStack,
+        desired: await ctx.renderer.stack(desiredStack, ctx.catalog),
         currentPools: status.appliedPools ?? spec.pools,
         targetPools: spec.pools,
         inventory: records.inventory,
@@ -318,7 +318,7 @@ async function reconcileLive(
   }
   writes.patch({ ...patch, conditions: conditions.list });
   const kinds = new Map<string, { apiVersion: string; kind: string }>();
-  for (const d of desiredObjectsOfStack(desiredStack, ctx.catalog)) {
+  for (const d of await ctx.renderer.stack(desiredStack, ctx.catalog)) {
     kinds.set(`${d.ref.apiVersion}/${d.ref.kind}`, { apiVersion: d.ref.apiVersion, kind: d.ref.kind });
   }
   return { writes, done: true, managedKinds: [...kinds.values()], cloudType: spec.cloudType };
@@ -386,7 +386,7 @@ async function setUpdateAvailable(
     return;
   }
   const target = desiredProfiles.map((pv, i) => latest[i] ?? pv);
-  const proposal = ctx.proposals.propose(
+  const proposal = await ctx.proposals.propose(
     { spec: cluster.spec, phase: 'Running', inventory },
     desiredProfiles,
     { kind: 'profiles', target },

@@ -201,7 +201,7 @@ async function planGroup(
     const request: UpdateRequest = { kind: 'profiles', target };
     const current = await ctx.profiles.all(cluster.spec.profiles);
     const inventory = await listInventory(ctx.store.db, cluster.name);
-    const { plan } = ctx.proposals.propose(
+    const { plan } = await ctx.proposals.propose(
       { spec: cluster.spec, phase: cluster.status.phase, inventory },
       current,
       request,

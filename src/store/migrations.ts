@@ -359,6 +359,28 @@ const claimByQueue: readonly string[] = [
   `CREATE INDEX steps_lease_expiry ON steps (available_at) WHERE state = 'running'`,
 ];
 
+/**
+ * Pack content: the archives of chart, manifest and kustomize packs, stored once per sha256 digest, so clusters
+ * render, repair drift and roll out while the registry they came from is down; and the credentials of chart
+ * registries (never returned by the API).
+ */
+const packContents: readonly string[] = [
+  `CREATE TABLE pack_contents (
+    digest text PRIMARY KEY,
+    media text NOT NULL,
+    size integer NOT NULL,
+    data bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+  )`,
+  `CREATE TABLE registry_credentials (
+    host text PRIMARY KEY,
+    username text NOT NULL,
+    password text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+  )`,
+];
+
 /** Every migration, by name; names sort in run order. Never edit a released one: add the next. */
 export const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -381,5 +403,8 @@ export const migrations: Record<string, Migration> = {
   },
   '0007_claim_by_queue': {
     up: (db) => runStatements(db, claimByQueue),
+  },
+  '0009_pack_contents': {
+    up: (db) => runStatements(db, packContents),
   },
 };

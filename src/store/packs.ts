@@ -21,7 +21,9 @@ export interface PackQuery {
 }
 
 function fromRow(row: Row<'packs'>): StoredPack {
-  return { ...(row.doc as Pack), resourceVersion: row.resource_version };
+  // Packs stored before pack kinds existed are Strata-format packs.
+  const pack = row.doc as Pack;
+  return { ...pack, kind: pack.kind ?? 'strata', resourceVersion: row.resource_version };
 }
 
 function rowOf(pack: Pack) {

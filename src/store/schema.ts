@@ -28,6 +28,24 @@ export interface PacksTable {
   updated_at: Timestamp;
 }
 
+/** `pack_contents`: the archives of chart, manifest and kustomize packs, addressed by their sha256 digest. */
+export interface PackContentsTable {
+  digest: string;
+  media: string;
+  size: number;
+  data: Buffer;
+  created_at: Timestamp;
+}
+
+/** `registry_credentials`: how Strata signs in to a chart registry (by host); never sent to any client. */
+export interface RegistryCredentialsTable {
+  host: string;
+  username: string;
+  password: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 /** `profile_versions`: one row per profile version, pointing at its current revision. */
 export interface ProfileVersionsTable {
   name: string;
@@ -271,6 +289,8 @@ export interface RolloutMemberCountsTable {
 /** Every table of the store. */
 export interface Database {
   packs: PacksTable;
+  pack_contents: PackContentsTable;
+  registry_credentials: RegistryCredentialsTable;
   profile_versions: ProfileVersionsTable;
   profile_revisions: ProfileRevisionsTable;
   clusters: ClustersTable;

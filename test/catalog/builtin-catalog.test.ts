@@ -5,8 +5,9 @@ import { before, describe, it } from 'node:test';
 import { builtinPacksDir, loadBuiltinCatalog } from '../../src/catalog/load.ts';
 import type { Catalog } from '../../src/core/catalog.ts';
 import type { LayerKind } from '../../src/core/model.ts';
-import { renderLayer } from '../../src/core/render.ts';
 import { isStrictSemver } from '../../src/core/semver.ts';
+import { provePackRenders } from '../../src/render/prove.ts';
+import { renderLayer, testRenderer } from '../support/render.ts';
 
 describe('built-in pack catalog', () => {
   let catalog: Catalog;
@@ -14,12 +15,12 @@ describe('built-in pack catalog', () => {
     catalog = await loadBuiltinCatalog();
   });
 
-  it('finds the packs/ folder from the source tree', () => {
+  it('finds the packs/ folder from the source tree', async () => {
     const dir = builtinPacksDir();
     assert.ok(existsSync(join(dir, 'hello-universe', '1.2.0', 'pack.yaml')), dir);
   });
 
-  it('loads and validates every built-in pack, each with a strict semver version', () => {
+  it('loads and validates every built-in pack, each with a strict semver version', async () => {
     const packs = catalog.list();
     assert.ok(packs.length >= 20, `${packs.length} packs`);
     for (const pack of packs) {
@@ -33,7 +34,7 @@ describe('built-in pack catalog', () => {
     }
   });
 
-  it('ships the packs a realistic fleet needs, per layer', () => {
+  it('ships the packs a realistic fleet needs, per layer', async () => {
     const byLayer = (layer: LayerKind) =>
       catalog
         .names()
@@ -52,7 +53,7 @@ describe('built-in pack catalog', () => {
     assert.deepEqual(catalog.versions('hello-universe'), ['1.2.0', '1.3.0']);
   });
 
-  it('names the distribution of every k8s pack and of no other pack', () => {
+  it('names the distribution of every k8s pack and of no other pack', async () => {
     for (const pack of catalog.list()) {
       if (pack.layer !== 'k8s') {
         assert.equal(pack.distribution, undefined, pack.name);
@@ -67,7 +68,7 @@ describe('built-in pack catalog', () => {
     }
   });
 
-  it('marks kubelet and control-plane settings as node-impacting, but not the cluster name', () => {
+  it('marks kubelet and control-plane settings as node-impacting, but not the cluster name', async () => {
     const pxk = catalog.require('kubernetes', '1.30.10');
     for (const path of [
       'kubeadmconfig.kubeletExtraArgs',
@@ -87,10 +88,10 @@ describe('built-in pack catalog', () => {
       assert.deepEqual(pack.nodeImpactPaths, []);
   });
 
-  it('renders manifests only for network, storage and add-on packs, and keeps infra packs small', () => {
+  it('renders manifests only for network, storage and add-on packs, and keeps infra packs small', async () => {
     const ctx = { cluster: 'c', profile: 'p' };
     for (const pack of catalog.list()) {
-      const objects = renderLayer(pack, pack.values, ctx);
+      const objects = await renderLayer(pack, pack.values, ctx);
       if (pack.layer === 'os' || pack.layer === 'k8s') assert.equal(objects.length, 0, pack.name);
       else assert.ok(objects.length > 0, `${pack.name}@${pack.version} renders objects`);
       if (pack.layer === 'cni' || pack.layer === 'csi') {
@@ -99,18 +100,22 @@ describe('built-in pack catalog', () => {
     }
   });
 
-  it('renders prometheus with a node-exporter DaemonSet and ingress-nginx with a LoadBalancer controller', () => {
+  it('renders prometheus with a node-exporter DaemonSet and ingress-nginx with a LoadBalancer controller', async () => {
     const ctx = { cluster: 'c', profile: 'p' };
     const prom = catalog.require('prometheus', '2.55.1');
     assert.ok(
-      renderLayer(prom, prom.values, ctx).some(
+      (await renderLayer(prom, prom.values, ctx)).some(
         (o) => o.kind === 'DaemonSet' && o.metadata.name === 'node-exporter',
       ),
     );
     const ingress = catalog.require('ingress-nginx', '1.11.3');
-    const service = renderLayer(ingress, ingress.values, ctx).find((o) => o.kind === 'Service');
+    const service = (await renderLayer(ingress, ingress.values, ctx)).find((o) => o.kind === 'Service');
     assert.ok(service, 'ingress-nginx renders a Service');
     assert.equal((service.spec as { type: string }).type, 'LoadBalancer');
+  });
+
+  it('every pack renders in the sandbox with its defaults and with each preset', async () => {
+    for (const pack of catalog.list()) await provePackRenders(pack, testRenderer);
   });
 
   it('gives every call its own catalog, so adding user packs to one does not leak into another', async () => {

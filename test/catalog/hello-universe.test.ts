@@ -3,7 +3,8 @@ import { before, describe, it } from 'node:test';
 import YAML from 'yaml';
 import { loadBuiltinCatalog } from '../../src/catalog/load.ts';
 import type { KubeObject, Pack } from '../../src/core/model.ts';
-import { renderLayer, STRATA_LABELS } from '../../src/core/render.ts';
+import { STRATA_LABELS } from '../../src/core/render.ts';
+import { renderLayer } from '../support/render.ts';
 
 /**
  * Returns the pack's default values with one preset enabled, built by hand (remove, then deep-merge add)
@@ -60,7 +61,7 @@ describe('hello-universe pack', () => {
     pack = (await loadBuiltinCatalog()).require('hello-universe', '1.2.0');
   });
 
-  it('offers the API preset enable-api in group backend', () => {
+  it('offers the API preset enable-api in group backend', async () => {
     assert.deepEqual(
       pack.presets.map((p) => ({ name: p.name, group: p.group })),
       [{ name: 'enable-api', group: 'backend' }],
@@ -69,8 +70,8 @@ describe('hello-universe pack', () => {
     assert.deepEqual(pack.nodeImpactPaths, []);
   });
 
-  it('with the API preset off renders exactly the namespace, hello-universe-deployment and its LoadBalancer', () => {
-    const objects = renderLayer(pack, pack.values, ctx);
+  it('with the API preset off renders exactly the namespace, hello-universe-deployment and its LoadBalancer', async () => {
+    const objects = await renderLayer(pack, pack.values, ctx);
     assert.deepEqual(summary(objects), [
       'Namespace /hello-universe',
       'Deployment hello-universe/hello-universe-deployment',
@@ -87,8 +88,8 @@ describe('hello-universe pack', () => {
     );
   });
 
-  it('with the API preset on renders the three-tier app and no hello-universe-deployment', () => {
-    const objects = renderLayer(pack, valuesWithPreset(pack, 'enable-api'), ctx);
+  it('with the API preset on renders the three-tier app and no hello-universe-deployment', async () => {
+    const objects = await renderLayer(pack, valuesWithPreset(pack, 'enable-api'), ctx);
     assert.deepEqual(summary(objects), [
       'Namespace /hello-universe',
       'ClusterRole /hello-universe-role',
@@ -124,9 +125,9 @@ describe('hello-universe pack', () => {
     ]);
   });
 
-  it('labels every object with cluster, profile, layer and pack', () => {
+  it('labels every object with cluster, profile, layer and pack', async () => {
     for (const values of [pack.values, valuesWithPreset(pack, 'enable-api')]) {
-      for (const obj of renderLayer(pack, values, ctx)) {
+      for (const obj of await renderLayer(pack, values, ctx)) {
         assert.deepEqual(
           [
             STRATA_LABELS.managedBy,
@@ -145,12 +146,12 @@ describe('hello-universe pack', () => {
   it('renders the same objects under 1.3.0, with newer images', async () => {
     const next = (await loadBuiltinCatalog()).require('hello-universe', '1.3.0');
     for (const build of [(p: Pack) => p.values, (p: Pack) => valuesWithPreset(p, 'enable-api')]) {
-      const before = renderLayer(pack, build(pack), ctx);
-      const after = renderLayer(next, build(next), ctx);
+      const before = await renderLayer(pack, build(pack), ctx);
+      const after = await renderLayer(next, build(next), ctx);
       assert.deepEqual(summary(after), summary(before));
     }
-    const image = find(renderLayer(next, next.values, ctx), 'Deployment', 'hello-universe-deployment').spec
-      .template.spec.containers[0]!.image;
+    const image = find(await renderLayer(next, next.values, ctx), 'Deployment', 'hello-universe-deployment')
+      .spec.template.spec.containers[0]!.image;
     assert.equal(image, 'ghcr.io/spectrocloud/hello-universe:1.3.0');
   });
 });

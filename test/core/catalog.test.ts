@@ -16,6 +16,7 @@ function pack(name: string, version: string, extra: Partial<Pack> = {}): Pack {
     nodeImpactPaths: [],
     manifests: [],
     source: 'builtin',
+    kind: 'strata',
     ...extra,
   };
 }

@@ -249,78 +249,6 @@ describe('parsePack', () => {
     assert.match(error.message, /Pack demo@1\.0\.0: values\.yaml must be a YAML mapping/);
   });
 
-  it('refuses a template that does not parse, naming pack, template and line', () => {
-    const templates = {
-      '01-deployment.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ values.app.name }\n',
-    };
-    const error = errorOf(() => parsePack(addonFiles({ templates }), 'user'));
-    assert.equal(error.code, 'TemplateRenderFailed');
-    assert.equal(error.details.template, '01-deployment.yaml');
-    assert.equal(error.details.line, 4);
-    assert.match(error.message, /^Pack demo@1\.0\.0: template 01-deployment\.yaml does not parse at line 4/);
-  });
-
-  it('refuses a template that does not render with the default values, naming the line', () => {
-    const templates = {
-      '01-deployment.yaml': addonFiles().templates['01-deployment.yaml']!.replace(
-        'values.app.name',
-        'values.app.title',
-      ),
-    };
-    const error = errorOf(() => parsePack(addonFiles({ templates }), 'user'));
-    assert.equal(error.code, 'TemplateRenderFailed');
-    assert.equal(error.details.line, 4);
-    assert.match(
-      error.message,
-      /template 01-deployment\.yaml does not render at line 4 \(`name: \{\{ values\.app\.title \}\}`\): attempted to output null or undefined value/,
-    );
-  });
-
-  it('refuses a template that breaks only when a preset is enabled, naming the preset', () => {
-    const manifest = addonFiles().manifest.replace(
-      '    remove:\n      - app.replicas\n',
-      '    remove:\n      - app.name\n',
-    );
-    const error = errorOf(() => parsePack(addonFiles({ manifest }), 'user'));
-    assert.equal(error.code, 'TemplateRenderFailed');
-    assert.equal(error.details.preset, 'big');
-    assert.match(error.message, /with preset big enabled/);
-  });
-
-  it('refuses a rendered object without apiVersion, kind or metadata.name', () => {
-    const cases: Array<[string, string]> = [
-      ['kind: ConfigMap\nmetadata:\n  name: a\n  namespace: demo\n', 'apiVersion'],
-      ['apiVersion: v1\nmetadata:\n  name: a\n  namespace: demo\n', 'kind'],
-      ['apiVersion: v1\nkind: ConfigMap\nmetadata:\n  namespace: demo\n', 'metadata.name'],
-    ];
-    for (const [template, field] of cases) {
-      const error = errorOf(() => parsePack(addonFiles({ templates: { 'cm.yaml': template } }), 'user'));
-      assert.equal(error.code, 'PackInvalid', field);
-      assert.equal(error.details.field, field);
-      assert.match(error.message, /^Pack demo@1\.0\.0: template cm\.yaml renders /);
-    }
-  });
-
-  it('refuses a namespaced object without a namespace', () => {
-    const error = errorOf(() =>
-      parsePack(
-        addonFiles({ templates: { 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n' } }),
-        'user',
-      ),
-    );
-    assert.equal(error.code, 'PackInvalid');
-    assert.equal(error.details.field, 'metadata.namespace');
-    assert.match(error.message, /templates must set namespaces explicitly/);
-  });
-
-  it('refuses output that is not valid YAML', () => {
-    const error = errorOf(() =>
-      parsePack(addonFiles({ templates: { 'cm.yaml': 'apiVersion: v1\nkind: [ConfigMap\n' } }), 'user'),
-    );
-    assert.equal(error.code, 'TemplateRenderFailed');
-    assert.match(error.message, /template cm\.yaml renders invalid YAML/);
-  });
-
   it('refuses templates on os and k8s packs, which configure nodes', () => {
     const error = errorOf(() =>
       parsePack(
@@ -336,15 +264,5 @@ describe('parsePack', () => {
     const error = errorOf(() => parsePack(addonFiles({ manifest: 'name: [demo\n' }), 'user'));
     assert.equal(error.code, 'PackInvalid');
     assert.match(error.message, /pack\.yaml is not valid YAML/);
-  });
-
-  it('refuses a template that tries to reach the Function constructor', () => {
-    const templates = {
-      'cm.yaml':
-        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: demo\ndata:\n  x: "{{ range.constructor("return 1")() }}"\n',
-    };
-    const error = errorOf(() => parsePack(addonFiles({ templates }), 'user'));
-    assert.equal(error.code, 'TemplateRenderFailed');
-    assert.equal(error.details.line, 7);
   });
 });

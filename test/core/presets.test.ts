@@ -50,6 +50,7 @@ const pack: Pack = {
   nodeImpactPaths: [],
   manifests: [],
   source: 'user',
+  kind: 'strata',
 };
 
 function strataCode(fn: () => unknown): { code: string; details: Record<string, unknown>; message: string } {

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { isStrataError } from '../../src/core/errors.ts';
 import { hashObject, isClusterScoped, refKey, refOf } from '../../src/core/objects.ts';
 import { parsePack } from '../../src/core/pack.ts';
-import { renderLayer, STRATA_LABELS, toLabelValue } from '../../src/core/render.ts';
+import { STRATA_LABELS, toLabelValue } from '../../src/core/render.ts';
+import { renderLayer } from '../support/render.ts';
 
 const demo = parsePack(
   {
@@ -44,8 +45,8 @@ const demo = parsePack(
 describe('renderLayer', () => {
   const ctx = { cluster: 'edge-01', profile: 'retail' };
 
-  it('renders objects in template order with Strata labels on each', () => {
-    const objects = renderLayer(demo, demo.values, ctx);
+  it('renders objects in template order with Strata labels on each', async () => {
+    const objects = await renderLayer(demo, demo.values, ctx);
     assert.deepEqual(
       objects.map((o) => `${o.kind}/${o.metadata.name}`),
       ['Namespace/demo', 'Deployment/app'],
@@ -67,14 +68,14 @@ describe('renderLayer', () => {
     assert.equal(objects[1]!.metadata.labels?.[STRATA_LABELS.cluster], 'edge-01');
   });
 
-  it('drops the namespace of cluster-scoped kinds and keeps the one the template sets', () => {
-    const [ns, deployment] = renderLayer(demo, demo.values, ctx);
+  it('drops the namespace of cluster-scoped kinds and keeps the one the template sets', async () => {
+    const [ns, deployment] = await renderLayer(demo, demo.values, ctx);
     assert.equal(ns!.metadata.namespace, undefined);
     assert.equal(deployment!.metadata.namespace, 'demo');
   });
 
-  it('renders from the values it is given, with profile and pack variables (no cluster: renders are shared)', () => {
-    const objects = renderLayer(demo, 'ns: shop\nreplicas: 5\nextra: true\n', ctx);
+  it('renders from the values it is given, with profile and pack variables (no cluster: renders are shared)', async () => {
+    const objects = await renderLayer(demo, 'ns: shop\nreplicas: 5\nextra: true\n', ctx);
     assert.deepEqual(
       objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`),
       ['Namespace//shop', 'Deployment/shop/app', 'ConfigMap/shop/extra'],
@@ -83,16 +84,16 @@ describe('renderLayer', () => {
     assert.deepEqual(objects[2]!.data, { profile: 'retail', pack: 'demo@1.0.0' });
   });
 
-  it('is deterministic: the same input renders byte-identical objects', () => {
-    const a = renderLayer(demo, demo.values, ctx);
-    const b = renderLayer(demo, demo.values, ctx);
+  it('is deterministic: the same input renders byte-identical objects', async () => {
+    const a = await renderLayer(demo, demo.values, ctx);
+    const b = await renderLayer(demo, demo.values, ctx);
     assert.equal(JSON.stringify(a), JSON.stringify(b));
     assert.deepEqual(a.map(hashObject), b.map(hashObject));
     assert.notStrictEqual(a[0], b[0]);
   });
 
-  it('refuses values that break a template with TemplateRenderFailed naming pack, template and line', () => {
-    assert.throws(
+  it('refuses values that break a template with TemplateRenderFailed naming pack, template and line', async () => {
+    await assert.rejects(
       () => renderLayer(demo, 'ns: shop\nextra: false\n', ctx),
       (error: unknown) =>
         isStrataError(error) &&
@@ -103,13 +104,13 @@ describe('renderLayer', () => {
     );
   });
 
-  it('refuses values that are not YAML with InvalidYaml', () => {
-    assert.throws(() => renderLayer(demo, 'ns: [shop\n', ctx), { code: 'InvalidYaml' });
-    assert.throws(() => renderLayer(demo, '- a\n', ctx), { code: 'InvalidYaml' });
+  it('refuses values that are not YAML with InvalidYaml', async () => {
+    await assert.rejects(() => renderLayer(demo, 'ns: [shop\n', ctx), { code: 'InvalidYaml' });
+    await assert.rejects(() => renderLayer(demo, '- a\n', ctx), { code: 'InvalidYaml' });
   });
 
-  it('refuses values that render an object without a name', () => {
-    assert.throws(
+  it('refuses values that render an object without a name', async () => {
+    await assert.rejects(
       () => renderLayer(demo, 'ns: ""\nreplicas: 1\nextra: false\n', ctx),
       (error: unknown) =>
         isStrataError(error) &&
@@ -118,7 +119,7 @@ describe('renderLayer', () => {
     );
   });
 
-  it('refuses a render that produces the same object twice', () => {
+  it('refuses a render that produces the same object twice', async () => {
     const twice = parsePack(
       {
         manifest: 'name: twice\nversion: 1.0.0\nlayer: addon\ndisplayName: Twice\n',
@@ -130,7 +131,7 @@ describe('renderLayer', () => {
       },
       'user',
     );
-    assert.throws(
+    await assert.rejects(
       () => renderLayer(twice, 'a: cm\nb: cm\n', ctx),
       (error: unknown) =>
         isStrataError(error) &&
@@ -138,8 +139,11 @@ describe('renderLayer', () => {
     );
   });
 
-  it('labels with sanitised values when a cluster or profile name is not a valid label value', () => {
-    const [obj] = renderLayer(demo, demo.values, { cluster: `${'a'.repeat(70)}`, profile: 'Team Profile/1' });
+  it('labels with sanitised values when a cluster or profile name is not a valid label value', async () => {
+    const [obj] = await renderLayer(demo, demo.values, {
+      cluster: `${'a'.repeat(70)}`,
+      profile: 'Team Profile/1',
+    });
     const cluster = obj!.metadata.labels?.[STRATA_LABELS.cluster];
     assert.equal(cluster?.length, 63);
     assert.equal(obj!.metadata.labels?.[STRATA_LABELS.profile], 'Team-Profile-1');
@@ -147,11 +151,11 @@ describe('renderLayer', () => {
 });
 
 describe('toLabelValue', () => {
-  it('keeps valid label values as they are', () => {
+  it('keeps valid label values as they are', async () => {
     for (const v of ['', 'a', 'prod-eu_1.2', 'A'.repeat(63)]) assert.equal(toLabelValue(v), v);
   });
 
-  it('makes any string a valid label value, keeping long names distinct', () => {
+  it('makes any string a valid label value, keeping long names distinct', async () => {
     const valid = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
     const long1 = `${'x'.repeat(60)}-one`;
     const long2 = `${'x'.repeat(60)}-two`;
@@ -165,7 +169,7 @@ describe('toLabelValue', () => {
 });
 
 describe('object identity', () => {
-  it('keys objects by apiVersion/kind/namespace/name, with no namespace for cluster-scoped kinds', () => {
+  it('keys objects by apiVersion/kind/namespace/name, with no namespace for cluster-scoped kinds', async () => {
     const deployment = {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -191,7 +195,7 @@ describe('object identity', () => {
     assert.ok(!isClusterScoped('Deployment') && !isClusterScoped('Secret') && !isClusterScoped('Widget'));
   });
 
-  it('hashes objects by content, independent of key order', () => {
+  it('hashes objects by content, independent of key order', async () => {
     const a = {
       apiVersion: 'v1',
       kind: 'ConfigMap',

@@ -13,6 +13,7 @@ export function pack(name: string, version: string, layer: Pack['layer'] = 'addo
     presets: [],
     nodeImpactPaths: [],
     manifests: [],
+    kind: 'strata',
     source: 'user',
   };
 }

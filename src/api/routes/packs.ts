@@ -4,6 +4,7 @@ import { StrataError } from '../../core/errors.ts';
 import type { Pack } from '../../core/model.ts';
 import { type PackFiles, parsePack } from '../../core/pack.ts';
 import { documentData, parseValues } from '../../core/values.ts';
+import { provePackRenders } from '../../render/prove.ts';
 import { getPack, listPacks, registerPack } from '../../store/packs.ts';
 import { auditOf } from '../auth.ts';
 import { nameParams, nameVersionParams, packFilesSchema, packQuery } from '../schemas.ts';
@@ -125,6 +126,7 @@ export function registerPackRoutes(app: ApiApp, ctx: RouteContext): void {
       checkSafeYaml(request.body);
       const pack = parsePack(request.body, 'user');
       checkFitsCatalog(ctx.catalog, pack);
+      await provePackRenders(pack, ctx.renderer);
       const stored = await registerPack(ctx.store.db, auditOf(callerOf(request)), pack);
       ctx.catalog.add(pack);
       ctx.events.publish({ kind: 'pack.registered', data: { pack: `${pack.name}@${pack.version}` } });

@@ -31,8 +31,14 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
         const { startStrata } = await import('../up.ts');
         const { startEngine } = await import('../../engine/engine.ts');
         const strata = await startStrata({
-          createEngine: async ({ store, catalog, sim, events }) => {
-            const running = startEngine({ store, catalog, sim, publish: (event) => events.publish(event) });
+          createEngine: async ({ store, catalog, sim, events, renderer }) => {
+            const running = startEngine({
+              store,
+              catalog,
+              sim,
+              renderer,
+              publish: (event) => events.publish(event),
+            });
             return { commands: running.engine, stop: () => running.stop() };
           },
           demo: opts.demo,

@@ -1,0 +1,147 @@
+/**
+ * A render worker: a thread that renders untrusted pack content (Nunjucks templates in a code-free context,
+ * YAML reading under limits) one task at a time and answers with plain data. Started and watched by pool.ts,
+ * which kills it when a task overruns its time and replaces it when it runs out of memory.
+ */
+import { parentPort } from 'node:worker_threads';
+import { isStrataError, StrataError } from '../../core/errors.ts';
+import { firstLine, parseDocuments } from './documents.ts';
+import type {
+  AnswerMessage,
+  RenderedTemplate,
+  SandboxAnswer,
+  StrataRenderTask,
+  TaskLimits,
+  TaskMessage,
+  YamlTask,
+} from './tasks.ts';
+import { type TemplateOutcome, TemplateSandbox } from './templates.ts';
+
+/** Templates one context may hold before the worker starts a fresh one (keeps memory bounded). */
+const TEMPLATES_PER_CONTEXT = 2000;
+
+let sandbox: TemplateSandbox | undefined;
+
+function currentSandbox(): TemplateSandbox {
+  if (!sandbox || sandbox.size >= TEMPLATES_PER_CONTEXT) sandbox = new TemplateSandbox();
+  return sandbox;
+}
+
+/** Returns the error of a failed template, naming pack, template and line and quoting the line. */
+function templateError(
+  task: StrataRenderTask,
+  template: { name: string; source: string },
+  outcome: Extract<TemplateOutcome, { ok: false }> & { wrapped?: boolean },
+): StrataError {
+  // Nunjucks reports syntax and undefined-output errors with 1-based lines, but the runtime errors it wraps with
+  // the 0-based line of the call; line 0 and column 0 mean "unknown".
+  let line: number | null = null;
+  if (outcome.lineno !== null && (outcome.lineno > 0 || (outcome.colno ?? 0) > 0)) {
+    line = outcome.wrapped ? outcome.lineno + 1 : outcome.lineno;
+  }
+  const reason =
+    outcome.message
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !/^\(.*\)( \[Line \d+.*\])?$/.test(l))
+      .pop() ?? outcome.message;
+  const source = template.source.split('\n');
+  const quoted = line !== null && source[line - 1] ? ` (\`${source[line - 1]!.trim().slice(0, 120)}\`)` : '';
+  const what = outcome.phase === 'parse' ? 'does not parse' : 'does not render';
+  const [name, version] = task.pack.split('@');
+  return new StrataError(
+    'TemplateRenderFailed',
+    `Pack ${task.pack}: template ${template.name} ${what}${line !== null ? ` at line ${line}` : ''}${quoted}: ${reason.replace(/^(Error|TypeError|RangeError|EvalError): /, '').replace(/\.$/, '')}.`,
+    { pack: name, version, template: template.name, field: `templates.${template.name}`, line },
+  );
+}
+
+function renderStrata(task: StrataRenderTask, limits: TaskLimits): RenderedTemplate[] {
+  const box = currentSandbox();
+  const out: RenderedTemplate[] = [];
+  let bytes = 0;
+  let documents = 0;
+  for (const template of task.templates) {
+    const key = `${task.templatesKey}/${template.name}`;
+    const failed = box.load(key, template, limits.timeoutMs);
+    if (failed && !failed.ok) throw templateError(task, template, failed);
+    const outcome = box.render(key, task.variables, limits.timeoutMs);
+    if (!outcome.ok) throw templateError(task, template, outcome);
+    bytes += Buffer.byteLength(outcome.text);
+    if (bytes > limits.maxOutputBytes) {
+      throw new StrataError(
+        'TemplateRenderFailed',
+        `Pack ${task.pack}: template ${template.name} renders more than ${limits.maxOutputBytes} bytes in all; the output was refused.`,
+        {
+          pack: task.pack,
+          template: template.name,
+          field: `templates.${template.name}`,
+          limit: limits.maxOutputBytes,
+        },
+      );
+    }
+    const docs = parseDocuments(
+      outcome.text,
+      {
+        subject: `Pack ${task.pack}: template ${template.name} renders`,
+        code: 'TemplateRenderFailed',
+        details: { pack: task.pack, template: template.name, field: `templates.${template.name}` },
+      },
+      limits.maxDocuments - documents,
+    );
+    documents += docs.length;
+    out.push({ name: template.name, documents: docs });
+  }
+  return out;
+}
+
+function readYaml(task: YamlTask, limits: TaskLimits): RenderedTemplate[] {
+  const out: RenderedTemplate[] = [];
+  let documents = 0;
+  let bytes = 0;
+  for (const [index, item] of task.texts.entries()) {
+    bytes += Buffer.byteLength(item.text);
+    if (bytes > limits.maxOutputBytes) {
+      throw new StrataError(
+        task.code,
+        `${item.subject} more than ${limits.maxOutputBytes} bytes of YAML in all.`,
+        {
+          ...item.details,
+          limit: limits.maxOutputBytes,
+        },
+      );
+    }
+    const docs = parseDocuments(
+      item.text,
+      { subject: item.subject, code: task.code, details: item.details },
+      limits.maxDocuments - documents,
+    );
+    documents += docs.length;
+    out.push({ name: String(index), documents: docs });
+  }
+  return out;
+}
+
+function answer(message: TaskMessage): SandboxAnswer {
+  const { task } = message;
+  try {
+    const templates = task.type === 'strata' ? renderStrata(task, task.limits) : readYaml(task, task.limits);
+    return { ok: true, templates };
+  } catch (error) {
+    if (isStrataError(error)) return { ok: false, error: error.toJSON() };
+    const code = task.type === 'strata' ? 'TemplateRenderFailed' : task.code;
+    return {
+      ok: false,
+      error: {
+        code,
+        message: `${task.type === 'strata' ? `Pack ${task.pack}` : 'The content'} cannot be rendered: ${firstLine(error)}`,
+        details: {},
+      },
+    };
+  }
+}
+
+parentPort?.on('message', (message: TaskMessage) => {
+  const reply: AnswerMessage = { id: message.id, answer: answer(message) };
+  parentPort!.postMessage(reply);
+});
