@@ -24,7 +24,7 @@ forEachApiDriver((fixture) => {
     const f = fixture(t);
     if (!f) return;
     const marker = join(tmpdir(), `strata-rce-api-${process.pid}-${Date.now()}`);
-    const code = `return process.mainModule.require('fs').writeFileSync('${marker}', 'pwned')`;
+    const code = `return process.getBuiltinModule('fs').writeFileSync('${marker}', 'pwned')`;
     for (const [i, expression] of [
       `range[['constructor']]("${code}")()`,
       `range.constructor("${code}")()`,

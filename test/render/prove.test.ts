@@ -156,7 +156,7 @@ describe('proving a pack renders', () => {
 
   it('refuses every way to the Function constructor, and no code runs on the host', async () => {
     const marker = join(tmpdir(), `strata-rce-${process.pid}-${Date.now()}`);
-    const write = `return process.mainModule.require('fs').writeFileSync('${marker}', 'x')`;
+    const write = `return process.getBuiltinModule('fs').writeFileSync('${marker}', 'x')`;
     const attempts = [
       `{{ range.constructor('${write}')() }}`,
       `{{ range[['constructor']]('${write}')() }}`,
