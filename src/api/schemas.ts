@@ -41,6 +41,7 @@ export const profileLayerSchema = z.object({
   version: z.string().min(1).max(128),
   values: valuesSchema.optional(),
   presets: z.array(z.string().min(1).max(63)).max(32).optional(),
+  namespace: z.string().min(1).max(63).optional(),
 });
 
 /** A profile document (POST /v1/profiles, JSON or YAML). */
@@ -149,6 +150,8 @@ const overrideFields = {
     .max(256 * 1024)
     .nullable(),
   presets: z.array(z.string().min(1).max(63)).max(32).optional(),
+  /** Take `values` as the layer's whole values instead of laying them over its current ones. */
+  replace: z.boolean().optional(),
 };
 
 const expected = { expectedResourceVersion: z.number().int().positive().optional() };
@@ -317,3 +320,60 @@ export type {
   StoredRollout,
 } from '../engine/contract.ts';
 export type { RolloutPage } from '../store/rollouts.ts';
+
+/** A pack's layer as content packs may fill it. */
+const contentLayerSchema = z.enum(['cni', 'csi', 'addon']);
+
+/** Pulling a chart from a registry (POST /v1/packs/pull, admin). */
+export const packPullSchema = z.strictObject({
+  /** `oci://HOST[:PORT]/PATH/CHART`, or a chart's name in the HTTP repository `repo`. */
+  source: z.string().min(1).max(2048),
+  repo: z.string().min(1).max(2048).optional(),
+  version: z.string().min(1).max(128),
+  name: z.string().min(1).max(63).optional(),
+  layer: contentLayerSchema.optional(),
+  plainHttp: z.boolean().optional(),
+  /** PEM of the CA that signed the registry's certificate. */
+  ca: z
+    .string()
+    .max(64 * 1024)
+    .optional(),
+});
+
+/** Importing a chart archive, a kustomize folder or manifest files (POST /v1/packs/import, admin). */
+export const packImportSchema = z.strictObject({
+  kind: z.enum(['helm', 'kustomize', 'manifest']),
+  /** The gzipped tar (a chart archive or a packed folder), base64. */
+  archive: z
+    .string()
+    .max(28 * 1024 * 1024)
+    .optional(),
+  /** Manifest files by name (kind manifest). */
+  files: z.record(z.string().min(1).max(255), z.string().max(8 * 1024 * 1024)).optional(),
+  fileName: z.string().max(255).optional(),
+  name: z.string().min(1).max(63).optional(),
+  version: z.string().min(1).max(128).optional(),
+  layer: contentLayerSchema.optional(),
+});
+
+/** What a registry offers (GET /v1/chart-versions). */
+export const chartVersionsQuery = z.strictObject({
+  source: z.string().min(1).max(2048),
+  repo: z.string().min(1).max(2048).optional(),
+  plainHttp: z.enum(['true', 'false']).optional(),
+});
+
+/** Signing in to a chart registry (PUT /v1/registries/{host}, admin). */
+export const registryLoginSchema = z.strictObject({
+  username: z.string().min(1).max(256),
+  password: z.string().min(1).max(8192),
+});
+
+/** Path parameter `{host}`: `HOST[:PORT]`. */
+export const registryHostParams = z.object({
+  host: z
+    .string()
+    .min(1)
+    .max(261)
+    .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'host must be HOST or HOST:PORT'),
+});

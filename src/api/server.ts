@@ -37,6 +37,7 @@ import { registerClusterRoutes } from './routes/clusters.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerPackRoutes } from './routes/packs.ts';
 import { registerProfileRoutes } from './routes/profiles.ts';
+import { registerRegistryRoutes } from './routes/registries.ts';
 import { registerRolloutRoutes } from './routes/rollouts.ts';
 import { registerTokenRoutes } from './routes/tokens.ts';
 import { SSE_HEARTBEAT_MS, SseStreams } from './sse.ts';
@@ -261,6 +262,7 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     registerRolloutRoutes(api, ctx);
     registerAuditRoutes(api, ctx);
     registerTokenRoutes(api, ctx);
+    registerRegistryRoutes(api, ctx);
   });
   registerConsole(app, deps.webDir ?? DEFAULT_WEB_DIR);
   return app as unknown as FastifyInstance;

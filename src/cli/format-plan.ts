@@ -3,7 +3,9 @@
  * presets switched, the repave per pool and why, the Kubernetes steps, the objects created, changed, deleted
  * and left unused, then errors and warnings. Plain text; no colour, so it survives pipes and logs.
  */
+
 import type { AttachedProfile } from '../core/model.ts';
+import { MAX_PATHS_PER_OBJECT } from '../core/object-diff.ts';
 import type { LayerPlan, Plan, PlanIssue } from '../core/plan-types.ts';
 import { isCredentialPath, type ValueChange } from '../core/values.ts';
 import type { ClusterPlanView } from '../engine/contract.ts';
@@ -126,7 +128,16 @@ export function formatPlan(plan: Plan): string {
   out.push('', 'Objects:');
   const objectLines = [
     ...objectList('create', o.create),
-    ...objectList('change', o.change),
+    ...objectList('change', o.change).flatMap((line, i) => {
+      const paths = i === 0 || i > MAX_OBJECTS ? undefined : o.change[i - 1]?.paths;
+      if (!paths || paths.length === 0) return [line];
+      const shown = paths.slice(0, MAX_PATHS_PER_OBJECT).map((p) => `        ~ ${p}`);
+      const more =
+        paths.length > MAX_PATHS_PER_OBJECT
+          ? [`        … and ${paths.length - MAX_PATHS_PER_OBJECT} more`]
+          : [];
+      return [line, ...shown, ...more];
+    }),
     ...objectList('delete (layer removed)', o.delete),
     ...objectList('unused (kept; prune to delete)', o.unused),
   ];

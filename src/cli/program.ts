@@ -29,11 +29,12 @@ export const EXIT = { ok: 0, error: 1, usage: 2 } as const;
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('strata')
     .description('Strata: layered cluster profiles and safe updates of live Kubernetes clusters')
-    .version(packageVersion())
     .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeOut: (t) => ctx.printer.out(t), writeErr: (t) => ctx.printer.err(t) });
+    .configureOutput({ writeOut: (t) => ctx.printer.out(t), writeErr: (t) => ctx.printer.err(t) })
+    // `--version` is answered before parsing (runCli): commands such as `pack add … --version V` take it as theirs.
+    .addHelpText('after', '\n`strata --version` (or -V) prints the version.');
   registerUpCommand(program, ctx);
   registerPackCommands(program, ctx);
   registerProfileCommands(program, ctx);
@@ -57,6 +58,10 @@ export async function runCli(args: readonly string[], printer: Printer = process
     printer,
     format: () => (program?.opts().output as OutputFormat | undefined) ?? 'table',
   };
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    printer.out(packageVersion());
+    return EXIT.ok;
+  }
   program = buildProgram(ctx);
   try {
     await program.parseAsync([...args], { from: 'user' });

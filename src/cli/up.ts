@@ -11,6 +11,7 @@ import { ensureAdminToken } from '../api/admin-token.ts';
 import { LiveEventBus, type LiveEventKind } from '../api/event-bus.ts';
 import { createApiServer } from '../api/server.ts';
 import { loadBuiltinCatalog } from '../catalog/load.ts';
+import { loadUserPacks } from '../catalog/user-packs.ts';
 import type { Catalog } from '../core/catalog.ts';
 import { isStrataError, StrataError } from '../core/errors.ts';
 import type { EngineCommands } from '../engine/contract.ts';
@@ -149,20 +150,6 @@ function simTimingFromEnv(): { nodeBootMs: number; podStartMs: number } | undefi
   return { nodeBootMs: ms, podStartMs: Math.min(ms, 2000) };
 }
 
-/** Adds user packs from the store to the catalog (built-in ones are already there). */
-export async function loadUserPacks(store: Store, catalog: Catalog): Promise<void> {
-  for (const pack of await listPacks(store.db)) {
-    if (pack.source !== 'user' || catalog.get(pack.name, pack.version)) continue;
-    const { resourceVersion: _rv, ...plain } = pack;
-    try {
-      catalog.add(plain);
-    } catch (error) {
-      if (!isStrataError(error)) throw error;
-      process.emitWarning(`user pack ${pack.name}@${pack.version} skipped: ${error.message}`);
-    }
-  }
-}
-
 /** Starts Strata and returns it running; on any failure, stops what was started and rethrows. */
 export async function startStrata(options: StartOptions = {}): Promise<RunningStrata> {
   const home = resolve(options.home ?? defaultStrataHome());
@@ -186,7 +173,7 @@ export async function startStrata(options: StartOptions = {}): Promise<RunningSt
     cleanups.push(() => store.close());
     const catalog = await loadBuiltinCatalog();
     await syncBuiltinPacks(store.db, { actor: 'system' }, catalog.list());
-    await loadUserPacks(store, catalog);
+    await loadUserPacks(store.db, catalog);
 
     const sim = await startSimKubeServer({
       port: kubePort,

@@ -17,6 +17,7 @@ export const ERROR_STATUS = {
   Forbidden: 403,
   // 404
   NotFound: 404,
+  ChartNotFound: 404,
   // 409: the world changed or already holds it.
   Conflict: 409,
   AlreadyExists: 409,
@@ -39,6 +40,12 @@ export const ERROR_STATUS = {
   PruneCapExceeded: 422,
   PlanHasErrors: 422,
   RolloutNotActive: 422,
+  ValuesSchemaViolation: 422,
+  // 422: a chart registry refused or failed (the upstream text is in the message).
+  RegistryUnreachable: 422,
+  RegistryTlsFailed: 422,
+  RegistryAuthFailed: 422,
+  DigestMismatch: 422,
   // 500: a bug or a broken dependency — never for bad input.
   Internal: 500,
   Unavailable: 503,

@@ -60,7 +60,8 @@ export interface RepavePlan {
 /** The Kubernetes objects a plan creates, changes, leaves unused or deletes. */
 export interface ObjectsPlan {
   create: ObjectRef[];
-  change: ObjectRef[];
+  /** Objects whose content changes; `paths` names the fields when what runs now is known. */
+  change: Array<ObjectRef & { paths?: string[] }>;
   /** How many applied objects stay as they are. */
   unchanged: number;
   /** Applied objects no longer rendered by a layer still in the stack: kept, listed, prunable. */

@@ -15,6 +15,7 @@ import type {
   ObjectRef,
   ResolvedLayer,
 } from './model.ts';
+import { changedFieldPaths } from './object-diff.ts';
 import { refKey } from './objects.ts';
 import type { LayerPlan, ObjectsPlan, Plan, PlanIssue } from './plan-types.ts';
 import { classifyRepave } from './repave.ts';
@@ -33,6 +34,8 @@ export interface PlanInput {
   targetStack: readonly ResolvedLayer[];
   /** What the target stack renders to (src/render/), in stack order. */
   desired: readonly DesiredObject[];
+  /** What the current stack renders to, for the field paths of changed objects (optional). */
+  current?: readonly DesiredObject[];
   currentPools: readonly NodePoolSpec[];
   targetPools: readonly NodePoolSpec[];
   /** What Strata applied to the cluster so far. */
@@ -264,15 +267,21 @@ function planObjects(input: PlanInput): ObjectsPlan {
   const applied = new Map(input.inventory.map((e) => [refKey(e), e]));
   const targetPacks = new Set(input.targetStack.map((l) => l.pack));
   const create: ObjectRef[] = [];
-  const change: ObjectRef[] = [];
+  const change: ObjectsPlan['change'] = [];
+  const before = new Map((input.current ?? []).map((d) => [d.key, d]));
   let unchanged = 0;
   const wanted = new Set<string>();
   for (const d of desired) {
     wanted.add(d.key);
     const entry = applied.get(d.key);
     if (!entry) create.push(d.ref);
-    else if (entry.hash !== d.hash || entry.unused || entry.pack !== d.pack) change.push(d.ref);
-    else unchanged += 1;
+    else if (entry.hash !== d.hash || entry.unused || entry.pack !== d.pack) {
+      const was = before.get(d.key);
+      // The field paths are known when what the cluster runs renders to what was applied.
+      change.push(
+        was && was.hash === entry.hash ? { ...d.ref, paths: changedFieldPaths(was.object, d.object) } : d.ref,
+      );
+    } else unchanged += 1;
   }
   const unused: ObjectRef[] = [];
   const remove: ObjectRef[] = [];

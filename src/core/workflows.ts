@@ -22,6 +22,7 @@ import type { Plan } from './plan-types.ts';
 import { applyPresets } from './presets.ts';
 import { attachmentOf, checkAttachment, resolveStack } from './stack.ts';
 import { parseValues, valuesEqual } from './values.ts';
+import { overlayValues } from './values-overlay.ts';
 
 /** What the user asks to change. */
 export type UpdateRequest =
@@ -36,8 +37,13 @@ export type UpdateRequest =
   | {
       kind: 'override';
       pack: string;
-      /** The cluster's own values for the layer; `null` drops the override (back to the profile's values). */
+      /**
+       * The cluster's own values for the layer; `null` drops the override (back to the profile's values). By
+       * default laid over the layer's current values (`key: null` removes a key; lists replace); `replace`
+       * takes them as the layer's whole values.
+       */
       values: string | null;
+      replace?: boolean;
       presets?: string[];
     }
   | { kind: 'pools'; pools: NodePoolSpec[] };
@@ -115,7 +121,12 @@ export function proposeUpdateTarget(
         delete overrides[request.pack];
       } else {
         const pack = catalog.require(layer.pack, layer.version);
-        let values = request.values ?? layer.values;
+        let values =
+          request.values === null
+            ? layer.values
+            : request.replace === true
+              ? request.values
+              : overlayValues(layer.values, request.values, `overrides.${request.pack}`);
         parseValues(values, `overrides.${request.pack}`);
         let presets: string[] | undefined;
         if (request.presets !== undefined) {
@@ -154,6 +165,7 @@ export function planUpdateTarget(
   target: UpdateTarget,
   desired: readonly DesiredObject[],
   catalog: Catalog,
+  current?: readonly DesiredObject[],
 ): UpdateProposal {
   const spec = cluster.spec;
   const from = target.currentProfiles.map(attachmentOf);
@@ -167,6 +179,7 @@ export function planUpdateTarget(
       currentStack: target.currentStack,
       targetStack: target.pending.stack,
       desired,
+      ...(current ? { current } : {}),
       currentPools: spec.pools,
       targetPools: target.pools,
       inventory: cluster.inventory,

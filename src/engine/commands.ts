@@ -97,6 +97,7 @@ async function toRequest(ctx: EngineContext, change: ClusterChangeInput): Promis
         pack: change.pack,
         values: change.values,
         ...(change.presets ? { presets: change.presets } : {}),
+        ...(change.replace ? { replace: true } : {}),
       };
     case 'pools':
       validatePools(change.pools);

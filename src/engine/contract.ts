@@ -47,7 +47,7 @@ export type ClusterChangeInput =
       resolutions?: Record<string, string>;
       chain?: boolean;
     }
-  | { kind: 'override'; pack: string; values: string | null; presets?: string[] }
+  | { kind: 'override'; pack: string; values: string | null; presets?: string[]; replace?: boolean }
   | { kind: 'pools'; pools: NodePoolSpec[] };
 
 /** A plan as shown to a user, with the pending configuration the editor displays. */

@@ -23,8 +23,11 @@ export async function proposeClusterUpdate(
   renderer: Renderer,
 ): Promise<UpdateProposal> {
   const target = proposeUpdateTarget(cluster, current, request, catalog);
-  const desired = await renderer.stack(target.pending.stack, catalog);
-  return planUpdateTarget(cluster, target, desired, catalog);
+  const [desired, running] = await Promise.all([
+    renderer.stack(target.pending.stack, catalog),
+    renderer.stack(target.currentStack, catalog),
+  ]);
+  return planUpdateTarget(cluster, target, desired, catalog, running);
 }
 
 /** A bounded memo of proposals by `proposalCacheKey`; proposals are shared, so callers must not mutate them. */

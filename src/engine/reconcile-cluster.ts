@@ -6,6 +6,7 @@
  * writes are returned, not made: the worker commits them with the step (see `step-writes.ts`).
  */
 
+import { withCatalogRefresh } from '../catalog/user-packs.ts';
 import { isStrataError } from '../core/errors.ts';
 import type { ClusterPhase, Condition, InventoryEntry, RepaveState } from '../core/model.ts';
 import { planClusterUpdate } from '../core/plan.ts';
@@ -88,7 +89,10 @@ export async function reconcileCluster(ctx: EngineContext, name: string): Promis
     return { writes, requeueAfterMs: 0 };
   }
   try {
-    return await reconcileLive(ctx, cluster, records, writes, conditions);
+    // A pack another process added since this one started is loaded from the store, and the step runs again.
+    return await withCatalogRefresh(ctx.store.db, ctx.catalog, () =>
+      reconcileLive(ctx, cluster, records, writes, conditions),
+    );
   } catch (error) {
     // A plan that cannot be computed any more (a profile revision or pack gone) stops with a condition, not a loop.
     if (

@@ -22,6 +22,8 @@ export interface ContentSource {
 export class ContentWorkspace {
   readonly root: string;
   readonly #ready = new Map<string, Promise<string>>();
+  /** Archives being proven before they are stored (a pack being added), by digest. */
+  readonly #staged = new Map<string, Buffer>();
 
   constructor(private readonly source: ContentSource | null) {
     this.root = mkdtempSync(join(tmpdir(), 'strata-render-'));
@@ -46,6 +48,14 @@ export class ContentWorkspace {
     });
   }
 
+  /** Makes an archive readable by digest before it is stored; returns a function that forgets it again. */
+  stage(digest: string, data: Buffer): () => void {
+    this.#staged.set(digest, data);
+    return () => {
+      if (this.#staged.get(digest) === data) this.#staged.delete(digest);
+    };
+  }
+
   /** Returns a fresh scratch folder for one render (values files, overlays). */
   async scratch(): Promise<string> {
     const dir = join(
@@ -64,6 +74,8 @@ export class ContentWorkspace {
 
   async #archive(pack: Pack): Promise<Buffer> {
     const digest = digestOf(pack);
+    const staged = this.#staged.get(digest);
+    if (staged) return staged;
     if (!this.source) {
       throw new StrataError(
         'Unavailable',

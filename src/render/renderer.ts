@@ -107,6 +107,11 @@ export class Renderer {
     return this.#objects(layer, pack, capabilitiesOf([]), options.shapeErrorCode, 'validation', values);
   }
 
+  /** Makes an archive renderable by digest before it is stored (proving a pack being added); returns its undo. */
+  stageContent(digest: string, data: Buffer): () => void {
+    return this.#workspace.stage(digest, data);
+  }
+
   /** Stops the render workers and removes the content folder. */
   async close(): Promise<void> {
     await this.pool.close();
@@ -156,11 +161,26 @@ export class Renderer {
       pack.kind === 'helm'
         ? await this.#renderChart(layer, pack, capabilities)
         : await this.#renderOverlay(layer, pack);
-    return objectsOfRender(pack, rendered, ctx, {
+    const options = {
       shapeErrorCode,
       defaultNamespace: namespaceOf(layer),
       clusterScopedKinds: clusterScopedCustomKinds(rendered),
-    });
+    };
+    const objects = objectsOfRender(pack, rendered, ctx, options);
+    // Charts and bases do not carry the namespace they are installed into (`helm install --create-namespace`
+    // makes it): the layer's namespace is made and managed with the layer when objects land in it.
+    const namespace = namespaceOf(layer);
+    const needed =
+      objects.some((o) => o.metadata.namespace === namespace) &&
+      !objects.some((o) => o.kind === 'Namespace' && o.metadata.name === namespace);
+    if (!needed) return objects;
+    const namespaceDoc = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } };
+    return objectsOfRender(
+      pack,
+      [{ name: 'namespace', documents: [namespaceDoc] }, ...rendered],
+      ctx,
+      options,
+    );
   }
 
   /** Renders a chart with Helm's own engine (`helm template`), the layer's values and the cluster's capabilities. */

@@ -12,7 +12,14 @@ export interface AuditContext {
 }
 
 /** What kind of thing an audit row is about. */
-export type AuditTargetKind = 'pack' | 'profile' | 'cluster' | 'token' | 'operation' | 'inventory';
+export type AuditTargetKind =
+  | 'pack'
+  | 'profile'
+  | 'cluster'
+  | 'token'
+  | 'operation'
+  | 'inventory'
+  | 'registry';
 
 /** One audit row. */
 export interface AuditEntry {

@@ -310,17 +310,29 @@ export function registerClusterCommands(program: Command, ctx: CliContext): void
     .description('Override one layer’s values on this cluster (the profile is unchanged)')
     .argument('<name>', 'cluster name')
     .requiredOption('--layer <pack>', 'the pack whose values to override')
-    .requiredOption('-f, --file <file>', 'values file (YAML; - for stdin)')
+    .requiredOption(
+      '-f, --file <file>',
+      'values to lay over the layer’s (YAML; - for stdin): maps merge, lists replace, key: null removes',
+    )
+    .option('--replace', 'take the file as the layer’s whole values instead of laying it over them')
     .option('-y, --yes', 'apply without asking')
     .option('--wait', 'follow progress until done')
     .option('--timeout <duration>', 'how long --wait waits', DEFAULT_WAIT_TIMEOUT)
     .action(
       async (
         name: string,
-        opts: { layer: string; file: string; yes?: boolean; wait?: boolean; timeout: string },
+        opts: {
+          layer: string;
+          file: string;
+          replace?: boolean;
+          yes?: boolean;
+          wait?: boolean;
+          timeout: string;
+        },
       ) => {
         const values = readInputFile(opts.file, '-f');
-        const change: ClusterChangeInput = { kind: 'override', pack: opts.layer, values };
+        const replace = opts.replace ? { replace: true } : {};
+        const change: ClusterChangeInput = { kind: 'override', pack: opts.layer, values, ...replace };
         const view = await ctx
           .client()
           .request<ClusterPlanView>({ method: 'POST', path: `${base(name)}/plan`, body: change });
@@ -328,7 +340,7 @@ export function registerClusterCommands(program: Command, ctx: CliContext): void
         await ctx.client().request({
           method: 'POST',
           path: `${base(name)}/overrides`,
-          body: { pack: opts.layer, values, expectedResourceVersion: view.resourceVersion },
+          body: { pack: opts.layer, values, ...replace, expectedResourceVersion: view.resourceVersion },
         });
         ctx.printer.err(`override of ${opts.layer} on cluster ${name} accepted.`);
         await waitIfAsked(ctx, name, opts, 'ready');

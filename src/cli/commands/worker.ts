@@ -50,7 +50,7 @@ export function registerWorkerCommand(program: Command, ctx: CliContext): void {
       const { join, resolve } = await import('node:path');
       const { openStore, defaultStrataHome } = await import('../../store/open.ts');
       const { loadBuiltinCatalog } = await import('../../catalog/load.ts');
-      const { loadUserPacks } = await import('../up.ts');
+      const { loadUserPacks } = await import('../../catalog/user-packs.ts');
       const { connectRemoteSimulator } = await import('../../sim/remote.ts');
       const { notifyLive } = await import('../../store/live-channel.ts');
       const { startEngine } = await import('../../engine/engine.ts');
@@ -60,7 +60,7 @@ export function registerWorkerCommand(program: Command, ctx: CliContext): void {
       let running: { stop(): Promise<void> } | undefined;
       try {
         const catalog = await loadBuiltinCatalog();
-        await loadUserPacks(store, catalog);
+        await loadUserPacks(store.db, catalog);
         const simUrl =
           opts.simUrl ??
           process.env.STRATA_SIM_URL ??

@@ -57,6 +57,8 @@ export function OverridesTab(props: { cluster: Cluster; reload(): Promise<void> 
         kind: 'override',
         pack,
         values,
+        // The editor holds the layer's whole values.
+        replace: true,
       }),
     );
     if (answer) setView(answer);
@@ -67,6 +69,7 @@ export function OverridesTab(props: { cluster: Cluster; reload(): Promise<void> 
       api.post(`/v1/clusters/${encodeURIComponent(c.name)}/overrides`, {
         pack,
         values: remove ? null : draft,
+        replace: true,
         expectedResourceVersion: view.resourceVersion,
       }),
     );
