@@ -44,6 +44,7 @@ import type { SimTiming } from './timing.ts';
 import { resolveTiming } from './timing.ts';
 import type { SimTokenRole } from './tokens.ts';
 import { roleOfToken, tokenFor } from './tokens.ts';
+import { serveToolRequest } from './tool-routes.ts';
 import { serveWatch } from './watch.ts';
 
 /** Options of `startSimKubeServer`. */
@@ -287,6 +288,16 @@ class RequestHandler {
     if (!path)
       throw new StrataError('NotFound', `the server could not find the requested resource (${split.rest})`);
     const types = () => cluster.registry.all();
+    const tool = {
+      req,
+      res,
+      query: url.searchParams,
+      cluster,
+      role,
+      readBody: async () => parseBody(await readBody(req), req.headers['content-type']),
+      sendJson: (code: number, body: unknown) => sendJson(res, code, body),
+    };
+    if (await serveToolRequest(path, tool)) return;
     switch (path.kind) {
       case 'version':
         return sendJson(res, 200, versionInfo(serverVersion(cluster)));
