@@ -46,6 +46,7 @@ import type { SimTokenRole } from './tokens.ts';
 import { roleOfToken, tokenFor } from './tokens.ts';
 import { serveToolRequest } from './tool-routes.ts';
 import { serveWatch } from './watch.ts';
+import { handleUpgrade } from './websocket.ts';
 
 /** Options of `startSimKubeServer`. */
 export interface SimKubeServerOptions {
@@ -122,6 +123,16 @@ export async function startSimKubeServer(options: SimKubeServerOptions): Promise
     handler.handle(req, res).catch((e: unknown) => sendError(res, e));
   });
   server.keepAliveTimeout = 60_000;
+  // exec and port-forward arrive as upgrade requests (WebSockets).
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    onRequest?.(req.method ?? 'GET', req.url ?? '/');
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    void handleUpgrade(req, socket, head, {
+      fleet,
+      roleOf: (cluster, r) => roleOfToken(secret, cluster, bearerToken(r)),
+    });
+  });
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
