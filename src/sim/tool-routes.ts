@@ -20,11 +20,13 @@ import { isJsonObject } from './kube-object.ts';
 import { kubeReasonError } from './kube-status.ts';
 import { logOptionsOf, serveLogs } from './logs.ts';
 import { nodeMetrics, nodeMetricsList, podMetrics, podMetricsList } from './metrics.ts';
+import { openApiV2Json, openApiV3Document, openApiV3Index } from './openapi.ts';
 import type { ParsedPath } from './request-target.ts';
 import type { ResourceType } from './resources.ts';
 import { BUILTIN_RESOURCES } from './resources.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import type { SimCluster } from './sim-cluster.ts';
+import { CRD_RESOURCE } from './sim-cluster.ts';
 import { toTable, wantsTable } from './tables.ts';
 import type { SimTokenRole } from './tokens.ts';
 import { serveWatch } from './watch.ts';
@@ -119,6 +121,45 @@ export async function serveToolRequest(path: ParsedPath, r: ToolRequest): Promis
     }
   }
   return false;
+}
+
+/** Serves `/openapi/v2` (JSON when asked for JSON, else an empty body) and `/openapi/v3[/<gv path>]`. */
+export function serveOpenApi(rest: string, r: ToolRequest, serverVersion: string): void {
+  const source = { crds: () => r.cluster.store.list(CRD_RESOURCE) };
+  const types = r.cluster.registry.all();
+  const path = rest.replace(/^\/+|\/+$/g, '');
+  if (path === 'openapi/v2' || path === 'swagger.json') {
+    if ((r.req.headers.accept ?? '').includes('application/json')) {
+      const text = openApiV2Json(serverVersion);
+      r.res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+      r.res.end(text);
+      return;
+    }
+    // kubectl asks for protobuf, which the simulator does not encode: an empty document makes it skip
+    // client-side validation (the server validates fields itself, see field-validation.ts).
+    r.res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': 0 });
+    r.res.end();
+    return;
+  }
+  if (path === 'openapi/v3') {
+    r.sendJson(200, openApiV3Index(types, source, serverVersion));
+    return;
+  }
+  const m = /^openapi\/v3\/(?:api\/([^/]+)|apis\/([^/]+)\/([^/]+))$/.exec(path);
+  const group = m ? (m[1] !== undefined ? '' : m[2]!) : undefined;
+  const version = m ? (m[1] ?? m[3]!) : undefined;
+  const doc =
+    group !== undefined && version !== undefined
+      ? openApiV3Document(types, group, version, source, serverVersion)
+      : undefined;
+  if (!doc) throw new StrataError('NotFound', `the server could not find the requested resource (${path})`);
+  r.res.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(doc.text),
+    ETag: `"${doc.hash}"`,
+    'Cache-Control': r.query.get('hash') === doc.hash ? 'public, immutable' : 'no-cache, private',
+  });
+  r.res.end(doc.text);
 }
 
 /** Returns the target of one pod. */
