@@ -71,7 +71,7 @@ function containersOf(pod: KubeObject): Record<string, unknown>[] {
 }
 
 /** Returns the workload a pod belongs to (`Deployment/ns/name`, following a ReplicaSet to its Deployment). */
-function workloadOf(cluster: SimCluster, pod: KubeObject): { key: string; object?: KubeObject } {
+export function workloadOf(cluster: SimCluster, pod: KubeObject): { key: string; object?: KubeObject } {
   const ref = pod.metadata.ownerReferences?.find((r) => r.controller);
   const ns = pod.metadata.namespace ?? '';
   if (!ref) return { key: `Pod/${ns}/${pod.metadata.name}` };

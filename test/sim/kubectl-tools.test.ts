@@ -300,6 +300,43 @@ describe('kubectl tools: events, logs, top, auth', () => {
     assert.match(noMetrics.stderr, /podmetrics.metrics.k8s.io "tools\/nope" not found/);
   });
 
+  test('an autoscaling/v2 HPA scales a Deployment from the metrics, at most max(100 %, 4 pods) per sync', async (t) => {
+    if (!requireOrSkip(t, 'kubectl', missing)) return;
+    const busy = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: busy, namespace: ${NS}, annotations: {sim.strata.dev/cpu-demand: 800m}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: busy}}
+  template:
+    metadata: {labels: {app: busy}}
+    spec:
+      containers:
+      - {name: busy, image: nginx:1.27, resources: {requests: {cpu: 100m}}}
+`;
+    await kubectl!.run(['apply', '-f', '-'], { input: busy });
+    await k('rollout', 'status', 'deploy/busy', '-n', NS, '--timeout=30s');
+    assert.match(
+      await k('autoscale', 'deploy/busy', '-n', NS, '--cpu=50%', '--min=1', '--max=10'),
+      /horizontalpodautoscaler.autoscaling\/busy autoscaled/,
+    );
+    // 800m over 1 pod requesting 100m is 800 % of a 50 % target: 16 wanted, 1 + 4 allowed in one sync.
+    await waitFor(
+      async () => (await k('get', 'deploy/busy', '-n', NS, '-o', 'jsonpath={.spec.replicas}')) === '5',
+      'the first scale-up to 5',
+    );
+    assert.match(
+      await k('get', 'events', '-n', NS, '--field-selector', 'reason=SuccessfulRescale'),
+      /SuccessfulRescale\s+horizontalpodautoscaler\/busy\s+New size: 5; reason: cpu resource utilization \(percentage of request\) above target/,
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(
+      await k('get', 'deploy/busy', '-n', NS, '-o', 'jsonpath={.spec.replicas}'),
+      '5',
+      'no second step before the next sync',
+    );
+  });
+
   test('kubectl auth can-i answers yes/no with exit codes 0/1 by the kubeconfig role', async (t) => {
     if (!requireOrSkip(t, 'kubectl', missing)) return;
     const can = async (s: KubectlSession, ...args: string[]) => {
