@@ -14,8 +14,11 @@ import type { SimCluster } from './sim-cluster.ts';
 
 /** The resource key of core Events (both views read it). */
 export const EVENT_RESOURCE = '/events';
-/** Most events one cluster keeps; the oldest go first. */
-export const EVENT_LIMIT = 250;
+/**
+ * Most events one cluster keeps; the oldest go first. An event takes about 1.2 KB of memory, so a loaded
+ * cluster holds at most ~120 KB of them (a small cluster's few pods make ~25 KB).
+ */
+export const EVENT_LIMIT = 100;
 /** How long an event is kept after it was last seen (Kubernetes' default event TTL, one hour). */
 export const EVENT_TTL_MS = 60 * 60 * 1000;
 
