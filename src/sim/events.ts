@@ -70,7 +70,8 @@ export function recordEvent(cluster: SimCluster, report: EventReport): void {
   const now = cluster.now();
   const regarding = report.regarding;
   const namespace = regarding.metadata.namespace ?? 'default';
-  if (!cluster.store.get('/namespaces', undefined, namespace)) return;
+  // As on a real API server, nothing is created in a missing or terminating namespace.
+  if (!cluster.namespaceActive(namespace)) return;
   const time = kubeTime(now);
   const existing = cluster.store.list(EVENT_RESOURCE, namespace).find((e) => sameReport(e, report));
   if (existing) {

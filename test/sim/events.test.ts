@@ -97,6 +97,18 @@ describe('events', () => {
     );
   });
 
+  test('an event about an object in a terminating namespace is dropped', () => {
+    const clock = new ManualClock();
+    const cluster = clusterWithNamespace(clock);
+    const ns = cluster.store.get('/namespaces', undefined, 'default')!;
+    cluster.store.put('/namespaces', {
+      ...ns,
+      metadata: { ...ns.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' },
+    });
+    recordEvent(cluster, report('x'));
+    assert.equal(cluster.store.list(EVENT_RESOURCE).length, 0);
+  });
+
   test('an event about an object in a missing namespace is dropped', () => {
     const clock = new ManualClock();
     const cluster = clusterWithNamespace(clock);
