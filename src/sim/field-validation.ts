@@ -27,13 +27,40 @@ export function fieldValidationOf(query: URLSearchParams): FieldValidation {
 
 const MAX_DEPTH = 64;
 
+/**
+ * Keys of the associative lists kubectl users meet most: server-side apply names their items by key
+ * (`containers[name="web"]`), as structured-merge-diff does; other lists, and other requests, by index.
+ */
+const LIST_MAP_KEYS: Record<string, string[]> = {
+  containers: ['name'],
+  initContainers: ['name'],
+  ephemeralContainers: ['name'],
+  env: ['name'],
+  volumes: ['name'],
+  volumeMounts: ['mountPath'],
+  imagePullSecrets: ['name'],
+  ports: ['containerPort', 'protocol'],
+};
+
 /** Returns the unknown field paths of a body (`spec.replicass`, `spec.template.spec.containers[0].imagee`). */
 export function unknownFields(
   body: unknown,
   root: Schema,
   lookup: (name: string) => Schema | undefined,
+  byKey = false,
 ): string[] {
   const found: string[] = [];
+  const itemName = (path: string, item: unknown, index: number): string => {
+    const keys = byKey ? LIST_MAP_KEYS[path.slice(path.lastIndexOf('.') + 1)] : undefined;
+    if (!keys || !isJsonObject(item)) return `[${index}]`;
+    const parts: string[] = [];
+    for (const k of keys) {
+      const v = item[k] ?? (k === 'protocol' ? 'TCP' : undefined);
+      if (v === undefined) return `[${index}]`;
+      parts.push(`${k}=${JSON.stringify(v)}`);
+    }
+    return `[${parts.join(',')}]`;
+  };
   const resolve = (s: Schema): Schema => {
     let cur = s;
     for (let i = 0; i < 8; i += 1) {
@@ -59,7 +86,7 @@ export function unknownFields(
     if (Array.isArray(value)) {
       const items = s['items'];
       if (isJsonObject(items))
-        for (const [i, v] of value.entries()) walk(v, items, `${path}[${i}]`, depth + 1);
+        for (const [i, v] of value.entries()) walk(v, items, `${path}${itemName(path, v, i)}`, depth + 1);
       return;
     }
     if (!isJsonObject(value)) return;
@@ -93,7 +120,7 @@ export function validateFields(
   if (directive === 'Ignore' || !isJsonObject(body)) return [];
   const schema = schemaOf(type, source);
   if (!schema) return [];
-  const unknown = unknownFields(body, schema.root, schema.lookup);
+  const unknown = unknownFields(body, schema.root, schema.lookup, bodyKind === 'apply');
   if (unknown.length === 0) return [];
   if (directive === 'Warn') return unknown.map((f) => `unknown field "${f}"`);
   const list = unknown.map((f) => `unknown field "${f}"`).join(', ');
@@ -101,9 +128,10 @@ export function validateFields(
   if (bodyKind === 'apply') {
     const name = isJsonObject(body['metadata']) ? String(body['metadata']['name'] ?? '') : '';
     const gv = type.group === '' ? `/${type.version}` : `${type.group}/${type.version}`;
+    const errors = unknown.map((f) => `.${f}: field not declared in schema`);
     throw new StrataError(
       'BadRequest',
-      `failed to create typed patch object (${gv}, Kind=${type.kind}) ${name}: ${unknown.map((f) => `.${f}: field not declared in schema`).join(', ')}`,
+      `failed to create typed patch object (${gv}, Kind=${type.kind}) ${name}: ${errors.length === 1 ? errors[0] : `errors:\n  ${errors.join('\n  ')}`}`,
     );
   }
   if (bodyKind === 'patch') throw new StrataError('BadRequest', `strict decoding error: ${list}`);

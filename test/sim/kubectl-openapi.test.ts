@@ -136,7 +136,7 @@ describe('kubectl explain and field validation', () => {
     assert.equal(ssa.code, 1);
     assert.match(
       ssa.stderr,
-      /Error from server \(BadRequest\): failed to create typed patch object \(apps\/v1, Kind=Deployment\) api: \.spec\.template\.spec\.containers\[0\]\.imagee: field not declared in schema/,
+      /Error from server \(BadRequest\): failed to create typed patch object \(apps\/v1, Kind=Deployment\) api: \.spec\.template\.spec\.containers\[name="api"\]\.imagee: field not declared in schema/,
     );
   });
 
