@@ -116,7 +116,9 @@ function reconcileOne(cluster: SimCluster, hpa: KubeObject, mem: AutoscalerMemor
   const windowS = Number(scaleDown['stabilizationWindowSeconds'] ?? DEFAULT_SCALE_DOWN_WINDOW_S);
   mem.recommendations = mem.recommendations.filter((r) => r.at > now - windowS * 1000);
   mem.recommendations.push({ at: now, replicas: desired });
-  if (desired < current) desired = Math.max(...mem.recommendations.map((r) => r.replicas));
+  // Kubernetes' stabilization: go up to the newest recommendation, down only to the highest in the window.
+  const downTo = Math.max(...mem.recommendations.map((r) => r.replicas));
+  desired = Math.min(Math.max(current, desired), downTo);
   if (desired > current) desired = Math.min(desired, Math.max(current * 2, current + 4));
   desired = Math.min(max, Math.max(min, desired));
   if (desired === current) return;
