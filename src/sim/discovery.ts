@@ -4,6 +4,7 @@
  */
 import type { ResourceType } from './resources.ts';
 import { apiVersionOf, RESOURCE_VERBS } from './resources.ts';
+import { VIRTUAL_RESOURCES, virtualResourceEntry, virtualResourcesOf } from './virtual-resources.ts';
 
 /** Returns the `/version` document for a Kubernetes version like `v1.33.2`. */
 export function versionInfo(gitVersion: string): Record<string, string> {
@@ -38,6 +39,12 @@ function groupsOf(types: ResourceType[]): Map<string, string[]> {
     if (!versions.includes(t.version)) versions.push(t.version);
     groups.set(t.group, versions);
   }
+  for (const r of VIRTUAL_RESOURCES) {
+    if (r.group === '') continue;
+    const versions = groups.get(r.group) ?? [];
+    if (!versions.includes(r.version)) versions.push(r.version);
+    groups.set(r.group, versions);
+  }
   return groups;
 }
 
@@ -68,7 +75,8 @@ export function apiResourceList(
   version: string,
 ): Record<string, unknown> | undefined {
   const served = types.filter((t) => t.group === group && t.version === version);
-  if (served.length === 0) return undefined;
+  const virtual = virtualResourcesOf(group, version);
+  if (served.length === 0 && virtual.length === 0) return undefined;
   const resources: Record<string, unknown>[] = [];
   for (const t of served) {
     resources.push({
@@ -102,6 +110,7 @@ export function apiResourceList(
       );
     }
   }
+  for (const r of virtual) resources.push(virtualResourceEntry(r));
   return {
     kind: 'APIResourceList',
     apiVersion: 'v1',

@@ -25,6 +25,9 @@ export type StoreListener = (event: StoreEvent) => void;
 /** How many past events a cluster keeps so that a watch may resume from an older resourceVersion. */
 const HISTORY_LIMIT = 1000;
 
+/** Resources kept in memory only: Events are short-lived reports (bounded in events.ts), never persisted. */
+const MEMORY_ONLY_RESOURCES: ReadonlySet<string> = new Set(['/events']);
+
 /** Returns the key of an object inside a resource's map. */
 export function objectKey(namespace: string | undefined, name: string): string {
   return `${namespace ?? ''}/${name}`;
@@ -178,6 +181,7 @@ export class ClusterObjectStore {
   }
 
   private markDirty(key: string, resource: string, write: SimObjectWrite): void {
+    if (MEMORY_ONLY_RESOURCES.has(resource)) return;
     const wasClean = this.dirty.size === 0;
     this.dirty.set(`${resource}|${key}`, write);
     if (wasClean) this.onDirty?.();

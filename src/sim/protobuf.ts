@@ -29,6 +29,8 @@ const PROTO_FILES = [
   'networking.proto',
   'scheduling.proto',
   'autoscaling.proto',
+  'authorization.proto',
+  'authentication.proto',
 ];
 
 /** API group (`''` for core) → the protobuf package prefix of its kinds. */
@@ -41,6 +43,8 @@ const GROUP_PACKAGES: Record<string, string> = {
   'networking.k8s.io': 'k8s.io.api.networking',
   'scheduling.k8s.io': 'k8s.io.api.scheduling',
   autoscaling: 'k8s.io.api.autoscaling',
+  'authorization.k8s.io': 'k8s.io.api.authorization',
+  'authentication.k8s.io': 'k8s.io.api.authentication',
 };
 
 /** Fields that are Go embedded structs: their members appear directly in the parent's JSON. */

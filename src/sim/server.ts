@@ -22,6 +22,7 @@ import {
   updateObject,
 } from './api-operations.ts';
 import { apiGroup, apiGroupList, apiResourceList, coreApiVersions, versionInfo } from './discovery.ts';
+import { fieldValidationOf, validateFields } from './field-validation.ts';
 import { SimFleet } from './fleet.ts';
 import { infraToken, isInfraCall, serveInfraCall } from './infra-rpc.ts';
 import type { KubeObject } from './kube-object.ts';
@@ -39,12 +40,15 @@ import { parsePath, resolveTarget, splitClusterPath } from './request-target.ts'
 import { resourceKey } from './resources.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import type { PropagationPolicy, SimCluster } from './sim-cluster.ts';
+import { CRD_RESOURCE } from './sim-cluster.ts';
 import { toTable, wantsTable } from './tables.ts';
 import type { SimTiming } from './timing.ts';
 import { resolveTiming } from './timing.ts';
 import type { SimTokenRole } from './tokens.ts';
 import { roleOfToken, tokenFor } from './tokens.ts';
+import { serveOpenApi, serveToolRequest } from './tool-routes.ts';
 import { serveWatch } from './watch.ts';
+import { handleUpgrade } from './websocket.ts';
 
 /** Options of `startSimKubeServer`. */
 export interface SimKubeServerOptions {
@@ -121,6 +125,16 @@ export async function startSimKubeServer(options: SimKubeServerOptions): Promise
     handler.handle(req, res).catch((e: unknown) => sendError(res, e));
   });
   server.keepAliveTimeout = 60_000;
+  // exec and port-forward arrive as upgrade requests (WebSockets).
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    onRequest?.(req.method ?? 'GET', req.url ?? '/');
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    void handleUpgrade(req, socket, head, {
+      fleet,
+      roleOf: (cluster, r) => roleOfToken(secret, cluster, bearerToken(r)),
+    });
+  });
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -287,6 +301,16 @@ class RequestHandler {
     if (!path)
       throw new StrataError('NotFound', `the server could not find the requested resource (${split.rest})`);
     const types = () => cluster.registry.all();
+    const tool = {
+      req,
+      res,
+      query: url.searchParams,
+      cluster,
+      role,
+      readBody: async () => parseBody(await readBody(req), req.headers['content-type']),
+      sendJson: (code: number, body: unknown) => sendJson(res, code, body),
+    };
+    if (await serveToolRequest(path, tool)) return;
     switch (path.kind) {
       case 'version':
         return sendJson(res, 200, versionInfo(serverVersion(cluster)));
@@ -295,12 +319,8 @@ class RequestHandler {
         res.end('ok');
         return;
       case 'openapi-v2':
-        // An empty document makes kubectl skip client-side schema validation instead of failing.
-        res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': 0 });
-        res.end();
-        return;
       case 'openapi-v3':
-        throw new StrataError('NotFound', 'the server could not find the requested resource (openapi/v3)');
+        return serveOpenApi(split.rest, tool, serverVersion(cluster));
       case 'api':
         return sendJson(res, 200, coreApiVersions(this.serverAddress));
       case 'apis':
@@ -361,6 +381,23 @@ class RequestHandler {
     const render = (obj: KubeObject, listMeta: Record<string, unknown> = {}) =>
       table ? toTable(resourceKey(target.type), [obj], listMeta, this.clock.now(), includeObject) : obj;
     const body = reading ? undefined : parseBody(await readBody(req), req.headers['content-type']);
+    if ((method === 'POST' || method === 'PUT' || method === 'PATCH') && !target.subresource) {
+      const patchType = method === 'PATCH' ? patchTypeOf(req.headers['content-type']) : undefined;
+      if (patchType !== 'json') {
+        const warnings = validateFields(
+          target.type,
+          body,
+          patchType === 'apply' ? 'apply' : patchType ? 'patch' : 'object',
+          fieldValidationOf(query),
+          { crds: () => cluster.store.list(CRD_RESOURCE) },
+        );
+        if (warnings.length > 0)
+          res.setHeader(
+            'Warning',
+            warnings.map((w) => `299 - ${JSON.stringify(w)}`),
+          );
+      }
+    }
     const write: WriteOptions = {
       fieldManager: query.get('fieldManager'),
       userAgent: req.headers['user-agent'],

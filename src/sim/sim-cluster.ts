@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
+import { recordContainersKilled } from './events.ts';
 import type { KubeObject } from './kube-object.ts';
 import { isJsonObject, jsonEqual, kubeTime } from './kube-object.ts';
 import type { ClusterObjectStore } from './object-store.ts';
@@ -105,8 +106,10 @@ export class SimCluster {
   removeNow(type: ResourceType, obj: KubeObject, propagation: PropagationPolicy): KubeObject {
     const removed = this.store.remove(resourceKey(type), obj.metadata.namespace, obj.metadata.name) ?? obj;
     if (resourceKey(type) === CRD_RESOURCE) this.forgetCrd(obj);
-    if (resourceKey(type).startsWith('/pods'))
+    if (resourceKey(type) === '/pods') {
       this.podStartDue.delete(`${obj.metadata.namespace}/${obj.metadata.name}`);
+      recordContainersKilled(this, removed);
+    }
     this.collectDependents(obj, propagation);
     return removed;
   }

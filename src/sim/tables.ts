@@ -100,7 +100,53 @@ function servicePorts(o: KubeObject): string {
   return ports.length > 0 ? ports.join(',') : '<none>';
 }
 
+/** `LAST SEEN` of an event as kubectl prints it: `5s`, or `5s (x3 over 2m)` for a repeated one. */
+function eventLastSeen(o: KubeObject, now: number): string {
+  const last = String(o['lastTimestamp'] ?? o['eventTime'] ?? o.metadata.creationTimestamp ?? '');
+  const count = num(o['count']);
+  if (count > 1) {
+    const first = String(o['firstTimestamp'] ?? o.metadata.creationTimestamp ?? '');
+    return `${humanAge(last, now)} (x${count} over ${humanAge(first, now)})`;
+  }
+  return humanAge(last, now);
+}
+
+const EVENT_COLUMNS: Column[] = [
+  { name: 'Last Seen', type: 'string', priority: 0, cell: eventLastSeen },
+  { name: 'Type', type: 'string', priority: 0, cell: (o) => String(o['type'] ?? '') },
+  { name: 'Reason', type: 'string', priority: 0, cell: (o) => String(o['reason'] ?? '') },
+  {
+    name: 'Object',
+    type: 'string',
+    priority: 0,
+    cell: (o) =>
+      `${String(rec(o['involvedObject'])['kind'] ?? '').toLowerCase()}/${String(rec(o['involvedObject'])['name'] ?? '')}`,
+  },
+  {
+    name: 'Subobject',
+    type: 'string',
+    priority: 1,
+    cell: (o) => String(rec(o['involvedObject'])['fieldPath'] ?? ''),
+  },
+  {
+    name: 'Source',
+    type: 'string',
+    priority: 1,
+    cell: (o) => [rec(o['source'])['component'], rec(o['source'])['host']].filter((v) => v).join(', '),
+  },
+  { name: 'Message', type: 'string', priority: 0, cell: (o) => String(o['message'] ?? '') },
+  {
+    name: 'First Seen',
+    type: 'string',
+    priority: 1,
+    cell: (o, now) => humanAge(String(o['firstTimestamp'] ?? o.metadata.creationTimestamp ?? ''), now),
+  },
+  { name: 'Count', type: 'string', priority: 1, cell: (o) => String(num(o['count'] ?? 1)) },
+  { name: 'Name', type: 'string', priority: 1, cell: (o) => o.metadata.name },
+];
+
 const COLUMNS: Record<string, Column[]> = {
+  '/events': EVENT_COLUMNS,
   '/pods': [
     name,
     {

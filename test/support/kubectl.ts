@@ -95,6 +95,8 @@ export interface KubectlSession {
   run(args: string[], options?: { input?: string; timeoutMs?: number }): Promise<KubectlResult>;
   /** Starts a long-running kubectl (e.g. `get -w`); returns its live output and a stop function. */
   spawn(args: string[]): { output: () => string; stop: () => void };
+  /** The environment kubectl runs with (PATH, the temp HOME, KUBECONFIG), for running it under another program. */
+  env: Record<string, string>;
   cleanup(): Promise<void>;
 }
 
@@ -131,6 +133,7 @@ export async function kubectlSession(path: string, kubeconfig: string): Promise<
       });
       return { output: () => out, stop: () => child.kill('SIGTERM') };
     },
+    env,
     cleanup: () => rm(home, { recursive: true, force: true }),
   };
 }

@@ -3,6 +3,7 @@
  * node), pods of an older template replaced, and the status `kubectl rollout status ds` reads.
  */
 import { randomSuffix } from '../api-operations.ts';
+import { recordEvent } from '../events.ts';
 import type { KubeObject } from '../kube-object.ts';
 import type { Controller } from './controller-writes.ts';
 import { KINDS, listAll, section, templateHash, writeStatus } from './controller-writes.ts';
@@ -41,7 +42,14 @@ export const reconcileDaemonSets: Controller = (cluster) => {
         [REVISION_LABEL]: hash,
       });
       (pod['spec'] as Record<string, unknown>)['nodeName'] = node.metadata.name;
-      cluster.createObject(KINDS.pods, pod);
+      const created = cluster.createObject(KINDS.pods, pod);
+      recordEvent(cluster, {
+        regarding: ds,
+        type: 'Normal',
+        reason: 'SuccessfulCreate',
+        message: `Created pod: ${created.metadata.name}`,
+        component: 'daemonset-controller',
+      });
     }
     const pods = ownedPods(cluster, ds);
     const ready = pods.filter(podReady).length;

@@ -3,6 +3,7 @@
  * update within maxSurge/maxUnavailable (or Recreate), and the status `kubectl rollout status` reads
  * (observedGeneration, replicas, updatedReplicas, readyReplicas, availableReplicas, Available/Progressing).
  */
+import { recordEvent } from '../events.ts';
 import type { KubeObject } from '../kube-object.ts';
 import { cloneJson, isJsonObject, kubeTime } from '../kube-object.ts';
 import type { SimCluster } from '../sim-cluster.ts';
@@ -64,7 +65,25 @@ function newReplicaSet(deploy: KubeObject, hash: string, replicas: number, revis
   };
 }
 
+/** Records the deployment controller's `ScalingReplicaSet` event. */
+function recordScaling(cluster: SimCluster, rs: KubeObject, from: number, to: number): void {
+  const owner = cluster.store.get(
+    `apps/${KINDS.deployments.plural}`,
+    rs.metadata.namespace,
+    rs.metadata.ownerReferences?.find((r) => r.controller)?.name ?? '',
+  );
+  if (!owner || from === to) return;
+  recordEvent(cluster, {
+    regarding: owner,
+    type: 'Normal',
+    reason: 'ScalingReplicaSet',
+    message: `Scaled ${to > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${to}`,
+    component: 'deployment-controller',
+  });
+}
+
 function setReplicas(cluster: SimCluster, rs: KubeObject, replicas: number): KubeObject {
+  recordScaling(cluster, rs, replicasOf(rs), replicas);
   return writeChange(cluster, KINDS.replicaSets, rs, (r) => {
     (r['spec'] as Record<string, unknown>)['replicas'] = replicas;
   });
@@ -97,6 +116,7 @@ function reconcileOne(cluster: SimCluster, deploy: KubeObject): void {
           ? 0
           : Math.max(0, Math.min(desired, desired + maxSurge - total));
     current = cluster.createObject(KINDS.replicaSets, newReplicaSet(deploy, hash, start, maxRevision + 1));
+    recordScaling(cluster, current, 0, start);
   } else if (revisionOf(current) < maxRevision) {
     // A rollback to an older template: it becomes the newest revision again.
     current = writeChange(cluster, KINDS.replicaSets, current, (r) => {

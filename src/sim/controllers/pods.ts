@@ -4,7 +4,8 @@
  * removes controller-owned pods whose node is gone or NotReady so their controllers recreate them elsewhere.
  */
 
-import { addressFor } from '../defaults.ts';
+import { addressFor, hashNumber } from '../defaults.ts';
+import { containerFieldPath, recordEvent } from '../events.ts';
 import type { KubeObject } from '../kube-object.ts';
 import { isJsonObject, kubeTime } from '../kube-object.ts';
 import type { SimCluster } from '../sim-cluster.ts';
@@ -91,6 +92,14 @@ function hostIPOf(node: KubeObject): string {
 
 function bind(cluster: SimCluster, pod: KubeObject, node: KubeObject): void {
   const time = kubeTime(cluster.now());
+  recordEvent(cluster, {
+    regarding: pod,
+    type: 'Normal',
+    reason: 'Scheduled',
+    message: `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${node.metadata.name}`,
+    component: 'default-scheduler',
+    action: 'Binding',
+  });
   writeChange(cluster, KINDS.pods, pod, (p) => {
     (p['spec'] as Record<string, unknown>)['nodeName'] = node.metadata.name;
     p['status'] = {
@@ -114,8 +123,45 @@ function bind(cluster: SimCluster, pod: KubeObject, node: KubeObject): void {
   });
 }
 
-function start(cluster: SimCluster, pod: KubeObject): void {
+/** Records what a kubelet reports while it starts a pod's containers: image pulls, creation, start. */
+function recordContainerStarts(cluster: SimCluster, pod: KubeObject, imagesOnNode: Set<string>): void {
+  const spec = section(pod, 'spec');
+  const host = String(spec['nodeName'] ?? '');
+  const containers = Array.isArray(spec['containers']) ? spec['containers'].filter(isJsonObject) : [];
+  for (const c of containers) {
+    const name = String(c['name'] ?? '');
+    const image = String(c['image'] ?? '');
+    const report = (reason: string, message: string) =>
+      recordEvent(cluster, {
+        regarding: pod,
+        type: 'Normal',
+        reason,
+        message,
+        component: 'kubelet',
+        host,
+        fieldPath: containerFieldPath(name),
+      });
+    const policy = String(c['imagePullPolicy'] ?? 'IfNotPresent');
+    if (policy === 'Always' || (policy === 'IfNotPresent' && !imagesOnNode.has(image))) {
+      const seconds = (0.4 + (hashNumber(image) % 4000) / 1000).toFixed(3);
+      const size = 10_000_000 + (hashNumber(`${image}:size`) % 90_000_000);
+      report('Pulling', `Pulling image "${image}"`);
+      report(
+        'Pulled',
+        `Successfully pulled image "${image}" in ${seconds}s (${seconds}s including waiting). Image size: ${size} bytes.`,
+      );
+    } else {
+      report('Pulled', `Container image "${image}" already present on machine`);
+    }
+    imagesOnNode.add(image);
+    report('Created', `Created container: ${name}`);
+    report('Started', `Started container ${name}`);
+  }
+}
+
+function start(cluster: SimCluster, pod: KubeObject, imagesOnNode: Set<string>): void {
   const time = kubeTime(cluster.now());
+  recordContainerStarts(cluster, pod, imagesOnNode);
   const podIP = addressFor('10.244', `${cluster.name}/${podKey(pod)}/${pod.metadata.uid ?? ''}`);
   writeChange(cluster, KINDS.pods, pod, (p) => {
     const status = section(p, 'status');
@@ -165,6 +211,26 @@ export const reconcilePods: Controller = (cluster: SimCluster, ctx: ControllerCo
     if (typeof n === 'string') load.set(n, (load.get(n) ?? 0) + 1);
   }
   const readyNodes = [...nodes.values()].filter(nodeIsReady);
+  // Images a node already has (its running pods'), gathered on first need: a start there needs no pull.
+  let images: Map<string, Set<string>> | undefined;
+  const imagesOn = (node: string): Set<string> => {
+    if (!images) {
+      images = new Map();
+      for (const p of pods) {
+        const n = section(p, 'spec')['nodeName'];
+        if (typeof n !== 'string' || section(p, 'status')['phase'] !== 'Running') continue;
+        const set = images.get(n) ?? new Set<string>();
+        for (const c of containersOf(p)) set.add(c.image);
+        images.set(n, set);
+      }
+    }
+    let set = images.get(node);
+    if (!set) {
+      set = new Set();
+      images.set(node, set);
+    }
+    return set;
+  };
   for (const pod of pods) {
     if (pod.metadata.deletionTimestamp) continue;
     const spec = section(pod, 'spec');
@@ -206,7 +272,7 @@ export const reconcilePods: Controller = (cluster: SimCluster, ctx: ControllerCo
       }
       if (due <= now) {
         cluster.podStartDue.delete(key);
-        start(cluster, pod);
+        start(cluster, pod, imagesOn(nodeName));
       } else next = earliest(next, due);
     }
   }

@@ -4,6 +4,7 @@
  * store and write only differences, so running them again on a stable cluster writes nothing.
  */
 import type { SimCluster } from '../sim-cluster.ts';
+import { reconcileAutoscalers } from './autoscalers.ts';
 import type { Controller, ControllerContext } from './controller-writes.ts';
 import { earliest } from './controller-writes.ts';
 import { reconcileDaemonSets } from './daemonsets.ts';
@@ -24,6 +25,7 @@ const CONTROLLERS: Controller[] = [
   reconcileStatefulSets,
   reconcilePods,
   reconcileServices,
+  reconcileAutoscalers,
 ];
 
 /** Runs the controllers once over a cluster; returns when they next need to run (epoch ms), if ever. */

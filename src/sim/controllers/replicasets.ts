@@ -4,6 +4,7 @@
  */
 
 import { randomSuffix } from '../api-operations.ts';
+import { recordEvent } from '../events.ts';
 import type { KubeObject } from '../kube-object.ts';
 import { cloneJson, isJsonObject } from '../kube-object.ts';
 import type { SimCluster } from '../sim-cluster.ts';
@@ -64,10 +65,17 @@ export const reconcileReplicaSets: Controller = (cluster) => {
     let pods = ownedPods(cluster, rs);
     if (pods.length < want) {
       for (let i = pods.length; i < want; i += 1) {
-        cluster.createObject(
+        const pod = cluster.createObject(
           KINDS.pods,
           podFromTemplate(cluster, rs, KINDS.replicaSets, `${rs.metadata.name}-${randomSuffix(5)}`),
         );
+        recordEvent(cluster, {
+          regarding: rs,
+          type: 'Normal',
+          reason: 'SuccessfulCreate',
+          message: `Created pod: ${pod.metadata.name}`,
+          component: 'replicaset-controller',
+        });
       }
     } else if (pods.length > want) {
       const surplus = [...pods]
@@ -77,7 +85,16 @@ export const reconcileReplicaSets: Controller = (cluster) => {
             ((b.metadata.creationTimestamp ?? '') < (a.metadata.creationTimestamp ?? '') ? -1 : 1),
         )
         .slice(0, pods.length - want);
-      for (const p of surplus) cluster.removeNow(KINDS.pods, p, 'Background');
+      for (const p of surplus) {
+        cluster.removeNow(KINDS.pods, p, 'Background');
+        recordEvent(cluster, {
+          regarding: rs,
+          type: 'Normal',
+          reason: 'SuccessfulDelete',
+          message: `Deleted pod: ${p.metadata.name}`,
+          component: 'replicaset-controller',
+        });
+      }
     }
     pods = ownedPods(cluster, rs);
     const ready = pods.filter(podReady).length;

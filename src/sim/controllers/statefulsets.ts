@@ -2,6 +2,7 @@
  * The StatefulSet controller, simplified: pods `<name>-0 … <name>-(n-1)`, surplus ordinals removed from the top,
  * pods of an older template replaced, and the status `kubectl rollout status sts` reads.
  */
+import { recordEvent } from '../events.ts';
 import type { Controller } from './controller-writes.ts';
 import { KINDS, listAll, section, templateHash, writeStatus } from './controller-writes.ts';
 import { ownedPods, podFromTemplate, podReady } from './replicasets.ts';
@@ -30,6 +31,13 @@ export const reconcileStatefulSets: Controller = (cluster) => {
           'statefulset.kubernetes.io/pod-name': name,
         }),
       );
+      recordEvent(cluster, {
+        regarding: sts,
+        type: 'Normal',
+        reason: 'SuccessfulCreate',
+        message: `create Pod ${name} in StatefulSet ${sts.metadata.name} successful`,
+        component: 'statefulset-controller',
+      });
     }
     const pods = ownedPods(cluster, sts);
     const ready = pods.filter(podReady).length;
