@@ -7,6 +7,7 @@
  */
 
 import { type DesiredObject, forCluster } from '../core/desired.ts';
+import { isHook } from '../core/hooks.ts';
 import type { Condition, InventoryEntry, KubeObject, ObjectRef, ResolvedLayer } from '../core/model.ts';
 import { refKey } from '../core/objects.ts';
 import { STRATA_LABELS } from '../core/render.ts';
@@ -18,6 +19,7 @@ import type { StoredCluster } from '../store/clusters.ts';
 import { CONDITION, findCondition } from './conditions.ts';
 import type { EngineContext } from './context.ts';
 import type { EngineState } from './engine-state.ts';
+import { stepHooks } from './hooks.ts';
 import type { StepWrites } from './step-writes.ts';
 
 /** What the add-on step found or did. */
@@ -37,6 +39,8 @@ export interface AddonsOutcome {
   checked: boolean;
   /** The prune request is done (its objects deleted). */
   pruned: boolean;
+  /** Releases whose Helm hooks failed (`pack: message`): their objects wait for a new render. */
+  hookFailures: string[];
 }
 
 function describe(ref: ObjectRef): string {
@@ -87,15 +91,37 @@ export async function reconcileAddons(
   const name = cluster.name;
   const spec = cluster.spec;
   const client = await ctx.kube(cluster);
-  const desired = await ctx.renderer.stack(desiredStack, ctx.catalog);
+  const rendered = await ctx.renderer.stack(desiredStack, ctx.catalog);
+  // Helm hooks are not part of a layer's objects: no inventory, drift, health or prune; hooks.ts runs them.
+  const desired = rendered.filter((d) => !isHook(d.object));
+  const hooks = rendered.filter((d) => isHook(d.object));
   const byKey = new Map(inventory.map((e) => [refKey(e), e]));
   const wanted = new Map<string, DesiredObject>(desired.map((d) => [d.key, d]));
   const stackPacks = new Set(desiredStack.map((l) => l.pack));
 
-  const toApply: DesiredObject[] = desired.filter((d) => {
+  let toApply: DesiredObject[] = desired.filter((d) => {
     const e = byKey.get(d.key);
     return !e || e.hash !== d.hash || e.unused || e.pack !== d.pack;
   });
+  const hooked = [...new Set(hooks.map((h) => h.pack))].map((pack) => ({
+    pack,
+    hooks: hooks.filter((h) => h.pack === pack),
+    main: desired.filter((d) => d.pack === pack),
+    installed: inventory.some((e) => e.pack === pack && !e.unused),
+    applying: toApply.some((d) => d.pack === pack),
+  }));
+  const held = new Set<string>();
+  let hooksActed = false;
+  let hookFailures: string[] = [];
+  if (hooked.length > 0 || state.releases) {
+    const step = await stepHooks(client, name, hooked, state.releases ?? {}, ctx.clock.now(), writes);
+    if (Object.keys(step.releases).length > 0) state.releases = step.releases;
+    else delete state.releases;
+    for (const pack of step.holdPacks) held.add(pack);
+    hooksActed = step.acted;
+    hookFailures = step.failures;
+    toApply = toApply.filter((d) => !held.has(d.pack));
+  }
   const unusedBefore = inventory.filter((e) => !wanted.has(refKey(e)) && stackPacks.has(e.pack));
   const newlyUnused = unusedBefore.filter((e) => !e.unused);
   const removedPack = inventory.filter((e) => !wanted.has(refKey(e)) && !stackPacks.has(e.pack));
@@ -116,7 +142,9 @@ export async function reconcileAddons(
     unhealthy: [],
     checked: false,
     pruned: state.prune !== undefined,
+    hookFailures,
   };
+  if (hooksActed) outcome.acted = true;
 
   if (newlyUnused.length > 0) {
     writes.inventoryUnused.push(...newlyUnused.map(refOfEntry));
@@ -145,6 +173,8 @@ export async function reconcileAddons(
         drift.kind === 'missing'
           ? 'deleted out of band'
           : `changed out of band (${drift.paths.slice(0, 5).join(', ')})`;
+      // A layer whose pre-install hooks are running has nothing to restore yet.
+      if (held.has(d.pack)) continue;
       outcome.drifted.push({ ref: d.ref, drift: text });
       if (spec.settings.selfHeal) toApply.push(d);
     }
@@ -238,19 +268,26 @@ export function addonConditions(
 ): Array<Omit<Condition, 'lastTransitionTime'>> {
   const conditions: Array<Omit<Condition, 'lastTransitionTime'>> = [];
   conditions.push(
-    outcome.acted
+    outcome.hookFailures.length > 0
       ? {
           type: CONDITION.addonsApplied,
           status: 'False',
-          reason: 'Applying',
-          message: `Applying ${outcome.applied} object(s) of ${layers} layer(s).`,
+          reason: 'HookFailed',
+          message: `Helm hooks failed: ${outcome.hookFailures.join('; ')}.`,
         }
-      : {
-          type: CONDITION.addonsApplied,
-          status: 'True',
-          reason: 'Applied',
-          message: `${outcome.managed} object(s) of ${layers} layer(s) applied.`,
-        },
+      : outcome.acted
+        ? {
+            type: CONDITION.addonsApplied,
+            status: 'False',
+            reason: 'Applying',
+            message: `Applying ${outcome.applied} object(s) of ${layers} layer(s).`,
+          }
+        : {
+            type: CONDITION.addonsApplied,
+            status: 'True',
+            reason: 'Applied',
+            message: `${outcome.managed} object(s) of ${layers} layer(s) applied.`,
+          },
   );
   conditions.push(
     outcome.unused.length > 0

@@ -10,8 +10,9 @@ import { requireDnsLabel } from '../core/names.ts';
 import { canonicalJson, refKey } from '../core/objects.ts';
 import { parseProfileRef } from '../core/profile.ts';
 import { checkAttachment, resolveStack } from '../core/stack.ts';
-import type { UpdateProposal, UpdateRequest } from '../core/workflows.ts';
+import { proposeUpdateTarget, type UpdateProposal, type UpdateRequest } from '../core/workflows.ts';
 import { KubeClient } from '../kube/client.ts';
+import { checkValuesSchema } from '../render/values-schema.ts';
 import { type AuditContext, recordAudit } from '../store/audit.ts';
 import { putClusterKubeconfig } from '../store/cluster-credentials.ts';
 import {
@@ -139,6 +140,24 @@ export function createEngineCommands(
     }
     const request = await toRequest(ctx, change);
     const current = await ctx.profiles.all(cluster.spec.profiles);
+    if (request.kind === 'override' && request.values !== null) {
+      // An override is checked against the chart's values schema before it is planned (rendered) or stored.
+      const target = proposeUpdateTarget(
+        { spec: cluster.spec, phase: cluster.status.phase, inventory },
+        current,
+        request,
+        ctx.catalog,
+      );
+      const layer = target.pending.stack.find((l) => l.pack === request.pack);
+      if (layer) {
+        await checkValuesSchema(
+          ctx.renderer,
+          ctx.catalog.require(layer.pack, layer.version),
+          layer.values,
+          `overrides.${layer.pack}`,
+        );
+      }
+    }
     const proposal = await ctx.proposals.propose(
       { spec: cluster.spec, phase: cluster.status.phase, inventory },
       current,

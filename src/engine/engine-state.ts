@@ -5,6 +5,7 @@
  */
 import type { NodePoolSpec, ObjectRef, ResolvedLayer } from '../core/model.ts';
 import type { ClusterStatus } from '../store/clusters.ts';
+import type { ReleaseProgress } from './hooks.ts';
 import type { NodeTemplate } from './node-template.ts';
 
 /** The infrastructure in force: node layers, pools and the template each pool's nodes must match. */
@@ -29,6 +30,8 @@ export interface EngineState {
   prune?: PruneRequest;
   /** Per pool: when its last node was replaced (epoch ms), to honour `pauseSeconds`. */
   lastReplacedAt?: Record<string, number>;
+  /** Per chart layer with Helm hooks: where its release (hooks, then objects, then hooks) is. */
+  releases?: Record<string, ReleaseProgress>;
 }
 
 /** Returns the engine state stored in a status (empty when none). */

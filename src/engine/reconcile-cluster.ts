@@ -97,9 +97,22 @@ export async function reconcileCluster(ctx: EngineContext, name: string): Promis
     // A plan that cannot be computed any more (a profile revision or pack gone) stops with a condition, not a loop.
     if (
       isStrataError(error) &&
-      (error.code === 'NotFound' || error.code === 'PackNotFound' || error.code === 'ValidationFailed')
+      (error.code === 'NotFound' ||
+        error.code === 'PackNotFound' ||
+        error.code === 'ValidationFailed' ||
+        error.code === 'TemplateRenderFailed')
     ) {
+      // A render that fails (a chart that does not render with these values, a kustomization that does not
+      // build) fails the same way every time: report the tool's own text and wait for a change.
       conditions.set({ type: CONDITION.ready, status: 'False', reason: error.code, message: error.message });
+      if (error.code === 'TemplateRenderFailed') {
+        conditions.set({
+          type: CONDITION.addonsApplied,
+          status: 'False',
+          reason: 'RenderFailed',
+          message: error.message,
+        });
+      }
       writes.patch({ conditions: conditions.list });
       writes.event('Warning', 'ReconcileBlocked', error.message, { code: error.code });
       return { writes, done: true };

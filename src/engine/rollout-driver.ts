@@ -192,6 +192,19 @@ export async function driveRollout(
         inFlight += 1;
         continue;
       }
+      const broken = brokenReason(cluster);
+      if (broken) {
+        // A render or a Helm hook that failed will not pass the gate by waiting: the wave fails now.
+        updates.push({
+          cluster: member.cluster,
+          state: 'failed',
+          errorCode: broken.code,
+          message: broken.message,
+          finished: true,
+        });
+        firstFailure ??= { cluster: member.cluster, message: broken.message };
+        continue;
+      }
       const appliedAt = member.appliedAt?.getTime() ?? nowMs;
       if (nowMs - appliedAt > rollout.progressDeadlineSeconds * 1000) {
         const message = `Did not pass the health gate within ${rollout.progressDeadlineSeconds} s: ${gateReason(cluster)}.`;
@@ -388,6 +401,15 @@ async function applyBatch(
 
 function skip(cluster: string, code: string, message: string): RolloutMemberUpdate {
   return { cluster, state: 'skipped', errorCode: code, message, finished: true };
+}
+
+/** Returns why a cluster cannot become healthy without a new change (a failed render or hook), if it cannot. */
+function brokenReason(cluster: StoredCluster): { code: string; message: string } | null {
+  const addons = findCondition(cluster.status.conditions, CONDITION.addonsApplied);
+  if (addons?.status === 'False' && (addons.reason === 'HookFailed' || addons.reason === 'RenderFailed')) {
+    return { code: addons.reason, message: addons.message };
+  }
+  return null;
 }
 
 async function countFailed(ctx: EngineContext, id: string): Promise<number> {

@@ -2,7 +2,9 @@
  * Routes of profiles: create (JSON or YAML), list, versions, one version (current or at a revision), in-place
  * edit with optimistic concurrency, revision history with diffs, and "create a new version" (copy).
  */
+
 import type { FastifyBaseLogger } from 'fastify';
+import { withCatalogRefresh } from '../../catalog/user-packs.ts';
 import { StrataError } from '../../core/errors.ts';
 import {
   copyProfileVersion,
@@ -10,6 +12,7 @@ import {
   reviseProfileVersion,
   validateProfileVersion,
 } from '../../core/profile.ts';
+import { checkProfileValues } from '../../render/values-schema.ts';
 import { countClustersOnProfile } from '../../store/clusters.ts';
 import {
   createProfileVersion,
@@ -120,7 +123,10 @@ export function registerProfileRoutes(app: ApiApp, ctx: RouteContext): void {
       config: { access: 'operator' },
     },
     async (request, reply) => {
-      const pv = validateProfileVersion(parseProfileDocument(request.body), ctx.catalog);
+      const pv = await withCatalogRefresh(ctx.store.db, ctx.catalog, async () =>
+        validateProfileVersion(parseProfileDocument(request.body), ctx.catalog),
+      );
+      await checkProfileValues(ctx.renderer, pv, ctx.catalog);
       const stored = await createProfileVersion(ctx.store.db, auditOf(callerOf(request)), pv);
       ctx.events.publish({ kind: 'profile.created', data: { profile: `${pv.name}@${pv.version}` } });
       return reply.code(201).header('ETag', `"${stored.resourceVersion}"`).send(stored);
@@ -195,7 +201,10 @@ export function registerProfileRoutes(app: ApiApp, ctx: RouteContext): void {
       const expected = expectedVersionOf(request.body.resourceVersion, request.headers['if-match']);
       const current = await requireProfile(ctx, name, version);
       const { resourceVersion: _ignored, ...document } = request.body;
-      const revised = reviseProfileVersion(current, parseProfileDocument(document), ctx.catalog);
+      const revised = await withCatalogRefresh(ctx.store.db, ctx.catalog, async () =>
+        reviseProfileVersion(current, parseProfileDocument(document), ctx.catalog),
+      );
+      await checkProfileValues(ctx.renderer, revised, ctx.catalog);
       const stored = await editProfileVersion(ctx.store.db, auditOf(callerOf(request)), {
         name,
         version,

@@ -206,11 +206,11 @@ export class SandboxPool {
   }
 
   #killedError(task: SandboxTask, what: string): StrataError {
-    if (task.type === 'strata') {
+    if (task.type === 'strata' || task.type === 'schema') {
       const [pack, version] = task.pack.split('@');
       return new StrataError(
-        'TemplateRenderFailed',
-        `Pack ${task.pack}: rendering ${what} and was stopped.`,
+        task.type === 'schema' ? 'ValuesSchemaViolation' : 'TemplateRenderFailed',
+        `Pack ${task.pack}: ${task.type === 'schema' ? 'checking values against its schema' : 'rendering'} ${what} and was stopped.`,
         { pack, version, limit: what },
       );
     }

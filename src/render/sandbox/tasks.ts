@@ -35,11 +35,24 @@ export interface YamlTask {
   code: StrataErrorCode;
 }
 
+/**
+ * Check values against a chart's `values.schema.json` (JSON Schema, interpreted — no code is generated from the
+ * schema). The answer's one "template" holds the violations as documents `{path, message}`.
+ */
+export interface SchemaTask {
+  type: 'schema';
+  /** `Pack podinfo@6.11.2`, for messages. */
+  pack: string;
+  schema: string;
+  /** The values as JSON text. */
+  values: string;
+}
+
 /** A task as callers give it: its limits default to the pool's. */
-export type SandboxTaskInput = (StrataRenderTask | YamlTask) & { limits?: Partial<TaskLimits> };
+export type SandboxTaskInput = (StrataRenderTask | YamlTask | SchemaTask) & { limits?: Partial<TaskLimits> };
 
 /** Any task, with its limits. */
-export type SandboxTask = (StrataRenderTask | YamlTask) & { limits: TaskLimits };
+export type SandboxTask = (StrataRenderTask | YamlTask | SchemaTask) & { limits: TaskLimits };
 
 /** The documents of one template (or one text), in order. */
 export interface RenderedTemplate {

@@ -4,12 +4,14 @@
  * which kills it when a task overruns its time and replaces it when it runs out of memory.
  */
 import { parentPort } from 'node:worker_threads';
+import { type Schema, Validator } from '@cfworker/json-schema';
 import { isStrataError, StrataError } from '../../core/errors.ts';
 import { firstLine, parseDocuments } from './documents.ts';
 import type {
   AnswerMessage,
   RenderedTemplate,
   SandboxAnswer,
+  SchemaTask,
   StrataRenderTask,
   TaskLimits,
   TaskMessage,
@@ -122,19 +124,56 @@ function readYaml(task: YamlTask, limits: TaskLimits): RenderedTemplate[] {
   return out;
 }
 
+/** Returns the violations of values against a schema, as `{path, message}` documents (most specific first). */
+function checkSchema(task: SchemaTask): RenderedTemplate[] {
+  let schema: unknown;
+  try {
+    schema = JSON.parse(task.schema);
+  } catch (error) {
+    throw new StrataError(
+      'PackInvalid',
+      `${task.pack}: values.schema.json is not JSON: ${firstLine(error)}`,
+      {},
+    );
+  }
+  const validator = new Validator(schema as Schema, '2020-12', false);
+  const result = validator.validate(JSON.parse(task.values));
+  // Keep the leaf errors: "properties do not match" wrappers add nothing a user can act on.
+  const leaves = result.errors.filter(
+    (e) =>
+      !['properties', 'allOf', 'anyOf', 'items', 'additionalProperties', '$ref'].includes(e.keyword) ||
+      result.errors.length === 1,
+  );
+  const documents = (leaves.length > 0 ? leaves : result.errors).slice(0, 50).map((e) => ({
+    path: e.instanceLocation.replace(/^#\/?/, '').split('/').filter(Boolean).join('.'),
+    message: e.error,
+  }));
+  return [{ name: 'violations', documents }];
+}
+
 function answer(message: TaskMessage): SandboxAnswer {
   const { task } = message;
   try {
-    const templates = task.type === 'strata' ? renderStrata(task, task.limits) : readYaml(task, task.limits);
+    const templates =
+      task.type === 'strata'
+        ? renderStrata(task, task.limits)
+        : task.type === 'schema'
+          ? checkSchema(task)
+          : readYaml(task, task.limits);
     return { ok: true, templates };
   } catch (error) {
     if (isStrataError(error)) return { ok: false, error: error.toJSON() };
-    const code = task.type === 'strata' ? 'TemplateRenderFailed' : task.code;
+    const code =
+      task.type === 'yaml'
+        ? task.code
+        : task.type === 'schema'
+          ? 'ValuesSchemaViolation'
+          : 'TemplateRenderFailed';
     return {
       ok: false,
       error: {
         code,
-        message: `${task.type === 'strata' ? `Pack ${task.pack}` : 'The content'} cannot be rendered: ${firstLine(error)}`,
+        message: `${task.type === 'yaml' ? 'The content' : `Pack ${task.pack}`} cannot be rendered: ${firstLine(error)}`,
         details: {},
       },
     };
