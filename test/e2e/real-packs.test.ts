@@ -191,7 +191,7 @@ describe('e2e: bring your own chart (OCI, HTTP repository, kustomize) through ev
     assert.equal((await cluster('pod-a')).status.phase, 'Running');
   });
 
-  it('repairs a chart's Deployment deleted out of band', async (t) => {
+  it("repairs a chart's Deployment deleted out of band", async (t) => {
     if (!ready(t)) return;
     await kubectl('pod-b', ['delete', 'deploy', 'podinfo', '-n', 'podinfo']);
     const deadline = Date.now() + 90_000;
