@@ -120,7 +120,8 @@ export async function reconcileAddons(
     for (const pack of step.holdPacks) held.add(pack);
     hooksActed = step.acted;
     hookFailures = step.failures;
-    toApply = toApply.filter((d) => !held.has(d.pack));
+    // The layer's namespace is made before its pre-install hooks, as `helm install --create-namespace` does.
+    toApply = toApply.filter((d) => !held.has(d.pack) || d.ref.kind === 'Namespace');
   }
   const unusedBefore = inventory.filter((e) => !wanted.has(refKey(e)) && stackPacks.has(e.pack));
   const newlyUnused = unusedBefore.filter((e) => !e.unused);
@@ -174,7 +175,7 @@ export async function reconcileAddons(
           ? 'deleted out of band'
           : `changed out of band (${drift.paths.slice(0, 5).join(', ')})`;
       // A layer whose pre-install hooks are running has nothing to restore yet.
-      if (held.has(d.pack)) continue;
+      if (held.has(d.pack) && d.ref.kind !== 'Namespace') continue;
       outcome.drifted.push({ ref: d.ref, drift: text });
       if (spec.settings.selfHeal) toApply.push(d);
     }

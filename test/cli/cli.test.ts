@@ -69,8 +69,8 @@ describe('strata CLI', () => {
       cli(['pack', 'get', 'hello-universe@1.2.0']),
     ]);
     assert.equal(table.code, 0, table.stderr);
-    assert.match(table.stdout, /^NAME\s+VERSION\s+LAYER\s+SOURCE\s+PRESETS/);
-    assert.match(table.stdout, /hello-universe\s+1\.2\.0\s+addon\s+builtin\s+enable-api/);
+    assert.match(table.stdout, /^NAME\s+VERSION\s+LAYER\s+KIND\s+SOURCE\s+PRESETS/);
+    assert.match(table.stdout, /hello-universe\s+1\.2\.0\s+addon\s+strata\s+built-in\s+enable-api/);
     const items = (JSON.parse(json.stdout) as { items: Array<{ layer: string }> }).items;
     assert.ok(items.length > 0 && items.every((p) => p.layer === 'k8s'));
     assert.deepEqual(

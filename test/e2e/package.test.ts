@@ -169,7 +169,7 @@ describe('packaging: npm pack → install into a temp prefix → a working `stra
     delete env.STRATA_HOME;
     const r = ok(await run(strataBin, ['pack', 'list'], { cwd: work, env }), 'strata pack list');
     assert.match(r.stdout, /^NAME\s+VERSION\s+LAYER/m);
-    assert.match(r.stdout, /^hello-universe\s+1\.2\.0\s+addon\s+builtin\s+enable-api$/m);
+    assert.match(r.stdout, /^hello-universe\s+1\.2\.0\s+addon\s+strata\s+built-in\s+enable-api$/m);
     assert.match(r.stdout, /^kubernetes\s+1\.30\.10\s+k8s \(pxk\)/m);
     // A wrong token is refused with its code, not a stack trace.
     const denied = await runStrata(
