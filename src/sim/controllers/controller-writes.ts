@@ -114,11 +114,26 @@ export function earliest(a: number | undefined, b: number | undefined): number |
 }
 
 /**
- * Returns Kubernetes' pod-template-hash of a template: FNV-1a 32 of its JSON, as decimal digits mapped onto
- * the alphabet of generated names (`6854947c67`), so ReplicaSet names look like the real ones.
+ * Returns JSON text of a value with object keys sorted, so equal values give equal text whatever their key
+ * order: objects come back from the store (PostgreSQL `jsonb`) with their keys reordered.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+}
+
+/**
+ * Returns Kubernetes' pod-template-hash of a template: FNV-1a 32 of its canonical JSON (key order does not
+ * count, so a template read back from the store hashes the same), as decimal digits mapped onto the alphabet of
+ * generated names (`6854947c67`), so ReplicaSet names look like the real ones.
  */
 export function templateHash(template: unknown): string {
-  const text = JSON.stringify(template ?? {});
+  const text = canonicalJson(template ?? {});
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i += 1) {
     h ^= text.charCodeAt(i);

@@ -4,7 +4,7 @@
  * (observedGeneration, replicas, updatedReplicas, readyReplicas, availableReplicas, Available/Progressing).
  */
 import type { KubeObject } from '../kube-object.ts';
-import { cloneJson, isJsonObject, kubeTime } from '../kube-object.ts';
+import { cloneJson, isJsonObject, jsonEqual, kubeTime } from '../kube-object.ts';
 import type { SimCluster } from '../sim-cluster.ts';
 import type { Controller } from './controller-writes.ts';
 import {
@@ -64,6 +64,30 @@ function newReplicaSet(deploy: KubeObject, hash: string, replicas: number, revis
   };
 }
 
+/**
+ * True when a ReplicaSet runs a Deployment's pod template: equal once the ReplicaSet's pod-template-hash label is
+ * set aside (Kubernetes' `EqualIgnoreHash`). The Deployment's ReplicaSet is found this way, never by recomputing
+ * the hash into a name, so one made under another hash (or another Strata version) is still recognised.
+ */
+function runsTemplate(rs: KubeObject, template: unknown): boolean {
+  return jsonEqual(withoutHashLabel(section(rs, 'spec')['template']), withoutHashLabel(template));
+}
+
+/** Returns a copy of a pod template without the pod-template-hash label (and without metadata left empty). */
+function withoutHashLabel(template: unknown): unknown {
+  if (!isJsonObject(template)) return template;
+  const copy = cloneJson(template);
+  const meta = copy['metadata'];
+  if (!isJsonObject(meta)) return copy;
+  const labels = meta['labels'];
+  if (isJsonObject(labels)) {
+    delete labels[HASH_LABEL];
+    if (Object.keys(labels).length === 0) delete meta['labels'];
+  }
+  if (Object.keys(meta).length === 0) delete copy['metadata'];
+  return copy;
+}
+
 function setReplicas(cluster: SimCluster, rs: KubeObject, replicas: number): KubeObject {
   return writeChange(cluster, KINDS.replicaSets, rs, (r) => {
     (r['spec'] as Record<string, unknown>)['replicas'] = replicas;
@@ -77,7 +101,18 @@ function reconcileOne(cluster: SimCluster, deploy: KubeObject): void {
   const owned = cluster.store
     .list(`apps/${KINDS.replicaSets.plural}`, deploy.metadata.namespace)
     .filter((rs) => isControlledBy(rs, deploy));
-  let current = owned.find((rs) => rs.metadata.name === `${deploy.metadata.name}-${hash}`);
+  // The oldest ReplicaSet running the template is the current one, as in Kubernetes.
+  let current = owned
+    .filter((rs) => runsTemplate(rs, spec['template']))
+    .sort((a, b) =>
+      (a.metadata.creationTimestamp ?? '') === (b.metadata.creationTimestamp ?? '')
+        ? a.metadata.name < b.metadata.name
+          ? -1
+          : 1
+        : (a.metadata.creationTimestamp ?? '') < (b.metadata.creationTimestamp ?? '')
+          ? -1
+          : 1,
+    )[0];
   const olds = owned.filter((rs) => rs !== current);
   const maxRevision = Math.max(0, ...owned.map(revisionOf));
   const strategy = isJsonObject(spec['strategy']) ? spec['strategy'] : {};
@@ -133,7 +168,7 @@ function reconcileOne(cluster: SimCluster, deploy: KubeObject): void {
   const fresh = cluster.store
     .list(`apps/${KINDS.replicaSets.plural}`, deploy.metadata.namespace)
     .filter((rs) => isControlledBy(rs, deploy));
-  const newest = fresh.find((rs) => rs.metadata.name === `${deploy.metadata.name}-${hash}`);
+  const newest = fresh.find((rs) => rs.metadata.uid === current.metadata.uid);
   const sum = (f: string) => fresh.reduce((n, rs) => n + statusNumber(rs, f), 0);
   const replicas = sum('replicas');
   const updated = newest ? statusNumber(newest, 'replicas') : 0;
