@@ -3,6 +3,7 @@
  * delete — with the checks Kubernetes makes (names, namespaces, resourceVersion conflicts, dry runs) and the
  * `scale` and `status` subresources. The HTTP layer parses requests into these calls.
  */
+import { randomUUID } from 'node:crypto';
 import { StrataError } from '../core/errors.ts';
 import { applyCreateDefaults, foldStringData } from './defaults.ts';
 import type { JsonObject, KubeObject } from './kube-object.ts';
@@ -18,6 +19,7 @@ import { selectorText } from './selectors.ts';
 import { serverSideApply } from './server-side-apply.ts';
 import type { PropagationPolicy, SimCluster } from './sim-cluster.ts';
 import { NAMESPACE_RESOURCE } from './sim-cluster.ts';
+import { validateObject } from './validation.ts';
 
 /** Which object (or collection) a request addresses. */
 export interface ApiTarget {
@@ -222,7 +224,13 @@ export function createObject(
   }
   delete obj.metadata.resourceVersion;
   if (target.type.subresources.includes('status')) delete obj['status'];
-  applyCreateDefaults(obj, `${cluster.name}/${key}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`);
+  const uid = randomUUID();
+  applyCreateDefaults(
+    obj,
+    `${cluster.name}/${key}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`,
+    uid,
+  );
+  validateObject(target.type, obj);
   obj.metadata.managedFields = recordUpdate(
     undefined,
     obj,
@@ -234,7 +242,7 @@ export function createObject(
     },
   );
   if (options.dryRun) return { ...obj, metadata: { ...obj.metadata, creationTimestamp: timeNow(cluster) } };
-  return cluster.createObject(target.type, obj);
+  return cluster.createObject(target.type, obj, uid);
 }
 
 /** Returns the object after a write to `subresource`: status writes keep the spec, main writes keep the status. */
@@ -289,6 +297,7 @@ function finishWrite(
       },
     );
   }
+  validateObject(target.type, next);
   if (options.dryRun)
     return { ...next, metadata: { ...next.metadata, resourceVersion: current.metadata.resourceVersion } };
   return cluster.replaceObject(target.type, current, next);
@@ -386,13 +395,16 @@ function applyObject(
     validateName(target.type, config.metadata.name);
     checkNamespace(cluster, target.type, config.metadata.namespace);
     const obj = serverSideApply(undefined, config, request);
+    const uid = randomUUID();
     applyCreateDefaults(
       obj,
       `${cluster.name}/${resourceKey(target.type)}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`,
+      uid,
     );
     foldStringData(obj);
+    validateObject(target.type, obj);
     if (options.dryRun) return obj;
-    return cluster.createObject(target.type, obj);
+    return cluster.createObject(target.type, obj, uid);
   }
   const next = serverSideApply(asVersion(target.type, current), config, request);
   const merged = mergeSubresource(target.type, current, next, target.subresource);

@@ -36,8 +36,54 @@ function defaultPodSpec(spec: JsonObject): void {
   }
 }
 
-/** Fills server-side defaults of a new object in place, by kind. `seed` makes generated addresses stable. */
-export function applyCreateDefaults(obj: KubeObject, seed: string): void {
+/** The label a Job's generated selector matches: its uid (with the older unprefixed label beside it). */
+export const JOB_UID_LABEL = 'batch.kubernetes.io/controller-uid';
+/** The label naming a pod's Job. */
+export const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
+
+/**
+ * Fills a Job spec's defaults as the API server does: completions and parallelism 1 (completions stays unset when
+ * only parallelism is given), backoffLimit 6, NonIndexed, not suspended, and — unless `manualSelector` — a
+ * selector on the Job's uid with the matching labels on its pod template.
+ */
+export function defaultJobSpec(spec: JsonObject, jobName: string, uid: string): void {
+  if (spec['completions'] === undefined && spec['parallelism'] === undefined) spec['completions'] = 1;
+  spec['parallelism'] ??= 1;
+  spec['backoffLimit'] ??= spec['backoffLimitPerIndex'] === undefined ? 6 : 2147483647;
+  spec['completionMode'] ??= 'NonIndexed';
+  spec['suspend'] ??= false;
+  spec['podReplacementPolicy'] ??= spec['podFailurePolicy'] === undefined ? 'TerminatingOrFailed' : 'Failed';
+  const template = objectField(spec, 'template');
+  const tmeta = objectField(template, 'metadata');
+  if (spec['manualSelector'] !== true) {
+    spec['manualSelector'] = false;
+    spec['selector'] = { matchLabels: { [JOB_UID_LABEL]: uid } };
+    tmeta['labels'] = {
+      ...(isJsonObject(tmeta['labels']) ? tmeta['labels'] : {}),
+      [JOB_UID_LABEL]: uid,
+      [JOB_NAME_LABEL]: jobName,
+      'controller-uid': uid,
+      'job-name': jobName,
+    };
+  }
+  defaultPodSpec(objectField(template, 'spec'));
+}
+
+/** Fills a new Job's defaults (its spec's, and its labels from its pod template's when it has none). */
+export function defaultJob(obj: KubeObject, uid: string): void {
+  const s = objectField(obj, 'spec');
+  defaultJobSpec(s, obj.metadata.name, uid);
+  const templateLabels = objectField(objectField(s, 'template'), 'metadata')['labels'];
+  if (Object.keys(obj.metadata.labels ?? {}).length === 0 && isJsonObject(templateLabels)) {
+    obj.metadata.labels = { ...(templateLabels as Record<string, string>) };
+  }
+}
+
+/**
+ * Fills server-side defaults of a new object in place, by kind. `seed` makes generated addresses stable; `uid` is
+ * the uid the object will get (a Job's selector names it).
+ */
+export function applyCreateDefaults(obj: KubeObject, seed: string, uid = ''): void {
   const spec = isJsonObject(obj['spec']) ? obj['spec'] : undefined;
   switch (obj.kind) {
     case 'Namespace': {
@@ -84,6 +130,20 @@ export function applyCreateDefaults(obj: KubeObject, seed: string): void {
       const s = objectField(obj, 'spec');
       if (obj.kind !== 'DaemonSet') s['replicas'] ??= 1;
       defaultPodSpec(objectField(objectField(s, 'template'), 'spec'));
+      break;
+    }
+    case 'Job': {
+      defaultJob(obj, uid);
+      break;
+    }
+    case 'CronJob': {
+      const s = objectField(obj, 'spec');
+      s['concurrencyPolicy'] ??= 'Allow';
+      s['suspend'] ??= false;
+      s['successfulJobsHistoryLimit'] ??= 3;
+      s['failedJobsHistoryLimit'] ??= 1;
+      const jobSpec = objectField(objectField(s, 'jobTemplate'), 'spec');
+      defaultPodSpec(objectField(objectField(jobSpec, 'template'), 'spec'));
       break;
     }
     case 'Pod': {

@@ -174,7 +174,8 @@ export class SimFleet {
       !c.store.hasDirty &&
       !this.scheduler.isPending(c.name) &&
       !this.toReconcile.has(c.name) &&
-      c.podStartDue.size === 0
+      c.podStartDue.size === 0 &&
+      c.podFinishDue.size === 0
     );
   }
 

@@ -54,6 +54,12 @@ export class WakeScheduler {
       woken += 1;
       this.onWake(e.key);
     }
+    // A timer armed for a time that has now been run (a hand-moved clock) would hold back the next wake-up.
+    if (this.timer && this.timerAt <= now) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+    }
     this.arm();
     return woken;
   }

@@ -6,8 +6,10 @@
 import type { KubeObject } from './kube-object.ts';
 import { isJsonObject } from './kube-object.ts';
 import { selectorText } from './selectors.ts';
+import { WORKLOAD_COLUMNS } from './tables-workloads.ts';
 
-interface Column {
+/** One column of a Table: its definition and how a row's cell is computed. */
+export interface Column {
   name: string;
   type: 'string' | 'integer';
   priority: 0 | 1;
@@ -49,14 +51,25 @@ const age: Column = {
   cell: (o, now) => humanAge(o.metadata.creationTimestamp, now),
 };
 
+/** kubectl's pod STATUS: a waiting or terminated container's reason (`Completed`, `Error`), else the phase. */
 function podStatus(o: KubeObject): string {
   if (o.metadata.deletionTimestamp) return 'Terminating';
   const s = status(o);
-  for (const c of arr(s['containerStatuses'])) {
-    const waiting = rec(rec(c['state'])['waiting']);
-    if (waiting['reason']) return String(waiting['reason']);
+  let reason = String(s['reason'] ?? s['phase'] ?? 'Pending');
+  for (const c of [...arr(s['containerStatuses'])].reverse()) {
+    const state = rec(c['state']);
+    const waiting = rec(state['waiting']);
+    const terminated = rec(state['terminated']);
+    if (waiting['reason']) reason = String(waiting['reason']);
+    else if (state['terminated']) {
+      reason = terminated['reason']
+        ? String(terminated['reason'])
+        : terminated['signal']
+          ? `Signal:${String(terminated['signal'])}`
+          : `ExitCode:${String(terminated['exitCode'] ?? 0)}`;
+    }
   }
-  return String(s['phase'] ?? 'Pending');
+  return reason;
 }
 
 function templateContainers(o: KubeObject): Record<string, unknown>[] {
@@ -101,6 +114,7 @@ function servicePorts(o: KubeObject): string {
 }
 
 const COLUMNS: Record<string, Column[]> = {
+  ...WORKLOAD_COLUMNS,
   '/pods': [
     name,
     {

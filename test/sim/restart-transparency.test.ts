@@ -1,7 +1,7 @@
 /**
  * A restart of Strata is invisible inside its simulated clusters: a real `strata up --demo` (engine, simulator,
- * embedded store) holds a cluster with the demo's workloads plus a Deployment, StatefulSet, DaemonSet and a bare
- * Pod applied with kubectl; it is stopped with SIGTERM, started again on the same home, killed with SIGKILL and
+ * embedded store) holds a cluster with the demo's workloads plus a Deployment, StatefulSet, DaemonSet, a finished
+ * Job and a bare Pod applied with kubectl; it is stopped with SIGTERM, started again on the same home, killed with SIGKILL and
  * started again. After each restart every pod kubectl lists is the same pod: same UID, creation time (so the
  * same AGE), node, IP, start time, container IDs, container start times and restart counts — sampled several
  * times while the restarted engine and controllers settle, so a replacement that happens late is caught too.
@@ -65,6 +65,15 @@ spec:
       containers:
       - {name: agent, image: fluent/fluent-bit:3.1, args: [--verbose]}
 ---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate, namespace: restart}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: migrate, image: busybox:1.36, command: [sh, -c, 'true']}]
+---
 apiVersion: v1
 kind: Pod
 metadata: {name: standalone, namespace: restart, labels: {app: standalone}}
@@ -81,7 +90,13 @@ interface PodIdentity {
   podIP: string;
   startTime: string;
   phase: string;
-  containers: { name: string; containerID: string; restartCount: number; startedAt: string }[];
+  containers: {
+    name: string;
+    containerID: string;
+    restartCount: number;
+    startedAt: string;
+    finishedAt: string;
+  }[];
 }
 
 interface PodJson {
@@ -95,7 +110,7 @@ interface PodJson {
       name: string;
       containerID?: string;
       restartCount: number;
-      state: { running?: { startedAt: string } };
+      state: { running?: { startedAt: string }; terminated?: { startedAt: string; finishedAt: string } };
     }[];
   };
 }
@@ -160,19 +175,21 @@ describe('restart transparency of simulated clusters', () => {
               name: c.name,
               containerID: c.containerID ?? '',
               restartCount: c.restartCount,
-              startedAt: c.state.running?.startedAt ?? '',
+              startedAt: c.state.running?.startedAt ?? c.state.terminated?.startedAt ?? '',
+              finishedAt: c.state.terminated?.finishedAt ?? '',
             })),
           },
         ]),
       );
     };
     const allRunning = (m: Map<string, PodIdentity>) =>
-      m.size > 0 && [...m.values()].every((p) => p.phase === 'Running');
+      m.size > 0 && [...m.values()].every((p) => p.phase === 'Running' || p.phase === 'Succeeded');
 
     await start();
     await k(['apply', '-f', '-'], WORKLOADS);
     await k(['rollout', 'status', 'deployment/web', '-n', 'restart', '--timeout=120s']);
-    await k(['wait', '--for=condition=Ready', 'pod', '--all', '-n', 'restart', '--timeout=120s']);
+    await k(['wait', '--for=condition=complete', 'job/migrate', '-n', 'restart', '--timeout=120s']);
+    await k(['wait', '--for=condition=Ready', 'pod', '-l', 'app', '-n', 'restart', '--timeout=120s']);
     await eventually('every pod Running and stable', async () => {
       const a = await pods();
       await new Promise((r) => setTimeout(r, 1000));
@@ -189,7 +206,8 @@ describe('restart transparency of simulated clusters', () => {
         'custom-columns=NAME:.metadata.name,UID:.metadata.uid,BOOT:.status.nodeInfo.bootID,CREATED:.metadata.creationTimestamp',
       ]);
     const nodesBefore = await nodes();
-    assert.ok(before.size >= 3 + 2 + 1 + 1, `pods before: ${[...before.keys()].join(', ')}`);
+    assert.ok(before.size >= 3 + 2 + 1 + 1 + 1, `pods before: ${[...before.keys()].join(', ')}`);
+    const jobBefore = await k(['get', 'job', 'migrate', '-n', 'restart', '-o', 'jsonpath={.status}']);
 
     for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
       const code = await server!.stop(signal);
@@ -211,6 +229,11 @@ describe('restart transparency of simulated clusters', () => {
       }
       assert.equal(await k(['get', 'rs', '-A', '-o', 'name']), rsBefore, `no new ReplicaSet after ${signal}`);
       assert.equal(await nodes(), nodesBefore, `the same nodes (UID, boot ID) after ${signal}`);
+      assert.equal(
+        await k(['get', 'job', 'migrate', '-n', 'restart', '-o', 'jsonpath={.status}']),
+        jobBefore,
+        `the finished Job is not run again after ${signal}`,
+      );
     }
   });
 });

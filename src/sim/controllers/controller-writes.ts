@@ -10,7 +10,7 @@ import type { SimCluster } from '../sim-cluster.ts';
 
 /** What every controller is given. */
 export interface ControllerContext {
-  timing: { nodeBootMs: number; podStartMs: number };
+  timing: { nodeBootMs: number; podStartMs: number; podRunMs: number };
 }
 
 /** A controller: reconciles one cluster and returns when it next needs to run (epoch ms), if ever. */
@@ -34,6 +34,11 @@ export const KINDS = {
   replicaSets: builtinType('apps', 'replicasets'),
   daemonSets: builtinType('apps', 'daemonsets'),
   statefulSets: builtinType('apps', 'statefulsets'),
+  controllerRevisions: builtinType('apps', 'controllerrevisions'),
+  jobs: builtinType('batch', 'jobs'),
+  cronJobs: builtinType('batch', 'cronjobs'),
+  podDisruptionBudgets: builtinType('policy', 'poddisruptionbudgets'),
+  crds: builtinType('apiextensions.k8s.io', 'customresourcedefinitions'),
 } as const;
 
 /** Returns the objects of a built-in type in the whole cluster. */

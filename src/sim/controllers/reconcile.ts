@@ -6,8 +6,10 @@
 import type { SimCluster } from '../sim-cluster.ts';
 import type { Controller, ControllerContext } from './controller-writes.ts';
 import { earliest } from './controller-writes.ts';
+import { reconcileCronJobs } from './cronjobs.ts';
 import { reconcileDaemonSets } from './daemonsets.ts';
 import { reconcileDeployments } from './deployments.ts';
+import { reconcileJobs } from './jobs.ts';
 import { reconcileNamespaces } from './namespaces.ts';
 import { reconcileNodes } from './nodes.ts';
 import { reconcilePods } from './pods.ts';
@@ -22,6 +24,8 @@ const CONTROLLERS: Controller[] = [
   reconcileReplicaSets,
   reconcileDaemonSets,
   reconcileStatefulSets,
+  reconcileCronJobs,
+  reconcileJobs,
   reconcilePods,
   reconcileServices,
 ];
