@@ -146,6 +146,15 @@ export function applyCreateDefaults(obj: KubeObject, seed: string, uid = ''): vo
       defaultPodSpec(objectField(objectField(jobSpec, 'template'), 'spec'));
       break;
     }
+    case 'CustomResourceDefinition': {
+      const s = objectField(obj, 'spec');
+      const names = objectField(s, 'names');
+      const kind = String(names['kind'] ?? '');
+      names['singular'] ??= kind.toLowerCase();
+      names['listKind'] ??= `${kind}List`;
+      s['conversion'] ??= { strategy: 'None' };
+      break;
+    }
     case 'Pod': {
       defaultPodSpec(objectField(obj, 'spec'));
       obj['status'] = { phase: 'Pending', qosClass: 'BestEffort' };

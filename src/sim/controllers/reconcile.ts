@@ -6,6 +6,7 @@
 import type { SimCluster } from '../sim-cluster.ts';
 import type { Controller, ControllerContext } from './controller-writes.ts';
 import { earliest } from './controller-writes.ts';
+import { reconcileCrds } from './crds.ts';
 import { reconcileCronJobs } from './cronjobs.ts';
 import { reconcileDaemonSets } from './daemonsets.ts';
 import { reconcileDeployments } from './deployments.ts';
@@ -19,6 +20,7 @@ import { reconcileStatefulSets } from './statefulsets.ts';
 
 const CONTROLLERS: Controller[] = [
   reconcileNamespaces,
+  reconcileCrds,
   reconcileNodes,
   reconcileDeployments,
   reconcileReplicaSets,
