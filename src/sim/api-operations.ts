@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { StrataError } from '../core/errors.ts';
-import { applyCreateDefaults, foldStringData } from './defaults.ts';
+import { applyCreateDefaults, applyUpdateDefaults, foldStringData } from './defaults.ts';
 import type { JsonObject, KubeObject } from './kube-object.ts';
 import { cloneJson, isJsonObject, kubeTime } from './kube-object.ts';
 import { alreadyExists, notFound, staleConflict } from './kube-status.ts';
@@ -19,7 +19,7 @@ import { selectorText } from './selectors.ts';
 import { serverSideApply } from './server-side-apply.ts';
 import type { PropagationPolicy, SimCluster } from './sim-cluster.ts';
 import { NAMESPACE_RESOURCE } from './sim-cluster.ts';
-import { validateObject } from './validation.ts';
+import { validateMetadata, validateObject } from './validation.ts';
 
 /** Which object (or collection) a request addresses. */
 export interface ApiTarget {
@@ -53,7 +53,6 @@ export interface KubeList {
   items: KubeObject[];
 }
 
-const NAME_RE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 /** Returns `n` random characters of the alphabet Kubernetes uses for generated names. */
@@ -166,27 +165,8 @@ function checkBody(target: ApiTarget, body: unknown): KubeObject {
   return obj;
 }
 
-/** RBAC kinds validate names as path segments, as the real API server does: `system:metrics-server` is valid. */
-const PATH_SEGMENT_NAME_GROUPS = new Set(['rbac.authorization.k8s.io']);
-
-function validateName(type: ResourceType, name: string): void {
-  if (PATH_SEGMENT_NAME_GROUPS.has(type.group)) {
-    if (!name || name === '.' || name === '..' || /[/%]/.test(name)) {
-      throw new StrataError(
-        'ValidationFailed',
-        `${type.kind} "${name}" is invalid: metadata.name: Invalid value: "${name}": may not be '.' or '..' and may not contain '/' or '%'`,
-        { subject: subjectOf(type, name) },
-      );
-    }
-    return;
-  }
-  if (!name || name.length > 253 || !NAME_RE.test(name)) {
-    throw new StrataError(
-      'ValidationFailed',
-      `${type.kind} "${name}" is invalid: metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
-      { subject: subjectOf(type, name) },
-    );
-  }
+function validateName(type: ResourceType, obj: KubeObject): void {
+  validateMetadata(type, obj);
 }
 
 function checkNamespace(cluster: SimCluster, type: ResourceType, namespace: string | undefined): void {
@@ -216,7 +196,7 @@ export function createObject(
   const obj = checkBody(target, body);
   if (!obj.metadata.name && obj.metadata.generateName)
     obj.metadata.name = `${obj.metadata.generateName}${randomSuffix(5)}`;
-  validateName(target.type, obj.metadata.name);
+  validateName(target.type, obj);
   checkNamespace(cluster, target.type, obj.metadata.namespace);
   const key = resourceKey(target.type);
   if (cluster.store.get(key, obj.metadata.namespace, obj.metadata.name)) {
@@ -281,6 +261,13 @@ function finishWrite(
 ): KubeObject {
   foldStringData(next);
   next.metadata.name = current.metadata.name;
+  if (target.subresource !== 'status') {
+    applyUpdateDefaults(
+      current,
+      next,
+      `${cluster.name}/${resourceKey(target.type)}/${current.metadata.namespace ?? ''}/${current.metadata.name}`,
+    );
+  }
   if (target.type.namespaced) next.metadata.namespace = current.metadata.namespace;
   next.apiVersion = apiVersionOf(target.type);
   next.kind = target.type.kind;
@@ -392,7 +379,7 @@ function applyObject(
   };
   if (!current) {
     if (target.subresource) throw notFound(qualifiedName(target.type), subjectOf(target.type, target.name));
-    validateName(target.type, config.metadata.name);
+    validateName(target.type, config);
     checkNamespace(cluster, target.type, config.metadata.namespace);
     const obj = serverSideApply(undefined, config, request);
     const uid = randomUUID();

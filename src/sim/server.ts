@@ -44,6 +44,7 @@ import type { SimTiming } from './timing.ts';
 import { resolveTiming } from './timing.ts';
 import type { SimTokenRole } from './tokens.ts';
 import { roleOfToken, tokenFor } from './tokens.ts';
+import { requestTooLarge } from './validation.ts';
 import { serveWatch } from './watch.ts';
 
 /** Options of `startSimKubeServer`. */
@@ -187,8 +188,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY)
-      throw new StrataError('PayloadTooLarge', `the request body exceeds ${MAX_BODY} bytes`);
+    if (size > MAX_BODY) throw requestTooLarge(MAX_BODY);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);

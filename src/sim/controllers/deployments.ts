@@ -3,6 +3,8 @@
  * update within maxSurge/maxUnavailable (or Recreate), and the status `kubectl rollout status` reads
  * (observedGeneration, replicas, updatedReplicas, readyReplicas, availableReplicas, Available/Progressing).
  */
+
+import { defaultedPodTemplate } from '../defaults.ts';
 import type { KubeObject } from '../kube-object.ts';
 import { cloneJson, isJsonObject, jsonEqual, kubeTime } from '../kube-object.ts';
 import type { SimCluster } from '../sim-cluster.ts';
@@ -76,7 +78,7 @@ function runsTemplate(rs: KubeObject, template: unknown): boolean {
 /** Returns a copy of a pod template without the pod-template-hash label (and without metadata left empty). */
 function withoutHashLabel(template: unknown): unknown {
   if (!isJsonObject(template)) return template;
-  const copy = cloneJson(template);
+  const copy = defaultedPodTemplate(template);
   const meta = copy['metadata'];
   if (!isJsonObject(meta)) return copy;
   const labels = meta['labels'];
@@ -97,7 +99,7 @@ function setReplicas(cluster: SimCluster, rs: KubeObject, replicas: number): Kub
 function reconcileOne(cluster: SimCluster, deploy: KubeObject): void {
   const spec = section(deploy, 'spec');
   const desired = Number(spec['replicas'] ?? 1);
-  const hash = templateHash(spec['template']);
+  const hash = templateHash(defaultedPodTemplate(spec['template']));
   const owned = cluster.store
     .list(`apps/${KINDS.replicaSets.plural}`, deploy.metadata.namespace)
     .filter((rs) => isControlledBy(rs, deploy));

@@ -10,6 +10,7 @@ import { reconcileCrds } from './crds.ts';
 import { reconcileCronJobs } from './cronjobs.ts';
 import { reconcileDaemonSets } from './daemonsets.ts';
 import { reconcileDeployments } from './deployments.ts';
+import { reconcileDisruptionBudgets } from './disruption-budgets.ts';
 import { reconcileJobs } from './jobs.ts';
 import { reconcileNamespaces } from './namespaces.ts';
 import { reconcileNodes } from './nodes.ts';
@@ -29,6 +30,7 @@ const CONTROLLERS: Controller[] = [
   reconcileCronJobs,
   reconcileJobs,
   reconcilePods,
+  reconcileDisruptionBudgets,
   reconcileServices,
 ];
 
