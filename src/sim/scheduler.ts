@@ -33,9 +33,14 @@ export class WakeScheduler {
     this.arm();
   }
 
-  /** True when `key` has a pending wake-up (such a cluster must stay in memory). */
+  /** True when `key` has a pending wake-up. */
   isPending(key: string): boolean {
     return this.earliest.has(key);
+  }
+
+  /** Returns when `key` is next woken (epoch ms), if it has a pending wake-up. */
+  pendingAt(key: string): number | undefined {
+    return this.earliest.get(key);
   }
 
   /** Number of keys waiting. */

@@ -257,6 +257,26 @@ function reconcileOne(cluster: SimCluster, deploy: KubeObject): void {
     });
   }
   writeStatus(cluster, KINDS.deployments, target, status);
+  pruneHistory(cluster, deploy, newest);
+}
+
+/** Deletes the oldest scaled-down ReplicaSets beyond `revisionHistoryLimit`, as Kubernetes' cleanup does. */
+function pruneHistory(cluster: SimCluster, deploy: KubeObject, newest: KubeObject | undefined): void {
+  const limit = section(deploy, 'spec')['revisionHistoryLimit'];
+  if (typeof limit !== 'number') return;
+  const idle = cluster.store
+    .list(`apps/${KINDS.replicaSets.plural}`, deploy.metadata.namespace)
+    .filter(
+      (rs) =>
+        isControlledBy(rs, deploy) &&
+        rs.metadata.uid !== newest?.metadata.uid &&
+        replicasOf(rs) === 0 &&
+        statusNumber(rs, 'replicas') === 0,
+    )
+    .sort((a, b) => revisionOf(a) - revisionOf(b));
+  for (const rs of idle.slice(0, Math.max(0, idle.length - limit))) {
+    cluster.removeNow(KINDS.replicaSets, rs, 'Background');
+  }
 }
 
 /** Reconciles every Deployment of a cluster. */
