@@ -39,7 +39,9 @@ import { parsePath, resolveTarget, splitClusterPath } from './request-target.ts'
 import { resourceKey } from './resources.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import type { PropagationPolicy, SimCluster } from './sim-cluster.ts';
+import { CRD_RESOURCE } from './sim-cluster.ts';
 import { toTable, wantsTable } from './tables.ts';
+import { customResourceColumns } from './tables-workloads.ts';
 import type { SimTiming } from './timing.ts';
 import { resolveTiming } from './timing.ts';
 import type { SimTokenRole } from './tokens.ts';
@@ -358,8 +360,18 @@ class RequestHandler {
     }
     const table = wantsTable(req.headers.accept);
     const includeObject = (query.get('includeObject') ?? 'Metadata') as 'None' | 'Metadata' | 'Object';
+    const columns = table
+      ? customResourceColumns(
+          cluster.store.list(CRD_RESOURCE),
+          target.type.group,
+          target.type.version,
+          target.type.plural,
+        )
+      : undefined;
     const render = (obj: KubeObject, listMeta: Record<string, unknown> = {}) =>
-      table ? toTable(resourceKey(target.type), [obj], listMeta, this.clock.now(), includeObject) : obj;
+      table
+        ? toTable(resourceKey(target.type), [obj], listMeta, this.clock.now(), includeObject, columns)
+        : obj;
     const body = reading ? undefined : parseBody(await readBody(req), req.headers['content-type']);
     const write: WriteOptions = {
       fieldManager: query.get('fieldManager'),
@@ -401,7 +413,14 @@ class RequestHandler {
         return sendJson(
           res,
           200,
-          toTable(resourceKey(target.type), list.items, list.metadata, this.clock.now(), includeObject),
+          toTable(
+            resourceKey(target.type),
+            list.items,
+            list.metadata,
+            this.clock.now(),
+            includeObject,
+            columns,
+          ),
         );
       }
       return sendJson(res, 200, list);

@@ -241,3 +241,65 @@ export const WORKLOAD_COLUMNS: Record<string, Column[]> = {
     age,
   ],
 };
+
+/** Evaluates the JSONPath subset CRDs use in printer columns: `.a.b`, `.a[0]`, `.a[*].b`, `.a[?(@.k=="v")].b`. */
+function jsonPathValues(obj: unknown, path: string): unknown[] {
+  const tokens =
+    path
+      .replace(/^\{?\.?/, '')
+      .replace(/\}$/, '')
+      .match(/[^.[\]]+|\[[^\]]*\]/g) ?? [];
+  let current: unknown[] = [obj];
+  for (const token of tokens) {
+    const next: unknown[] = [];
+    for (const value of current) {
+      if (token.startsWith('[')) {
+        if (!Array.isArray(value)) continue;
+        const inner = token.slice(1, -1);
+        const filter = /^\?\(@\.([\w.-]+)\s*==\s*["']?([^"')]*)["']?\)$/.exec(inner);
+        if (inner === '*') next.push(...value);
+        else if (filter)
+          next.push(...value.filter((v) => isJsonObject(v) && String(v[filter[1]!]) === filter[2]));
+        else if (/^\d+$/.test(inner) && value[Number(inner)] !== undefined) next.push(value[Number(inner)]);
+      } else if (isJsonObject(value) && value[token] !== undefined) next.push(value[token]);
+    }
+    current = next;
+  }
+  return current;
+}
+
+/**
+ * Returns the columns of a custom resource from its CRD's `additionalPrinterColumns` (NAME and AGE when it has
+ * none), as the apiextensions server prints them; undefined for types that are not custom.
+ */
+export function customResourceColumns(
+  crds: readonly KubeObject[],
+  group: string,
+  version: string,
+  plural: string,
+): Column[] | undefined {
+  const crd = crds.find((c) => spec(c)['group'] === group && rec(spec(c)['names'])['plural'] === plural);
+  if (!crd) return undefined;
+  const served = arr(spec(crd)['versions']).find((v) => v['name'] === version);
+  const defined = arr(served?.['additionalPrinterColumns']);
+  if (defined.length === 0) return [name, age];
+  return [
+    name,
+    ...defined.map((c): Column => {
+      const type = String(c['type'] ?? 'string') as Column['type'];
+      const path = String(c['jsonPath'] ?? '');
+      return {
+        name: String(c['name'] ?? ''),
+        type,
+        priority: Number(c['priority'] ?? 0),
+        cell: (o, now) => {
+          const values = jsonPathValues(o, path);
+          if (values.length === 0) return '';
+          if (type === 'date') return typeof values[0] === 'string' ? humanAge(values[0], now) : '';
+          if (type === 'integer' || type === 'number') return Number(values[0]);
+          return values.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(',');
+        },
+      };
+    }),
+  ];
+}

@@ -11,8 +11,8 @@ import { WORKLOAD_COLUMNS } from './tables-workloads.ts';
 /** One column of a Table: its definition and how a row's cell is computed. */
 export interface Column {
   name: string;
-  type: 'string' | 'integer';
-  priority: 0 | 1;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  priority: number;
   cell: (o: KubeObject, now: number) => string | number;
 }
 
@@ -281,15 +281,19 @@ const COLUMNS: Record<string, Column[]> = {
   ],
 };
 
-/** Returns a Table of objects for a resource key, with PartialObjectMetadata (or full objects) per row. */
+/**
+ * Returns a Table of objects for a resource key, with PartialObjectMetadata (or full objects) per row; `custom`
+ * columns (a CRD's additionalPrinterColumns) replace the built-in ones.
+ */
 export function toTable(
   resource: string,
   objects: KubeObject[],
   listMeta: Record<string, unknown>,
   now: number,
   includeObject: 'None' | 'Metadata' | 'Object',
+  custom?: Column[],
 ): Record<string, unknown> {
-  const columns = COLUMNS[resource] ?? [name, age];
+  const columns = custom ?? COLUMNS[resource] ?? [name, age];
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',

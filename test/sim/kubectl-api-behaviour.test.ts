@@ -1,6 +1,6 @@
 /**
  * API server behaviour real charts and kubectl rely on, through the real kubectl: CRDs Established and their
- * custom resources served at once, the kinds discovery lists (scope, short names), PodDisruptionBudget status,
+ * custom resources served at once (printed with the CRD's columns), the kinds discovery lists (scope, short names), PodDisruptionBudget status,
  * the defaults the API server fills (StatefulSet, DaemonSet, Deployment, Service, pod templates) with `kubectl
  * rollout status` of StatefulSets and DaemonSets, and the limits it enforces with its own error texts.
  */
@@ -25,6 +25,10 @@ spec:
   - name: v1
     served: true
     storage: true
+    additionalPrinterColumns:
+    - {name: Size, type: integer, jsonPath: .spec.size}
+    - {name: Ready, type: string, jsonPath: '.status.conditions[?(@.type=="Ready")].status'}
+    - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
     schema:
       openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
 `;
@@ -133,11 +137,14 @@ describe('API server behaviour through kubectl', () => {
     assert.match(
       await k(
         ['apply', '-f', '-'],
-        'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 3}\n',
+        'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 3}\nstatus: {conditions: [{type: Ready, status: "True"}]}\n',
       ),
       /widget.example.com\/w1 created/,
     );
-    assert.match(await k(['get', 'wd']), /^w1\s+\d+s/m);
+    // The CRD's additionalPrinterColumns are the columns of `kubectl get`.
+    const widgets = (await k(['get', 'wd'])).split('\n');
+    assert.match(widgets[0]!, /^NAME\s+SIZE\s+READY\s+AGE$/);
+    assert.match(widgets[1]!, /^w1\s+3\s+True\s+\d+s$/);
   });
 
   test('discovery lists the kinds charts bring, with their scope and short names', async (t) => {
