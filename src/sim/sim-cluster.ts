@@ -27,6 +27,8 @@ export class SimCluster {
   readonly podStartDue = new Map<string, number>();
   /** When each running run-to-completion pod's containers exit (epoch ms), keyed `namespace/name`; rebuilt after a load. */
   readonly podFinishDue = new Map<string, number>();
+  /** When each finished Job with `ttlSecondsAfterFinished` is deleted (epoch ms), keyed `namespace/name`. */
+  readonly jobExpiryDue = new Map<string, number>();
   /** Last time a request or controller used the cluster (for eviction). */
   lastUsed: number;
 
@@ -111,6 +113,8 @@ export class SimCluster {
       this.podStartDue.delete(`${obj.metadata.namespace}/${obj.metadata.name}`);
       this.podFinishDue.delete(`${obj.metadata.namespace}/${obj.metadata.name}`);
     }
+    if (resourceKey(type) === 'batch/jobs')
+      this.jobExpiryDue.delete(`${obj.metadata.namespace}/${obj.metadata.name}`);
     this.collectDependents(obj, propagation);
     return removed;
   }

@@ -221,6 +221,22 @@ export const WORKLOAD_COLUMNS: Record<string, Column[]> = {
     },
     age,
   ],
+  'apps/controllerrevisions': [
+    name,
+    {
+      name: 'Controller',
+      type: 'string',
+      priority: 0,
+      cell: (o) => {
+        const ref = (o.metadata.ownerReferences ?? []).find((r) => r.controller);
+        if (!ref) return '<none>';
+        const group = ref.apiVersion.includes('/') ? `.${ref.apiVersion.split('/')[0]}` : '';
+        return `${ref.kind.toLowerCase()}${group}/${ref.name}`;
+      },
+    },
+    { name: 'Revision', type: 'integer', priority: 0, cell: (o) => num(o['revision']) },
+    age,
+  ],
   'apiextensions.k8s.io/customresourcedefinitions': [
     name,
     {

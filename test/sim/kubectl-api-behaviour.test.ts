@@ -1,8 +1,9 @@
 /**
  * API server behaviour real charts and kubectl rely on, through the real kubectl: CRDs Established and their
- * custom resources served at once (printed with the CRD's columns), the kinds discovery lists (scope, short names), PodDisruptionBudget status,
- * the defaults the API server fills (StatefulSet, DaemonSet, Deployment, Service, pod templates) with `kubectl
- * rollout status` of StatefulSets and DaemonSets, and the limits it enforces with its own error texts.
+ * custom resources served at once (printed with the CRD's columns), the kinds discovery lists (scope, short
+ * names), PodDisruptionBudget status, the defaults the API server fills (StatefulSet, DaemonSet, Deployment,
+ * Service, pod templates) with `kubectl rollout status`, `history` and `undo` of StatefulSets and DaemonSets, and
+ * the limits it enforces with its own error texts.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -234,6 +235,20 @@ describe('API server behaviour through kubectl', () => {
       await k(['get', 'pod', 'db-0', '-o', 'jsonpath={.spec.hostname}.{.spec.subdomain}']),
       /^db-0\.db$/,
     );
+    // Each template is a ControllerRevision: rollout history lists them, rollout undo goes back to the first.
+    const history = await k(['rollout', 'history', 'statefulset/db']);
+    assert.match(history, /REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>/);
+    assert.match(await k(['rollout', 'undo', 'statefulset/db']), /statefulset.apps\/db rolled back/);
+    await k(['rollout', 'status', 'statefulset/db', '--timeout=60s']);
+    assert.equal(
+      await k(['get', 'pods', '-l', 'app=db', '-o', 'jsonpath={.items[*].spec.containers[0].image}']),
+      'postgres:16 postgres:16',
+    );
+    const revisions = await k(['get', 'controllerrevisions', '-l', 'app=db', '--sort-by=.revision']);
+    assert.match(revisions.split('\n')[0]!, /^NAME\s+CONTROLLER\s+REVISION\s+AGE/);
+    assert.match(revisions, /^db-\w+\s+statefulset.apps\/db\s+2\s/m);
+    assert.match(revisions, /^db-\w+\s+statefulset.apps\/db\s+3\s/m);
+    assert.match(await k(['rollout', 'history', 'daemonset/agent']), /REVISION\s+CHANGE-CAUSE\n1\s+<none>/);
   });
 
   test('a PodDisruptionBudget reports its healthy pods and the disruptions allowed', async (t) => {

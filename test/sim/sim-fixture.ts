@@ -7,6 +7,7 @@ import type { SimObjectPersistence } from '../../src/sim/persistence.ts';
 import { InMemorySimPersistence } from '../../src/sim/persistence.ts';
 import type { SimKubeServer } from '../../src/sim/server.ts';
 import { startSimKubeServer } from '../../src/sim/server.ts';
+import type { SimTiming } from '../../src/sim/timing.ts';
 import type { KubectlSession } from '../support/kubectl.ts';
 
 /** A started server and what is needed to clean it up. */
@@ -27,6 +28,7 @@ export async function startFixture(
     pkiDir?: string;
     onRequest?: (method: string, path: string) => void;
     clock?: Clock;
+    timing?: Partial<SimTiming>;
   } = {},
 ): Promise<SimFixture> {
   const pkiDir = options.pkiDir ?? (await mkdtemp(join(tmpdir(), 'strata-sim-pki-')));
@@ -35,7 +37,7 @@ export async function startFixture(
     port: 0,
     pkiDir,
     persistence,
-    timing: TEST_TIMING,
+    timing: { ...TEST_TIMING, ...(options.timing ?? {}) },
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.onRequest ? { onRequest: options.onRequest } : {}),
   });

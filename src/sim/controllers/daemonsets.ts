@@ -4,14 +4,14 @@
  * `kubectl rollout status ds` reads.
  */
 import { randomSuffix } from '../api-operations.ts';
-import { defaultedPodTemplate } from '../defaults.ts';
 import type { KubeObject } from '../kube-object.ts';
 import { isJsonObject } from '../kube-object.ts';
 import type { Controller } from './controller-writes.ts';
-import { intOrPercent, KINDS, listAll, section, templateHash, writeStatus } from './controller-writes.ts';
+import { intOrPercent, KINDS, listAll, section, writeStatus } from './controller-writes.ts';
 import { nodeIsReady } from './nodes.ts';
 import { fits } from './pods.ts';
 import { ownedPods, podFromTemplate, podReady } from './replicasets.ts';
+import { currentRevisionHash, pruneRevisions } from './revisions.ts';
 
 const REVISION_LABEL = 'controller-revision-hash';
 
@@ -20,7 +20,7 @@ export const reconcileDaemonSets: Controller = (cluster) => {
   const nodes = listAll(cluster, KINDS.nodes).filter(nodeIsReady);
   for (const ds of listAll(cluster, KINDS.daemonSets)) {
     if (ds.metadata.deletionTimestamp) continue;
-    const hash = templateHash(defaultedPodTemplate(section(ds, 'spec')['template']));
+    const hash = currentRevisionHash(cluster, ds, KINDS.daemonSets);
     const byNode = new Map<string, KubeObject[]>();
     for (const p of ownedPods(cluster, ds)) {
       const n = String(section(p, 'spec')['nodeName'] ?? '');
@@ -61,6 +61,7 @@ export const reconcileDaemonSets: Controller = (cluster) => {
       cluster.createObject(KINDS.pods, pod);
     }
     const pods = ownedPods(cluster, ds);
+    pruneRevisions(cluster, ds, new Set(pods.map((p) => p.metadata.labels?.[REVISION_LABEL] ?? '')));
     const ready = pods.filter(podReady).length;
     const updated = pods.filter((p) => p.metadata.labels?.[REVISION_LABEL] === hash).length;
     const current = cluster.store.get(

@@ -21,6 +21,13 @@ import {
 } from './controller-writes.ts';
 import { podFromTemplate, podReady } from './replicasets.ts';
 
+/**
+ * How long after it first sees a finished Job the TTL controller deletes it at the earliest. Kubernetes' controller
+ * acts through informers and a work queue; deleting in the very next pass would remove a Job before clients
+ * watching it (`helm` waiting for a hook with `ttlSecondsAfterFinished: 0`) have read its Complete condition.
+ */
+export const TTL_CONTROLLER_LAG_MS = 1000;
+
 /** The finalizer that keeps a Job's pod until the Job counted it. */
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
 
@@ -245,9 +252,16 @@ export const reconcileJobs: Controller = (cluster) => {
     const ttl = section(job, 'spec')['ttlSecondsAfterFinished'];
     const at = finishedAt(job);
     if (typeof ttl === 'number' && at !== undefined) {
-      const expiry = at + ttl * 1000;
-      if (expiry <= now) cluster.deleteObject(KINDS.jobs, job, 'Background');
-      else next = earliest(next, expiry);
+      const key = `${job.metadata.namespace}/${job.metadata.name}`;
+      let expiry = cluster.jobExpiryDue.get(key);
+      if (expiry === undefined) {
+        expiry = Math.max(at + ttl * 1000, now + TTL_CONTROLLER_LAG_MS);
+        cluster.jobExpiryDue.set(key, expiry);
+      }
+      if (expiry <= now) {
+        cluster.jobExpiryDue.delete(key);
+        cluster.deleteObject(KINDS.jobs, job, 'Background');
+      } else next = earliest(next, expiry);
     }
   }
   // A pod keeps its tracking finalizer only while an unfinished Job may still count it.

@@ -3,14 +3,15 @@
  * `apps.kubernetes.io/pod-index`), made in order — with `OrderedReady` each once the one before is Ready, with
  * `Parallel` all at once — and removed from the top; a template change rolls the pods from the highest ordinal
  * down to `partition`, one at a time, each once the others are Ready (`OnDelete`: only pods someone deleted); and
- * the status `kubectl rollout status sts` reads (current/update revisions, updated and ready replicas).
+ * the status `kubectl rollout status sts` reads (current/update revisions, updated and ready replicas); each
+ * template is a ControllerRevision (revisions.ts) for `kubectl rollout history` and `undo`.
  */
-import { defaultedPodTemplate } from '../defaults.ts';
 import type { KubeObject } from '../kube-object.ts';
 import { isJsonObject } from '../kube-object.ts';
 import type { Controller } from './controller-writes.ts';
-import { intOrPercent, KINDS, listAll, section, templateHash, writeStatus } from './controller-writes.ts';
+import { intOrPercent, KINDS, listAll, section, writeStatus } from './controller-writes.ts';
 import { ownedPods, podFromTemplate, podReady } from './replicasets.ts';
+import { currentRevisionHash, pruneRevisions } from './revisions.ts';
 
 const REVISION_LABEL = 'controller-revision-hash';
 
@@ -25,7 +26,7 @@ export const reconcileStatefulSets: Controller = (cluster) => {
     if (sts.metadata.deletionTimestamp) continue;
     const spec = section(sts, 'spec');
     const want = Number(spec['replicas'] ?? 1);
-    const revision = `${sts.metadata.name}-${templateHash(defaultedPodTemplate(spec['template']))}`;
+    const revision = `${sts.metadata.name}-${currentRevisionHash(cluster, sts, KINDS.statefulSets)}`;
     const ordered = spec['podManagementPolicy'] !== 'Parallel';
     const strategy = isJsonObject(spec['updateStrategy']) ? spec['updateStrategy'] : {};
     const rolling = isJsonObject(strategy['rollingUpdate']) ? strategy['rollingUpdate'] : {};
@@ -77,6 +78,12 @@ export const reconcileStatefulSets: Controller = (cluster) => {
       }
     }
     const pods = [...byOrdinal.values()];
+    const prefix = `${sts.metadata.name}-`;
+    pruneRevisions(
+      cluster,
+      sts,
+      new Set(pods.map((p) => (p.metadata.labels?.[REVISION_LABEL] ?? '').slice(prefix.length))),
+    );
     const updated = pods.filter((p) => p.metadata.labels?.[REVISION_LABEL] === revision).length;
     const current = cluster.store.get(
       `apps/${KINDS.statefulSets.plural}`,
