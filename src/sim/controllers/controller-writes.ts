@@ -111,6 +111,19 @@ export function randomHex(n: number): string {
   return s.slice(0, n);
 }
 
+/**
+ * Returns `compute()` for a stored object, computed once: stored objects are never changed in place (a write stores
+ * a new object), so what is derived from one stays true while it is the stored one. Keeps steady-state controller
+ * passes from re-deriving templates and hashes.
+ */
+export function derivedOnce<T>(cache: WeakMap<object, T>, obj: object, compute: () => T): T {
+  const hit = cache.get(obj);
+  if (hit !== undefined) return hit;
+  const value = compute();
+  cache.set(obj, value);
+  return value;
+}
+
 /** Returns the earlier of two optional wake-up times. */
 export function earliest(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;

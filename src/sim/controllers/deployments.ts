@@ -12,6 +12,7 @@ import type { Controller } from './controller-writes.ts';
 import {
   condition,
   controllerRef,
+  derivedOnce,
   intOrPercent,
   isControlledBy,
   KINDS,
@@ -71,8 +72,15 @@ function newReplicaSet(deploy: KubeObject, hash: string, replicas: number, revis
  * set aside (Kubernetes' `EqualIgnoreHash`). The Deployment's ReplicaSet is found this way, never by recomputing
  * the hash into a name, so one made under another hash (or another Strata version) is still recognised.
  */
-function runsTemplate(rs: KubeObject, template: unknown): boolean {
-  return jsonEqual(withoutHashLabel(section(rs, 'spec')['template']), withoutHashLabel(template));
+function runsTemplate(rs: KubeObject, wanted: unknown): boolean {
+  return jsonEqual(comparableTemplate(rs), wanted);
+}
+
+const comparable = new WeakMap<object, unknown>();
+
+/** An object's pod template as compared: defaulted, without the hash label (derived once per stored object). */
+function comparableTemplate(obj: KubeObject): unknown {
+  return derivedOnce(comparable, obj, () => withoutHashLabel(section(obj, 'spec')['template']));
 }
 
 /** Returns a copy of a pod template without the pod-template-hash label (and without metadata left empty). */
@@ -99,13 +107,13 @@ function setReplicas(cluster: SimCluster, rs: KubeObject, replicas: number): Kub
 function reconcileOne(cluster: SimCluster, deploy: KubeObject): void {
   const spec = section(deploy, 'spec');
   const desired = Number(spec['replicas'] ?? 1);
-  const hash = templateHash(defaultedPodTemplate(spec['template']));
+  const wanted = comparableTemplate(deploy);
   const owned = cluster.store
     .list(`apps/${KINDS.replicaSets.plural}`, deploy.metadata.namespace)
     .filter((rs) => isControlledBy(rs, deploy));
   // The oldest ReplicaSet running the template is the current one, as in Kubernetes.
   let current = owned
-    .filter((rs) => runsTemplate(rs, spec['template']))
+    .filter((rs) => runsTemplate(rs, wanted))
     .sort((a, b) =>
       (a.metadata.creationTimestamp ?? '') === (b.metadata.creationTimestamp ?? '')
         ? a.metadata.name < b.metadata.name
@@ -133,6 +141,7 @@ function reconcileOne(cluster: SimCluster, deploy: KubeObject): void {
         : recreate
           ? 0
           : Math.max(0, Math.min(desired, desired + maxSurge - total));
+    const hash = templateHash(defaultedPodTemplate(spec['template']));
     current = cluster.createObject(KINDS.replicaSets, newReplicaSet(deploy, hash, start, maxRevision + 1));
   } else if (revisionOf(current) < maxRevision) {
     // A rollback to an older template: it becomes the newest revision again.

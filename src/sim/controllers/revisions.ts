@@ -43,6 +43,20 @@ export function revisionsOf(cluster: SimCluster, owner: KubeObject): KubeObject[
  * rollback, renumbering it as the newest) as needed.
  */
 export function currentRevisionHash(cluster: SimCluster, owner: KubeObject, ownerType: ResourceType): string {
+  // The same stored owner has the same template: its revision's hash holds while that revision exists.
+  const known = knownHash.get(owner);
+  const revisionsKey = `apps/${KINDS.controllerRevisions.plural}`;
+  if (known && cluster.store.get(revisionsKey, owner.metadata.namespace, `${owner.metadata.name}-${known}`)) {
+    return known;
+  }
+  const hash = findOrMakeRevision(cluster, owner, ownerType);
+  knownHash.set(owner, hash);
+  return hash;
+}
+
+const knownHash = new WeakMap<object, string>();
+
+function findOrMakeRevision(cluster: SimCluster, owner: KubeObject, ownerType: ResourceType): string {
   const template = defaultedPodTemplate(section(owner, 'spec')['template']);
   const revisions = revisionsOf(cluster, owner);
   const newest = Number(revisions.at(-1)?.['revision'] ?? 0);
