@@ -86,6 +86,15 @@ function restartsOf(pod: KubeObject): number {
   return statuses.reduce((n: number, c) => n + num(isJsonObject(c) ? c['restartCount'] : 0, 0), 0);
 }
 
+/** Removes a Job's pods at once, releasing them first (a Job deletes the pods it no longer needs). */
+function removePods(cluster: SimCluster, pods: readonly KubeObject[]): void {
+  for (const p of pods) {
+    untrack(cluster, p);
+    const current = cluster.store.get('/pods', p.metadata.namespace, p.metadata.name);
+    if (current) cluster.removeNow(KINDS.pods, current, 'Background');
+  }
+}
+
 function newPod(cluster: SimCluster, job: KubeObject): KubeObject {
   const pod = podFromTemplate(cluster, job, KINDS.jobs, `${job.metadata.name}-${randomSuffix(5)}`);
   pod.metadata.generateName = `${job.metadata.name}-`;
@@ -180,22 +189,14 @@ function reconcileJob(cluster: SimCluster, job: KubeObject): number | undefined 
   }
 
   if (outcome) {
-    for (const p of active) {
-      untrack(cluster, p);
-      const current = cluster.store.get('/pods', p.metadata.namespace, p.metadata.name);
-      if (current) cluster.removeNow(KINDS.pods, current, 'Background');
-      if (!outcome.ok) failed += 1;
-    }
+    removePods(cluster, active);
+    if (!outcome.ok) failed += active.length;
     active = [];
     const [interim, final] = outcome.ok ? ['SuccessCriteriaMet', 'Complete'] : ['FailureTarget', 'Failed'];
     conditions.push(condition(interim, outcome.reason, outcome.message));
     conditions.push(condition(final, outcome.reason, outcome.message));
   } else if (suspended) {
-    for (const p of active) {
-      untrack(cluster, p);
-      const current = cluster.store.get('/pods', p.metadata.namespace, p.metadata.name);
-      if (current) cluster.removeNow(KINDS.pods, current, 'Background');
-    }
+    removePods(cluster, active);
     active = [];
     setSuspended(true);
   } else {
@@ -209,11 +210,7 @@ function reconcileJob(cluster: SimCluster, job: KubeObject): number | undefined 
           : parallelism;
     for (let i = active.length; i < want; i += 1)
       active.push(cluster.createObject(KINDS.pods, newPod(cluster, job)));
-    for (const p of active.slice(Math.max(0, want))) {
-      untrack(cluster, p);
-      const current = cluster.store.get('/pods', p.metadata.namespace, p.metadata.name);
-      if (current) cluster.removeNow(KINDS.pods, current, 'Background');
-    }
+    removePods(cluster, active.slice(Math.max(0, want)));
     active = active.slice(0, Math.max(0, want));
     if (deadlineSeconds !== undefined) next = Date.parse(startTime) + deadlineSeconds * 1000;
   }
