@@ -3,8 +3,9 @@
  * delete — with the checks Kubernetes makes (names, namespaces, resourceVersion conflicts, dry runs) and the
  * `scale` and `status` subresources. The HTTP layer parses requests into these calls.
  */
+import { randomUUID } from 'node:crypto';
 import { StrataError } from '../core/errors.ts';
-import { applyCreateDefaults, foldStringData } from './defaults.ts';
+import { applyCreateDefaults, applyUpdateDefaults, foldStringData } from './defaults.ts';
 import type { JsonObject, KubeObject } from './kube-object.ts';
 import { cloneJson, isJsonObject, kubeTime } from './kube-object.ts';
 import { alreadyExists, notFound, staleConflict } from './kube-status.ts';
@@ -18,6 +19,7 @@ import { selectorText } from './selectors.ts';
 import { serverSideApply } from './server-side-apply.ts';
 import type { PropagationPolicy, SimCluster } from './sim-cluster.ts';
 import { NAMESPACE_RESOURCE } from './sim-cluster.ts';
+import { validateMetadata, validateObject } from './validation.ts';
 
 /** Which object (or collection) a request addresses. */
 export interface ApiTarget {
@@ -51,7 +53,6 @@ export interface KubeList {
   items: KubeObject[];
 }
 
-const NAME_RE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 /** Returns `n` random characters of the alphabet Kubernetes uses for generated names. */
@@ -164,27 +165,8 @@ function checkBody(target: ApiTarget, body: unknown): KubeObject {
   return obj;
 }
 
-/** RBAC kinds validate names as path segments, as the real API server does: `system:metrics-server` is valid. */
-const PATH_SEGMENT_NAME_GROUPS = new Set(['rbac.authorization.k8s.io']);
-
-function validateName(type: ResourceType, name: string): void {
-  if (PATH_SEGMENT_NAME_GROUPS.has(type.group)) {
-    if (!name || name === '.' || name === '..' || /[/%]/.test(name)) {
-      throw new StrataError(
-        'ValidationFailed',
-        `${type.kind} "${name}" is invalid: metadata.name: Invalid value: "${name}": may not be '.' or '..' and may not contain '/' or '%'`,
-        { subject: subjectOf(type, name) },
-      );
-    }
-    return;
-  }
-  if (!name || name.length > 253 || !NAME_RE.test(name)) {
-    throw new StrataError(
-      'ValidationFailed',
-      `${type.kind} "${name}" is invalid: metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
-      { subject: subjectOf(type, name) },
-    );
-  }
+function validateName(type: ResourceType, obj: KubeObject): void {
+  validateMetadata(type, obj);
 }
 
 function checkNamespace(cluster: SimCluster, type: ResourceType, namespace: string | undefined): void {
@@ -214,7 +196,7 @@ export function createObject(
   const obj = checkBody(target, body);
   if (!obj.metadata.name && obj.metadata.generateName)
     obj.metadata.name = `${obj.metadata.generateName}${randomSuffix(5)}`;
-  validateName(target.type, obj.metadata.name);
+  validateName(target.type, obj);
   checkNamespace(cluster, target.type, obj.metadata.namespace);
   const key = resourceKey(target.type);
   if (cluster.store.get(key, obj.metadata.namespace, obj.metadata.name)) {
@@ -222,7 +204,13 @@ export function createObject(
   }
   delete obj.metadata.resourceVersion;
   if (target.type.subresources.includes('status')) delete obj['status'];
-  applyCreateDefaults(obj, `${cluster.name}/${key}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`);
+  const uid = randomUUID();
+  applyCreateDefaults(
+    obj,
+    `${cluster.name}/${key}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`,
+    uid,
+  );
+  validateObject(target.type, obj);
   obj.metadata.managedFields = recordUpdate(
     undefined,
     obj,
@@ -234,7 +222,7 @@ export function createObject(
     },
   );
   if (options.dryRun) return { ...obj, metadata: { ...obj.metadata, creationTimestamp: timeNow(cluster) } };
-  return cluster.createObject(target.type, obj);
+  return cluster.createObject(target.type, obj, uid);
 }
 
 /** Returns the object after a write to `subresource`: status writes keep the spec, main writes keep the status. */
@@ -273,6 +261,13 @@ function finishWrite(
 ): KubeObject {
   foldStringData(next);
   next.metadata.name = current.metadata.name;
+  if (target.subresource !== 'status') {
+    applyUpdateDefaults(
+      current,
+      next,
+      `${cluster.name}/${resourceKey(target.type)}/${current.metadata.namespace ?? ''}/${current.metadata.name}`,
+    );
+  }
   if (target.type.namespaced) next.metadata.namespace = current.metadata.namespace;
   next.apiVersion = apiVersionOf(target.type);
   next.kind = target.type.kind;
@@ -289,6 +284,7 @@ function finishWrite(
       },
     );
   }
+  validateObject(target.type, next);
   if (options.dryRun)
     return { ...next, metadata: { ...next.metadata, resourceVersion: current.metadata.resourceVersion } };
   return cluster.replaceObject(target.type, current, next);
@@ -383,16 +379,19 @@ function applyObject(
   };
   if (!current) {
     if (target.subresource) throw notFound(qualifiedName(target.type), subjectOf(target.type, target.name));
-    validateName(target.type, config.metadata.name);
+    validateName(target.type, config);
     checkNamespace(cluster, target.type, config.metadata.namespace);
     const obj = serverSideApply(undefined, config, request);
+    const uid = randomUUID();
     applyCreateDefaults(
       obj,
       `${cluster.name}/${resourceKey(target.type)}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`,
+      uid,
     );
     foldStringData(obj);
+    validateObject(target.type, obj);
     if (options.dryRun) return obj;
-    return cluster.createObject(target.type, obj);
+    return cluster.createObject(target.type, obj, uid);
   }
   const next = serverSideApply(asVersion(target.type, current), config, request);
   const merged = mergeSubresource(target.type, current, next, target.subresource);

@@ -138,7 +138,7 @@ export class SimFleet {
 
   /** Evicts idle clusters (no watchers, no pending work, nothing unsaved); returns how many left memory. */
   evictIdle(now = this.clock.now()): number {
-    const candidates = [...this.loaded.values()].filter((c) => this.evictable(c));
+    const candidates = [...this.loaded.values()].filter((c) => this.evictable(c, now));
     const overCap = Math.max(0, this.loaded.size - this.maxLoaded);
     candidates.sort((a, b) => a.lastUsed - b.lastUsed);
     let evicted = 0;
@@ -168,13 +168,17 @@ export class SimFleet {
     await this.flush();
   }
 
-  private evictable(c: SimCluster): boolean {
+  private evictable(c: SimCluster, now: number): boolean {
+    // A wake-up further off than the idle time (a CronJob's next run, a Job's TTL) does not pin the cluster: the
+    // wake-up reloads it, and its controllers derive everything else from what is stored.
+    const wakeAt = this.scheduler.pendingAt(c.name);
     return (
       c.store.listenerCount <= 1 &&
       !c.store.hasDirty &&
-      !this.scheduler.isPending(c.name) &&
+      (wakeAt === undefined || wakeAt - now > this.timing.idleEvictMs) &&
       !this.toReconcile.has(c.name) &&
-      c.podStartDue.size === 0
+      c.podStartDue.size === 0 &&
+      c.podFinishDue.size === 0
     );
   }
 

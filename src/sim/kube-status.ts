@@ -13,8 +13,16 @@ export interface KubeStatus {
   status: 'Failure' | 'Success';
   message: string;
   reason: string;
-  details?: { name?: string; group?: string; kind?: string; causes?: { message: string; field?: string }[] };
+  details?: { name?: string; group?: string; kind?: string; causes?: StatusCause[] };
   code: number;
+}
+
+/** One field error of an `Invalid` Status (`details.causes[]`), as kubectl prints it: `<field>: <message>`. */
+export interface StatusCause {
+  /** `FieldValueRequired`, `FieldValueInvalid`, `FieldValueTooLong`, `FieldValueNotSupported`, … */
+  reason: string;
+  message: string;
+  field: string;
 }
 
 /** Which resource an error is about, for the `details` of the Status. */
@@ -62,6 +70,10 @@ export function statusFor(error: unknown): KubeStatus {
     const s = subject as StatusSubject;
     status.details = { group: s.group, kind: s.kind, ...(s.name !== undefined ? { name: s.name } : {}) };
   }
+  const causes = error.details['causes'];
+  if (Array.isArray(causes) && causes.length > 0) {
+    status.details = { ...(status.details ?? {}), causes: causes as StatusCause[] };
+  }
   return status;
 }
 
@@ -102,4 +114,47 @@ export function staleConflict(qualifiedResource: string, subject: StatusSubject)
     `Operation cannot be fulfilled on ${qualifiedResource} "${subject.name ?? ''}": the object has been modified; please apply your changes to the latest version and try again`,
     { subject },
   );
+}
+
+/**
+ * Returns the 422 `Invalid` error of an object failing validation, worded as the API server words it:
+ * `Job.batch "pi" is invalid: spec.template.spec.restartPolicy: Required value: …` (several causes in brackets),
+ * with `details.kind` the Kind and the causes listed, so kubectl prints `The Job "pi" is invalid: …`.
+ */
+export function invalid(
+  type: { group: string; kind: string },
+  name: string,
+  causes: readonly StatusCause[],
+): StrataError {
+  const qualified = type.group === '' ? type.kind : `${type.kind}.${type.group}`;
+  const texts = causes.map((c) => `${c.field}: ${c.message}`);
+  const joined = texts.length === 1 ? texts[0] : `[${texts.join(', ')}]`;
+  return new StrataError('ValidationFailed', `${qualified} "${name}" is invalid: ${joined}`, {
+    subject: { group: type.group, kind: type.kind, name },
+    causes: causes.map((c) => ({ ...c })),
+  });
+}
+
+/** Returns a `FieldValueRequired` cause (`Required value[: detail]`). */
+export function requiredCause(field: string, detail?: string): StatusCause {
+  return {
+    reason: 'FieldValueRequired',
+    field,
+    message: detail ? `Required value: ${detail}` : 'Required value',
+  };
+}
+
+/** Returns a `FieldValueInvalid` cause (`Invalid value: <value>: <detail>`), the value quoted as Go's %#v does. */
+export function invalidValueCause(field: string, value: unknown, detail: string): StatusCause {
+  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return { reason: 'FieldValueInvalid', field, message: `Invalid value: ${shown}: ${detail}` };
+}
+
+/** Returns a `FieldValueNotSupported` cause (`Unsupported value: "x": supported values: "a", "b"`). */
+export function unsupportedCause(field: string, value: unknown, supported: readonly string[]): StatusCause {
+  return {
+    reason: 'FieldValueNotSupported',
+    field,
+    message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${supported.map((v) => JSON.stringify(v)).join(', ')}`,
+  };
 }

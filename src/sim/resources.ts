@@ -4,6 +4,7 @@
  */
 import type { KubeObject } from './kube-object.ts';
 import { isJsonObject } from './kube-object.ts';
+import { MORE_BUILTIN_RESOURCES } from './resources-more.ts';
 
 /** One servable resource type (one group/version/plural). */
 export interface ResourceType {
@@ -47,7 +48,8 @@ export function apiVersionOf(type: Pick<ResourceType, 'group' | 'version'>): str
   return type.group === '' ? type.version : `${type.group}/${type.version}`;
 }
 
-function builtin(
+/** Returns a built-in resource type; `cluster` makes it cluster-scoped, `all` puts it in `kubectl get all`. */
+export function builtin(
   group: string,
   version: string,
   kind: string,
@@ -142,11 +144,13 @@ export const BUILTIN_RESOURCES: readonly ResourceType[] = [
   builtin('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', {
     shortNames: ['hpa'],
     status: true,
+    all: true,
   }),
   builtin('scheduling.k8s.io', 'v1', 'PriorityClass', 'priorityclasses', {
     shortNames: ['pc'],
     cluster: true,
   }),
+  ...MORE_BUILTIN_RESOURCES,
 ];
 
 /** The group that holds CRDs; creating one of its objects registers a kind. */

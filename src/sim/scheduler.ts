@@ -33,9 +33,14 @@ export class WakeScheduler {
     this.arm();
   }
 
-  /** True when `key` has a pending wake-up (such a cluster must stay in memory). */
+  /** True when `key` has a pending wake-up. */
   isPending(key: string): boolean {
     return this.earliest.has(key);
+  }
+
+  /** Returns when `key` is next woken (epoch ms), if it has a pending wake-up. */
+  pendingAt(key: string): number | undefined {
+    return this.earliest.get(key);
   }
 
   /** Number of keys waiting. */
@@ -53,6 +58,12 @@ export class WakeScheduler {
       this.earliest.delete(e.key);
       woken += 1;
       this.onWake(e.key);
+    }
+    // A timer armed for a time that has now been run (a hand-moved clock) would hold back the next wake-up.
+    if (this.timer && this.timerAt <= now) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
     }
     this.arm();
     return woken;

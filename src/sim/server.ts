@@ -42,11 +42,13 @@ import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import type { PropagationPolicy, SimCluster } from './sim-cluster.ts';
 import { CRD_RESOURCE } from './sim-cluster.ts';
 import { toTable, wantsTable } from './tables.ts';
+import { customResourceColumns } from './tables-workloads.ts';
 import type { SimTiming } from './timing.ts';
 import { resolveTiming } from './timing.ts';
 import type { SimTokenRole } from './tokens.ts';
 import { roleOfToken, tokenFor } from './tokens.ts';
 import { serveOpenApi, serveToolRequest } from './tool-routes.ts';
+import { requestTooLarge } from './validation.ts';
 import { serveWatch } from './watch.ts';
 import { handleUpgrade } from './websocket.ts';
 
@@ -201,8 +203,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY)
-      throw new StrataError('PayloadTooLarge', `the request body exceeds ${MAX_BODY} bytes`);
+    if (size > MAX_BODY) throw requestTooLarge(MAX_BODY);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
@@ -378,8 +379,18 @@ class RequestHandler {
     }
     const table = wantsTable(req.headers.accept);
     const includeObject = (query.get('includeObject') ?? 'Metadata') as 'None' | 'Metadata' | 'Object';
+    const columns = table
+      ? customResourceColumns(
+          cluster.store.list(CRD_RESOURCE),
+          target.type.group,
+          target.type.version,
+          target.type.plural,
+        )
+      : undefined;
     const render = (obj: KubeObject, listMeta: Record<string, unknown> = {}) =>
-      table ? toTable(resourceKey(target.type), [obj], listMeta, this.clock.now(), includeObject) : obj;
+      table
+        ? toTable(resourceKey(target.type), [obj], listMeta, this.clock.now(), includeObject, columns)
+        : obj;
     const body = reading ? undefined : parseBody(await readBody(req), req.headers['content-type']);
     if ((method === 'POST' || method === 'PUT' || method === 'PATCH') && !target.subresource) {
       const patchType = method === 'PATCH' ? patchTypeOf(req.headers['content-type']) : undefined;
@@ -438,7 +449,14 @@ class RequestHandler {
         return sendJson(
           res,
           200,
-          toTable(resourceKey(target.type), list.items, list.metadata, this.clock.now(), includeObject),
+          toTable(
+            resourceKey(target.type),
+            list.items,
+            list.metadata,
+            this.clock.now(),
+            includeObject,
+            columns,
+          ),
         );
       }
       return sendJson(res, 200, list);

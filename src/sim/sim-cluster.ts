@@ -26,6 +26,10 @@ export class SimCluster {
   readonly registry = new ResourceRegistry();
   /** When each pending pod's containers start (epoch ms), keyed `namespace/name`; rebuilt after a load. */
   readonly podStartDue = new Map<string, number>();
+  /** When each running run-to-completion pod's containers exit (epoch ms), keyed `namespace/name`; rebuilt after a load. */
+  readonly podFinishDue = new Map<string, number>();
+  /** When each finished Job with `ttlSecondsAfterFinished` is deleted (epoch ms), keyed `namespace/name`. */
+  readonly jobExpiryDue = new Map<string, number>();
   /** Last time a request or controller used the cluster (for eviction). */
   lastUsed: number;
 
@@ -51,10 +55,10 @@ export class SimCluster {
 
   /**
    * Stores a new object, filling what the server owns (uid, creationTimestamp, generation); returns it.
-   * The caller has checked that the name is free.
+   * The caller has checked that the name is free; it passes the uid when defaults needed it first (a Job's selector).
    */
-  createObject(type: ResourceType, obj: KubeObject): KubeObject {
-    obj.metadata.uid = randomUUID();
+  createObject(type: ResourceType, obj: KubeObject, uid: string = randomUUID()): KubeObject {
+    obj.metadata.uid = uid;
     obj.metadata.creationTimestamp = kubeTime(this.now());
     if (hasSpec(obj)) obj.metadata.generation = 1;
     delete obj.metadata.deletionTimestamp;
@@ -108,8 +112,11 @@ export class SimCluster {
     if (resourceKey(type) === CRD_RESOURCE) this.forgetCrd(obj);
     if (resourceKey(type) === '/pods') {
       this.podStartDue.delete(`${obj.metadata.namespace}/${obj.metadata.name}`);
+      this.podFinishDue.delete(`${obj.metadata.namespace}/${obj.metadata.name}`);
       recordContainersKilled(this, removed);
     }
+    if (resourceKey(type) === 'batch/jobs')
+      this.jobExpiryDue.delete(`${obj.metadata.namespace}/${obj.metadata.name}`);
     this.collectDependents(obj, propagation);
     return removed;
   }

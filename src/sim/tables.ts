@@ -6,11 +6,13 @@
 import type { KubeObject } from './kube-object.ts';
 import { isJsonObject } from './kube-object.ts';
 import { selectorText } from './selectors.ts';
+import { WORKLOAD_COLUMNS } from './tables-workloads.ts';
 
-interface Column {
+/** One column of a Table: its definition and how a row's cell is computed. */
+export interface Column {
   name: string;
-  type: 'string' | 'integer';
-  priority: 0 | 1;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  priority: number;
   cell: (o: KubeObject, now: number) => string | number;
 }
 
@@ -49,14 +51,25 @@ const age: Column = {
   cell: (o, now) => humanAge(o.metadata.creationTimestamp, now),
 };
 
+/** kubectl's pod STATUS: a waiting or terminated container's reason (`Completed`, `Error`), else the phase. */
 function podStatus(o: KubeObject): string {
   if (o.metadata.deletionTimestamp) return 'Terminating';
   const s = status(o);
-  for (const c of arr(s['containerStatuses'])) {
-    const waiting = rec(rec(c['state'])['waiting']);
-    if (waiting['reason']) return String(waiting['reason']);
+  let reason = String(s['reason'] ?? s['phase'] ?? 'Pending');
+  for (const c of [...arr(s['containerStatuses'])].reverse()) {
+    const state = rec(c['state']);
+    const waiting = rec(state['waiting']);
+    const terminated = rec(state['terminated']);
+    if (waiting['reason']) reason = String(waiting['reason']);
+    else if (state['terminated']) {
+      reason = terminated['reason']
+        ? String(terminated['reason'])
+        : terminated['signal']
+          ? `Signal:${String(terminated['signal'])}`
+          : `ExitCode:${String(terminated['exitCode'] ?? 0)}`;
+    }
   }
-  return String(s['phase'] ?? 'Pending');
+  return reason;
 }
 
 function templateContainers(o: KubeObject): Record<string, unknown>[] {
@@ -147,6 +160,7 @@ const EVENT_COLUMNS: Column[] = [
 
 const COLUMNS: Record<string, Column[]> = {
   '/events': EVENT_COLUMNS,
+  ...WORKLOAD_COLUMNS,
   '/pods': [
     name,
     {
@@ -313,15 +327,19 @@ const COLUMNS: Record<string, Column[]> = {
   ],
 };
 
-/** Returns a Table of objects for a resource key, with PartialObjectMetadata (or full objects) per row. */
+/**
+ * Returns a Table of objects for a resource key, with PartialObjectMetadata (or full objects) per row; `custom`
+ * columns (a CRD's additionalPrinterColumns) replace the built-in ones.
+ */
 export function toTable(
   resource: string,
   objects: KubeObject[],
   listMeta: Record<string, unknown>,
   now: number,
   includeObject: 'None' | 'Metadata' | 'Object',
+  custom?: Column[],
 ): Record<string, unknown> {
-  const columns = COLUMNS[resource] ?? [name, age];
+  const columns = custom ?? COLUMNS[resource] ?? [name, age];
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',

@@ -6,16 +6,25 @@ export interface SimTiming {
   nodeBootMs: number;
   /** From a pod being scheduled until its containers run. */
   podStartMs: number;
+  /**
+   * How long the containers of a run-to-completion pod (`restartPolicy: Never` or `OnFailure`: Jobs, hooks, test
+   * pods) run before they exit; a pod's `sim.strata.dev/run-seconds` annotation overrides it.
+   */
+  podRunMs: number;
   /** How long a cluster may sit unused in memory before it is evicted (it is reloaded on demand). */
   idleEvictMs: number;
   /** How long writes gather before they are persisted as one batch per cluster. */
   flushDelayMs: number;
 }
 
-/** The defaults: a machine boots in 5 s, containers start in 2 s, idle clusters leave memory after 5 min. */
+/**
+ * The defaults: a machine boots in 5 s, containers start in 2 s, a Job's pod runs 3 s, idle clusters leave memory
+ * after 5 min.
+ */
 export const DEFAULT_TIMING: SimTiming = {
   nodeBootMs: 5000,
   podStartMs: 2000,
+  podRunMs: 3000,
   idleEvictMs: 300_000,
   flushDelayMs: 50,
 };

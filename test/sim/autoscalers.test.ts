@@ -11,7 +11,7 @@ import type { KubeObject } from '../../src/sim/kube-object.ts';
 import { ClusterObjectStore } from '../../src/sim/object-store.ts';
 import { SimCluster } from '../../src/sim/sim-cluster.ts';
 
-const ctx = { timing: { nodeBootMs: 0, podStartMs: 0 } };
+const ctx = { timing: { nodeBootMs: 0, podStartMs: 0, podRunMs: 0 } };
 
 function world(clock: ManualClock): SimCluster {
   const store = new ClusterObjectStore('c1');

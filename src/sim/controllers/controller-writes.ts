@@ -10,7 +10,7 @@ import type { SimCluster } from '../sim-cluster.ts';
 
 /** What every controller is given. */
 export interface ControllerContext {
-  timing: { nodeBootMs: number; podStartMs: number };
+  timing: { nodeBootMs: number; podStartMs: number; podRunMs: number };
 }
 
 /** A controller: reconciles one cluster and returns when it next needs to run (epoch ms), if ever. */
@@ -34,6 +34,11 @@ export const KINDS = {
   replicaSets: builtinType('apps', 'replicasets'),
   daemonSets: builtinType('apps', 'daemonsets'),
   statefulSets: builtinType('apps', 'statefulsets'),
+  controllerRevisions: builtinType('apps', 'controllerrevisions'),
+  jobs: builtinType('batch', 'jobs'),
+  cronJobs: builtinType('batch', 'cronjobs'),
+  podDisruptionBudgets: builtinType('policy', 'poddisruptionbudgets'),
+  crds: builtinType('apiextensions.k8s.io', 'customresourcedefinitions'),
 } as const;
 
 /** Returns the objects of a built-in type in the whole cluster. */
@@ -106,6 +111,19 @@ export function randomHex(n: number): string {
   return s.slice(0, n);
 }
 
+/**
+ * Returns `compute()` for a stored object, computed once: stored objects are never changed in place (a write stores
+ * a new object), so what is derived from one stays true while it is the stored one. Keeps steady-state controller
+ * passes from re-deriving templates and hashes.
+ */
+export function derivedOnce<T>(cache: WeakMap<object, T>, obj: object, compute: () => T): T {
+  const hit = cache.get(obj);
+  if (hit !== undefined) return hit;
+  const value = compute();
+  cache.set(obj, value);
+  return value;
+}
+
 /** Returns the earlier of two optional wake-up times. */
 export function earliest(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;
@@ -114,11 +132,26 @@ export function earliest(a: number | undefined, b: number | undefined): number |
 }
 
 /**
- * Returns Kubernetes' pod-template-hash of a template: FNV-1a 32 of its JSON, as decimal digits mapped onto
- * the alphabet of generated names (`6854947c67`), so ReplicaSet names look like the real ones.
+ * Returns JSON text of a value with object keys sorted, so equal values give equal text whatever their key
+ * order: objects come back from the store (PostgreSQL `jsonb`) with their keys reordered.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+}
+
+/**
+ * Returns Kubernetes' pod-template-hash of a template: FNV-1a 32 of its canonical JSON (key order does not
+ * count, so a template read back from the store hashes the same), as decimal digits mapped onto the alphabet of
+ * generated names (`6854947c67`), so ReplicaSet names look like the real ones.
  */
 export function templateHash(template: unknown): string {
-  const text = JSON.stringify(template ?? {});
+  const text = canonicalJson(template ?? {});
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i += 1) {
     h ^= text.charCodeAt(i);

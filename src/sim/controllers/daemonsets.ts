@@ -1,15 +1,18 @@
 /**
  * The DaemonSet controller: one pod per Ready node the template fits (`<daemonset>-<5 chars>`, bound to the
- * node), pods of an older template replaced, and the status `kubectl rollout status ds` reads.
+ * node), pods of an older template replaced within `maxUnavailable` (not at all with `OnDelete`), and the status
+ * `kubectl rollout status ds` reads.
  */
 import { randomSuffix } from '../api-operations.ts';
 import { recordEvent } from '../events.ts';
 import type { KubeObject } from '../kube-object.ts';
+import { isJsonObject } from '../kube-object.ts';
 import type { Controller } from './controller-writes.ts';
-import { KINDS, listAll, section, templateHash, writeStatus } from './controller-writes.ts';
+import { intOrPercent, KINDS, listAll, section, writeStatus } from './controller-writes.ts';
 import { nodeIsReady } from './nodes.ts';
 import { fits } from './pods.ts';
 import { ownedPods, podFromTemplate, podReady } from './replicasets.ts';
+import { currentRevisionHash, pruneRevisions } from './revisions.ts';
 
 const REVISION_LABEL = 'controller-revision-hash';
 
@@ -18,7 +21,7 @@ export const reconcileDaemonSets: Controller = (cluster) => {
   const nodes = listAll(cluster, KINDS.nodes).filter(nodeIsReady);
   for (const ds of listAll(cluster, KINDS.daemonSets)) {
     if (ds.metadata.deletionTimestamp) continue;
-    const hash = templateHash(section(ds, 'spec')['template']);
+    const hash = currentRevisionHash(cluster, ds, KINDS.daemonSets);
     const byNode = new Map<string, KubeObject[]>();
     for (const p of ownedPods(cluster, ds)) {
       const n = String(section(p, 'spec')['nodeName'] ?? '');
@@ -27,10 +30,24 @@ export const reconcileDaemonSets: Controller = (cluster) => {
     const probe = podFromTemplate(cluster, ds, KINDS.daemonSets, 'probe');
     const eligible = nodes.filter((n) => fits(probe, n) || section(n, 'spec')['unschedulable'] === true);
     const eligibleNames = new Set(eligible.map((n) => n.metadata.name));
+    // An outdated pod is replaced only while fewer than maxUnavailable eligible nodes lack a Ready pod.
+    const updateStrategy = section(ds, 'spec')['updateStrategy'];
+    const strategy = isJsonObject(updateStrategy) ? updateStrategy : {};
+    const rolling = isJsonObject(strategy['rollingUpdate']) ? strategy['rollingUpdate'] : {};
+    const maxUnavailable = Math.max(1, intOrPercent(rolling['maxUnavailable'] ?? 1, eligible.length, false));
+    let unavailable = eligible.filter((n) => !(byNode.get(n.metadata.name) ?? []).some(podReady)).length;
     for (const [nodeName, pods] of byNode) {
       for (const [i, p] of pods.entries()) {
         const outdated = p.metadata.labels?.[REVISION_LABEL] !== hash;
-        if (!eligibleNames.has(nodeName) || i > 0 || outdated) cluster.removeNow(KINDS.pods, p, 'Background');
+        if (!eligibleNames.has(nodeName) || i > 0) cluster.removeNow(KINDS.pods, p, 'Background');
+        else if (
+          outdated &&
+          strategy['type'] !== 'OnDelete' &&
+          (!podReady(p) || unavailable < maxUnavailable)
+        ) {
+          if (podReady(p)) unavailable += 1;
+          cluster.removeNow(KINDS.pods, p, 'Background');
+        }
       }
     }
     for (const node of eligible) {
@@ -52,6 +69,7 @@ export const reconcileDaemonSets: Controller = (cluster) => {
       });
     }
     const pods = ownedPods(cluster, ds);
+    pruneRevisions(cluster, ds, new Set(pods.map((p) => p.metadata.labels?.[REVISION_LABEL] ?? '')));
     const ready = pods.filter(podReady).length;
     const updated = pods.filter((p) => p.metadata.labels?.[REVISION_LABEL] === hash).length;
     const current = cluster.store.get(

@@ -3,14 +3,16 @@
  * update within maxSurge/maxUnavailable (or Recreate), and the status `kubectl rollout status` reads
  * (observedGeneration, replicas, updatedReplicas, readyReplicas, availableReplicas, Available/Progressing).
  */
+import { defaultedPodTemplate } from '../defaults.ts';
 import { recordEvent } from '../events.ts';
 import type { KubeObject } from '../kube-object.ts';
-import { cloneJson, isJsonObject, kubeTime } from '../kube-object.ts';
+import { cloneJson, isJsonObject, jsonEqual, kubeTime } from '../kube-object.ts';
 import type { SimCluster } from '../sim-cluster.ts';
 import type { Controller } from './controller-writes.ts';
 import {
   condition,
   controllerRef,
+  derivedOnce,
   intOrPercent,
   isControlledBy,
   KINDS,
@@ -82,6 +84,37 @@ function recordScaling(cluster: SimCluster, rs: KubeObject, from: number, to: nu
   });
 }
 
+/**
+ * True when a ReplicaSet runs a Deployment's pod template: equal once the ReplicaSet's pod-template-hash label is
+ * set aside (Kubernetes' `EqualIgnoreHash`). The Deployment's ReplicaSet is found this way, never by recomputing
+ * the hash into a name, so one made under another hash (or another Strata version) is still recognised.
+ */
+function runsTemplate(rs: KubeObject, wanted: unknown): boolean {
+  return jsonEqual(comparableTemplate(rs), wanted);
+}
+
+const comparable = new WeakMap<object, unknown>();
+
+/** An object's pod template as compared: defaulted, without the hash label (derived once per stored object). */
+function comparableTemplate(obj: KubeObject): unknown {
+  return derivedOnce(comparable, obj, () => withoutHashLabel(section(obj, 'spec')['template']));
+}
+
+/** Returns a copy of a pod template without the pod-template-hash label (and without metadata left empty). */
+function withoutHashLabel(template: unknown): unknown {
+  if (!isJsonObject(template)) return template;
+  const copy = defaultedPodTemplate(template);
+  const meta = copy['metadata'];
+  if (!isJsonObject(meta)) return copy;
+  const labels = meta['labels'];
+  if (isJsonObject(labels)) {
+    delete labels[HASH_LABEL];
+    if (Object.keys(labels).length === 0) delete meta['labels'];
+  }
+  if (Object.keys(meta).length === 0) delete copy['metadata'];
+  return copy;
+}
+
 function setReplicas(cluster: SimCluster, rs: KubeObject, replicas: number): KubeObject {
   recordScaling(cluster, rs, replicasOf(rs), replicas);
   return writeChange(cluster, KINDS.replicaSets, rs, (r) => {
@@ -92,11 +125,22 @@ function setReplicas(cluster: SimCluster, rs: KubeObject, replicas: number): Kub
 function reconcileOne(cluster: SimCluster, deploy: KubeObject): void {
   const spec = section(deploy, 'spec');
   const desired = Number(spec['replicas'] ?? 1);
-  const hash = templateHash(spec['template']);
+  const wanted = comparableTemplate(deploy);
   const owned = cluster.store
     .list(`apps/${KINDS.replicaSets.plural}`, deploy.metadata.namespace)
     .filter((rs) => isControlledBy(rs, deploy));
-  let current = owned.find((rs) => rs.metadata.name === `${deploy.metadata.name}-${hash}`);
+  // The oldest ReplicaSet running the template is the current one, as in Kubernetes.
+  let current = owned
+    .filter((rs) => runsTemplate(rs, wanted))
+    .sort((a, b) =>
+      (a.metadata.creationTimestamp ?? '') === (b.metadata.creationTimestamp ?? '')
+        ? a.metadata.name < b.metadata.name
+          ? -1
+          : 1
+        : (a.metadata.creationTimestamp ?? '') < (b.metadata.creationTimestamp ?? '')
+          ? -1
+          : 1,
+    )[0];
   const olds = owned.filter((rs) => rs !== current);
   const maxRevision = Math.max(0, ...owned.map(revisionOf));
   const strategy = isJsonObject(spec['strategy']) ? spec['strategy'] : {};
@@ -115,6 +159,7 @@ function reconcileOne(cluster: SimCluster, deploy: KubeObject): void {
         : recreate
           ? 0
           : Math.max(0, Math.min(desired, desired + maxSurge - total));
+    const hash = templateHash(defaultedPodTemplate(spec['template']));
     current = cluster.createObject(KINDS.replicaSets, newReplicaSet(deploy, hash, start, maxRevision + 1));
     recordScaling(cluster, current, 0, start);
   } else if (revisionOf(current) < maxRevision) {
@@ -153,7 +198,7 @@ function reconcileOne(cluster: SimCluster, deploy: KubeObject): void {
   const fresh = cluster.store
     .list(`apps/${KINDS.replicaSets.plural}`, deploy.metadata.namespace)
     .filter((rs) => isControlledBy(rs, deploy));
-  const newest = fresh.find((rs) => rs.metadata.name === `${deploy.metadata.name}-${hash}`);
+  const newest = fresh.find((rs) => rs.metadata.uid === current.metadata.uid);
   const sum = (f: string) => fresh.reduce((n, rs) => n + statusNumber(rs, f), 0);
   const replicas = sum('replicas');
   const updated = newest ? statusNumber(newest, 'replicas') : 0;
@@ -240,6 +285,26 @@ function reconcileOne(cluster: SimCluster, deploy: KubeObject): void {
     });
   }
   writeStatus(cluster, KINDS.deployments, target, status);
+  pruneHistory(cluster, deploy, newest);
+}
+
+/** Deletes the oldest scaled-down ReplicaSets beyond `revisionHistoryLimit`, as Kubernetes' cleanup does. */
+function pruneHistory(cluster: SimCluster, deploy: KubeObject, newest: KubeObject | undefined): void {
+  const limit = section(deploy, 'spec')['revisionHistoryLimit'];
+  if (typeof limit !== 'number') return;
+  const idle = cluster.store
+    .list(`apps/${KINDS.replicaSets.plural}`, deploy.metadata.namespace)
+    .filter(
+      (rs) =>
+        isControlledBy(rs, deploy) &&
+        rs.metadata.uid !== newest?.metadata.uid &&
+        replicasOf(rs) === 0 &&
+        statusNumber(rs, 'replicas') === 0,
+    )
+    .sort((a, b) => revisionOf(a) - revisionOf(b));
+  for (const rs of idle.slice(0, Math.max(0, idle.length - limit))) {
+    cluster.removeNow(KINDS.replicaSets, rs, 'Background');
+  }
 }
 
 /** Reconciles every Deployment of a cluster. */

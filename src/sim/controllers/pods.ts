@@ -159,6 +159,110 @@ function recordContainerStarts(cluster: SimCluster, pod: KubeObject, imagesOnNod
   }
 }
 
+/** The annotation that sets how long a run-to-completion pod's containers run (seconds, may be fractional). */
+export const RUN_SECONDS_ANNOTATION = 'sim.strata.dev/run-seconds';
+/** The annotation that sets the exit code a run-to-completion pod's containers end with (default 0). */
+export const EXIT_CODE_ANNOTATION = 'sim.strata.dev/exit-code';
+
+/** True when a pod's containers run to completion (`restartPolicy` Never or OnFailure) instead of forever. */
+export function runsToCompletion(pod: KubeObject): boolean {
+  const policy = section(pod, 'spec')['restartPolicy'];
+  return policy === 'Never' || policy === 'OnFailure';
+}
+
+function runMsOf(pod: KubeObject, ctx: ControllerContext): number {
+  const seconds = Number(pod.metadata.annotations?.[RUN_SECONDS_ANNOTATION]);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : ctx.timing.podRunMs;
+}
+
+function exitCodeOf(pod: KubeObject): number {
+  const code = Number(pod.metadata.annotations?.[EXIT_CODE_ANNOTATION] ?? 0);
+  return Number.isInteger(code) && code >= 0 && code <= 255 ? code : 1;
+}
+
+/** When a running pod's containers started (epoch ms; second precision, as stored). */
+function runningSince(pod: KubeObject): number {
+  const statuses = section(pod, 'status')['containerStatuses'];
+  const first = Array.isArray(statuses) ? statuses.find(isJsonObject) : undefined;
+  const running = isJsonObject(first) && isJsonObject(first['state']) ? first['state']['running'] : undefined;
+  const at = isJsonObject(running) ? Date.parse(String(running['startedAt'])) : Number.NaN;
+  return Number.isFinite(at) ? at : Date.parse(String(section(pod, 'status')['startTime'] ?? ''));
+}
+
+function completedConditions(time: string) {
+  const c = (type: string, status: boolean, reason?: string) => ({
+    type,
+    status: status ? 'True' : 'False',
+    lastProbeTime: null,
+    lastTransitionTime: time,
+    ...(reason ? { reason } : {}),
+  });
+  return [
+    c('PodReadyToStartContainers', false),
+    c('Initialized', true, 'PodCompleted'),
+    c('Ready', false, 'PodCompleted'),
+    c('ContainersReady', false, 'PodCompleted'),
+    c('PodScheduled', true),
+  ];
+}
+
+/**
+ * The containers of a run-to-completion pod exit: with 0 the pod Succeeded; otherwise it Failed
+ * (`restartPolicy: Never`) or its containers restart (`OnFailure`, restartCount + 1). Returns when the restarted
+ * containers exit, if they were restarted.
+ */
+function finish(cluster: SimCluster, pod: KubeObject, ctx: ControllerContext): number | undefined {
+  const now = cluster.now();
+  const time = kubeTime(now);
+  const code = exitCodeOf(pod);
+  const restart = code !== 0 && section(pod, 'spec')['restartPolicy'] === 'OnFailure';
+  const terminated = (s: Record<string, unknown>) => {
+    const running =
+      isJsonObject(s['state']) && isJsonObject(s['state']['running']) ? s['state']['running'] : {};
+    return {
+      exitCode: code,
+      reason: code === 0 ? 'Completed' : 'Error',
+      startedAt: running['startedAt'] ?? time,
+      finishedAt: time,
+      containerID: s['containerID'],
+    };
+  };
+  writeChange(cluster, KINDS.pods, pod, (p) => {
+    const status = section(p, 'status');
+    const statuses = (Array.isArray(status['containerStatuses']) ? status['containerStatuses'] : []).filter(
+      isJsonObject,
+    );
+    if (restart) {
+      p['status'] = {
+        ...status,
+        containerStatuses: statuses.map((s) => ({
+          ...s,
+          containerID: `containerd://${randomHex(64)}`,
+          restartCount: Number(s['restartCount'] ?? 0) + 1,
+          state: { running: { startedAt: time } },
+          lastState: { terminated: terminated(s) },
+        })),
+      };
+      return;
+    }
+    p['status'] = {
+      ...status,
+      phase: code === 0 ? 'Succeeded' : 'Failed',
+      conditions: completedConditions(time),
+      containerStatuses: statuses.map((s) => ({
+        ...s,
+        ready: false,
+        started: false,
+        state: { terminated: terminated(s) },
+      })),
+    };
+  });
+  if (!restart) return undefined;
+  const due = now + runMsOf(pod, ctx);
+  cluster.podFinishDue.set(podKey(pod), due);
+  return due;
+}
+
 function start(cluster: SimCluster, pod: KubeObject, imagesOnNode: Set<string>): void {
   const time = kubeTime(cluster.now());
   recordContainerStarts(cluster, pod, imagesOnNode);
@@ -257,6 +361,7 @@ export const reconcilePods: Controller = (cluster: SimCluster, ctx: ControllerCo
       cluster.removeNow(KINDS.pods, pod, 'Background');
       continue;
     }
+    if (phase === 'Succeeded' || phase === 'Failed') continue;
     if (!nodeIsReady(node)) {
       if (controllerKind(pod) && controllerKind(pod) !== 'DaemonSet')
         cluster.removeNow(KINDS.pods, pod, 'Background');
@@ -273,6 +378,24 @@ export const reconcilePods: Controller = (cluster: SimCluster, ctx: ControllerCo
       if (due <= now) {
         cluster.podStartDue.delete(key);
         start(cluster, pod, imagesOn(nodeName));
+        if (runsToCompletion(pod)) {
+          const finishAt = now + runMsOf(pod, ctx);
+          cluster.podFinishDue.set(key, finishAt);
+          next = earliest(next, finishAt);
+        }
+      } else next = earliest(next, due);
+    } else if (phase === 'Running' && runsToCompletion(pod)) {
+      const key = podKey(pod);
+      // After a load the exit time is derived from the stored start time (the containers ran meanwhile).
+      let due = cluster.podFinishDue.get(key);
+      if (due === undefined) {
+        const since = runningSince(pod);
+        due = (Number.isFinite(since) ? since : now) + runMsOf(pod, ctx);
+        cluster.podFinishDue.set(key, due);
+      }
+      if (due <= now) {
+        cluster.podFinishDue.delete(key);
+        next = earliest(next, finish(cluster, pod, ctx));
       } else next = earliest(next, due);
     }
   }

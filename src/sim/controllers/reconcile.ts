@@ -7,8 +7,12 @@ import type { SimCluster } from '../sim-cluster.ts';
 import { reconcileAutoscalers } from './autoscalers.ts';
 import type { Controller, ControllerContext } from './controller-writes.ts';
 import { earliest } from './controller-writes.ts';
+import { reconcileCrds } from './crds.ts';
+import { reconcileCronJobs } from './cronjobs.ts';
 import { reconcileDaemonSets } from './daemonsets.ts';
 import { reconcileDeployments } from './deployments.ts';
+import { reconcileDisruptionBudgets } from './disruption-budgets.ts';
+import { reconcileJobs } from './jobs.ts';
 import { reconcileNamespaces } from './namespaces.ts';
 import { reconcileNodes } from './nodes.ts';
 import { reconcilePods } from './pods.ts';
@@ -18,12 +22,16 @@ import { reconcileStatefulSets } from './statefulsets.ts';
 
 const CONTROLLERS: Controller[] = [
   reconcileNamespaces,
+  reconcileCrds,
   reconcileNodes,
   reconcileDeployments,
   reconcileReplicaSets,
   reconcileDaemonSets,
   reconcileStatefulSets,
+  reconcileCronJobs,
+  reconcileJobs,
   reconcilePods,
+  reconcileDisruptionBudgets,
   reconcileServices,
   reconcileAutoscalers,
 ];
