@@ -113,15 +113,29 @@ export async function reconcileAddons(
   const held = new Set<string>();
   let hooksActed = false;
   let hookFailures: string[] = [];
+  let namespacesFirst = 0;
   if (hooked.length > 0 || state.releases) {
+    // The namespaces of hooked layers come first, as `helm install --create-namespace` makes them before hooks.
+    const hookedPacks = new Set(hooked.map((h) => h.pack));
+    const namespaces = toApply.filter((d) => d.ref.kind === 'Namespace' && hookedPacks.has(d.pack));
+    if (namespaces.length > 0) {
+      await applyInOrder(
+        client,
+        namespaces.map((d) => forCluster(d, name)),
+      );
+      writes.inventoryUpserts.push(
+        ...namespaces.map((d) => ({ ...d.ref, pack: d.pack, hash: d.hash, unused: false })),
+      );
+      toApply = toApply.filter((d) => !namespaces.includes(d));
+      namespacesFirst = namespaces.length;
+    }
     const step = await stepHooks(client, name, hooked, state.releases ?? {}, ctx.clock.now(), writes);
     if (Object.keys(step.releases).length > 0) state.releases = step.releases;
     else delete state.releases;
     for (const pack of step.holdPacks) held.add(pack);
     hooksActed = step.acted;
     hookFailures = step.failures;
-    // The layer's namespace is made before its pre-install hooks, as `helm install --create-namespace` does.
-    toApply = toApply.filter((d) => !held.has(d.pack) || d.ref.kind === 'Namespace');
+    toApply = toApply.filter((d) => !held.has(d.pack));
   }
   const unusedBefore = inventory.filter((e) => !wanted.has(refKey(e)) && stackPacks.has(e.pack));
   const newlyUnused = unusedBefore.filter((e) => !e.unused);
@@ -145,7 +159,8 @@ export async function reconcileAddons(
     pruned: state.prune !== undefined,
     hookFailures,
   };
-  if (hooksActed) outcome.acted = true;
+  if (hooksActed || namespacesFirst > 0) outcome.acted = true;
+  outcome.applied += namespacesFirst;
 
   if (newlyUnused.length > 0) {
     writes.inventoryUnused.push(...newlyUnused.map(refOfEntry));

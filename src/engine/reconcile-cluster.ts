@@ -222,9 +222,11 @@ async function reconcileLive(
   // Add-ons wait for the first nodes; on a running cluster they proceed while nodes roll or a repave waits.
   const addonsAllowed = phase !== 'Provisioning' || infraReady;
   let addonsDone = false;
+  let hookFailures: string[] = [];
   let unhealthy: string[] = [];
   if (addonsAllowed) {
     const addons = await reconcileAddons(ctx, cluster, desiredStack, state, writes, records.inventory);
+    hookFailures = addons.hookFailures;
     if (addons.pruned) delete state.prune;
     for (const c of addonConditions(addons, desiredStack.length)) conditions.set(c);
     if (addons.checked) {
@@ -267,6 +269,20 @@ async function reconcileLive(
 
   const converged = infraReady && !infraActed && addonsDone;
   const patch: Partial<typeof status> = { engine: state as Record<string, unknown>, repave };
+  if (hookFailures.length > 0 && infraReady && !infraActed) {
+    // A failed Helm hook fails the same way until the layer's render changes: the cluster is up but unhealthy,
+    // and waits for a change (which it can take, also right after provisioning) instead of polling.
+    conditions.set({
+      type: CONDITION.ready,
+      status: 'False',
+      reason: 'HookFailed',
+      message: `Helm hooks failed: ${hookFailures.join('; ')}.`,
+    });
+    const next: ClusterPhase = phase === 'Provisioning' || phase === 'Updating' ? 'Running' : phase;
+    phaseEvent(writes, phase, next, `Cluster is ${next} with failed Helm hooks: ${hookFailures.join('; ')}.`);
+    writes.patch({ ...patch, phase: next, health: 'Unhealthy', conditions: conditions.list });
+    return { writes, done: true };
+  }
   if (!converged) {
     if (phase === 'Provisioning') {
       conditions.set({
