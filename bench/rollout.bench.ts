@@ -22,10 +22,13 @@ import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { loadBuiltinCatalog } from '../src/catalog/load.ts';
+import { validateProfileVersion } from '../src/core/profile.ts';
+import { overlayValues } from '../src/core/values-overlay.ts';
 import { startEngine } from '../src/engine/engine.ts';
 import { destroySharedAgents } from '../src/kube/agents.ts';
 import { connectRemoteSimulator } from '../src/sim/remote.ts';
 import { openStore, type Store } from '../src/store/open.ts';
+import { createProfileVersion, getProfileVersion } from '../src/store/profiles.ts';
 import {
   benchErrorSink,
   cloneStoredClusters,
@@ -313,6 +316,65 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
         clustersChangedTwice: Number(doubled.rows[0]?.n ?? 0),
       },
       `${driver} (${workers} worker${workers > 1 ? 's' : ''}, ${simWhere}): API preset rolled to ${total} clusters${total > fleet ? ` (${total - fleet} of them copies in the store)` : ''} (canary + 1 wave) in ${(rolloutMs / 1000).toFixed(1)} s (${Math.round((total / rolloutMs) * 1000)}/s; start ${Math.round(startMs)} ms), per cluster p50 ${Math.round(percentile(perCluster, 50))} ms / p99 ${Math.round(percentile(perCluster, 99))} ms, peak RSS ${peakRss} MiB (heap after GC ${retainedHeapMiB} MiB), database ${Math.round(bytes / 1048576)} MiB`,
+    );
+
+    // 3. Roll a change that touches one object (the UI's replica count) to the same fleet: what the per-cluster
+    // cost is when a chart or pack value changes, the common case of a fleet rollout.
+    const v110 = await getProfileVersion(store.db, 'hello-universe-aws', '1.1.0');
+    const layers = v110!.layers.map((l) =>
+      l.pack === 'hello-universe'
+        ? { ...l, values: overlayValues(l.values, 'helloUniverse:\n  ui:\n    replicas: 2\n', 'bench') }
+        : l,
+    );
+    const v120 = validateProfileVersion(
+      {
+        name: 'hello-universe-aws',
+        version: '1.2.0',
+        type: 'full',
+        cloudType: 'sim',
+        layers: layers.map((l) => ({
+          pack: l.pack,
+          version: l.version,
+          values: l.values,
+          presets: l.presets,
+        })),
+      },
+      await loadBuiltinCatalog(),
+    );
+    const { revision: _r, ...doc120 } = v120;
+    await createProfileVersion(store.db, ACTOR, doc120);
+    requestsBefore = await requestCounts();
+    const cpu0 = process.cpuUsage();
+    t0 = performance.now();
+    const third = await engine.rollouts.start(ACTOR, {
+      from: 'hello-universe-aws@1.1.0',
+      to: 'hello-universe-aws@1.2.0',
+      canary: 1,
+      growth: 1_000_000,
+      soakSeconds: 0,
+      progressDeadlineSeconds: 3600,
+    });
+    await waitCount('healthy', total, async () => {
+      const r = await engine.rollouts.get(third.id, { limit: 1 });
+      if (r.state === 'Halted') throw new Error(`rollout halted: ${r.haltReason}`);
+      return r.counts.healthy ?? 0;
+    });
+    const oneMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const oneRequests = requestsPerCluster(await requestCounts(), requestsBefore, total);
+    reportFigure(
+      'rollout.one-object',
+      {
+        driver,
+        workers,
+        sim: simProcess ? 'own-process' : 'in-process',
+        clusters: total,
+        totalMs: Math.round(oneMs),
+        clustersPerSecond: Math.round((total / oneMs) * 1000),
+        cpuMsPerCluster: +((cpu.user + cpu.system) / 1000 / total).toFixed(2),
+        requestsPerCluster: oneRequests,
+      },
+      `${driver} (${workers} worker${workers > 1 ? 's' : ''}, ${simWhere}): a one-object change rolled to ${total} clusters in ${(oneMs / 1000).toFixed(1)} s (${Math.round((total / oneMs) * 1000)}/s), ${((cpu.user + cpu.system) / 1000 / total).toFixed(2)} ms CPU per cluster in this process${simProcess ? ' (Strata alone)' : ' (Strata and the simulator)'}`,
     );
   } finally {
     rss.stop();

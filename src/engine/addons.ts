@@ -37,6 +37,8 @@ export interface AddonsOutcome {
   unhealthy: string[];
   /** True when health was checked (nothing was left to apply). */
   checked: boolean;
+  /** True when drift was checked too (every managed kind read); false while settling after an apply. */
+  driftChecked: boolean;
   /** The prune request is done (its objects deleted). */
   pruned: boolean;
   /** Releases whose Helm hooks failed (`pack: message`): their objects wait for a new render. */
@@ -49,6 +51,27 @@ function describe(ref: ObjectRef): string {
 
 function refOfEntry(e: InventoryEntry): ObjectRef {
   return { apiVersion: e.apiVersion, kind: e.kind, namespace: e.namespace, name: e.name };
+}
+
+/** Workloads read one by one while settling, at most; more are read with one list per kind. */
+const SETTLE_GETS = 8;
+
+function isHealthKind(ref: ObjectRef): boolean {
+  return HEALTH_KINDS.some((k) => k.kind === ref.kind && k.apiVersion === ref.apiVersion);
+}
+
+/** Records the generations this process's apply produced, so its drift watch knows them as its own. */
+function rememberOwnWrites(ctx: EngineContext, cluster: string, live: readonly KubeObject[]): void {
+  for (const obj of live) {
+    if (!obj?.metadata) continue;
+    const generation = Number((obj.metadata as { generation?: number }).generation ?? 0);
+    if (generation === 0) continue;
+    ctx.ownWrites.set(
+      `${cluster}/${obj.apiVersion}/${obj.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`,
+      generation,
+    );
+  }
+  while (ctx.ownWrites.size > 50_000) ctx.ownWrites.delete(ctx.ownWrites.keys().next().value as string);
 }
 
 /** Lists the live objects of the given kinds that carry the cluster's label, keyed by `refKey`. */
@@ -156,6 +179,7 @@ export async function reconcileAddons(
     drifted: [],
     unhealthy: [],
     checked: false,
+    driftChecked: false,
     pruned: state.prune !== undefined,
     hookFailures,
   };
@@ -174,7 +198,36 @@ export async function reconcileAddons(
 
   // Drift and health read the live objects, once nothing is left to apply.
   let live: Map<string, KubeObject> | null = null;
-  if (toApply.length === 0) {
+  /** While settling on a known set of workloads, health is judged on those alone. */
+  let healthScope: Set<string> | null = null;
+  const appliedWorkloads: string[] = [];
+  // Right after Strata's own apply, what it applied is known to be there: read the health kinds only.
+  // A drift watch that saw a change makes the pass read everything, settling or not.
+  const settling = state.settling === true && !ctx.driftSuspects.has(name);
+  if (toApply.length === 0 && !settling) ctx.driftSuspects.delete(name);
+  if (toApply.length === 0 && settling) {
+    // The workloads the last apply changed are read one by one (the others were healthy before it); without
+    // that list, or with many, one labelled list per health kind.
+    const watched = state.settlingWorkloads;
+    if (watched && watched.length <= SETTLE_GETS) {
+      live = new Map();
+      for (const key of watched) {
+        const d = desired.find((x) => x.key === key);
+        if (!d) continue;
+        const obj = await client.get(d.ref);
+        if (obj) live.set(key, obj);
+      }
+      healthScope = new Set(watched);
+    } else {
+      const present = new Set(desired.map((d) => `${d.ref.apiVersion}/${d.ref.kind}`));
+      live = await liveObjects(
+        client,
+        name,
+        HEALTH_KINDS.filter((k) => present.has(`${k.apiVersion}/${k.kind}`)),
+      );
+    }
+  } else if (toApply.length === 0) {
+    outcome.driftChecked = true;
     const kinds = new Map<string, { apiVersion: string; kind: string }>();
     for (const d of desired)
       kinds.set(`${d.ref.apiVersion}/${d.ref.kind}`, { apiVersion: d.ref.apiVersion, kind: d.ref.kind });
@@ -207,14 +260,16 @@ export async function reconcileAddons(
   }
 
   if (toApply.length > 0) {
-    await applyInOrder(
+    const applied = await applyInOrder(
       client,
       toApply.map((d) => forCluster(d, name)),
     );
+    rememberOwnWrites(ctx, name, applied);
     writes.inventoryUpserts.push(
       ...toApply.map((d) => ({ ...d.ref, pack: d.pack, hash: d.hash, unused: false })),
     );
     outcome.applied = toApply.length;
+    appliedWorkloads.push(...toApply.filter((d) => isHealthKind(d.ref)).map((d) => d.key));
     outcome.acted = true;
     if (outcome.drifted.length > 0 && spec.settings.selfHeal) {
       writes.event(
@@ -268,11 +323,21 @@ export async function reconcileAddons(
   if (live && !outcome.acted) {
     outcome.checked = true;
     for (const d of desired) {
-      if (!HEALTH_KINDS.some((k) => k.kind === d.ref.kind && k.apiVersion === d.ref.apiVersion)) continue;
+      if (!isHealthKind(d.ref) || (healthScope && !healthScope.has(d.key))) continue;
       const obj = live.get(d.key);
       const reason = obj ? unhealthyReason(obj) : 'missing';
       if (reason) outcome.unhealthy.push(`${describe(d.ref)}: ${reason}`);
     }
+  }
+  // Applied or deleted now: settle on health next; settled and healthy: the next pass reads everything again.
+  if (outcome.applied > 0 || outcome.acted) {
+    // Settling continues over several applies (hooks, ordered layers): the workloads of each are added.
+    const before = state.settling ? (state.settlingWorkloads ?? []) : [];
+    state.settling = true;
+    state.settlingWorkloads = [...new Set([...before, ...appliedWorkloads])];
+  } else if (outcome.checked && outcome.unhealthy.length === 0) {
+    delete state.settling;
+    delete state.settlingWorkloads;
   }
   return outcome;
 }

@@ -38,6 +38,13 @@ export interface EngineContext {
   /** Renders stacks (in the sandbox, cached). */
   renderer: Renderer;
   proposals: ProposalCache;
+  /** Clusters a drift watch of this process saw changed: their next pass reads every managed kind. */
+  driftSuspects: Set<string>;
+  /**
+   * Generations of objects this process just applied (`cluster/apiVersion/kind/namespace/name` → generation), so
+   * its drift watch does not take Strata's own write for a change out of band. Bounded; oldest dropped first.
+   */
+  ownWrites: Map<string, number>;
   timings: EngineTimings;
   /** Returns the Kubernetes client of a cluster (cached per cluster). */
   kube(cluster: { name: string; spec: { cloudType: string } }): Promise<KubeClient>;
@@ -85,6 +92,8 @@ export function createEngineContext(options: {
     profiles: new ProfileCache(options.store.db),
     renderer: options.renderer,
     proposals: new ProposalCache(options.renderer),
+    driftSuspects: new Set(),
+    ownWrites: new Map(),
     timings: { ...DEFAULT_TIMINGS, ...(options.timings ?? {}) },
     adminKubeconfig,
     async kube(cluster) {

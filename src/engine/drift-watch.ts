@@ -88,6 +88,12 @@ export class DriftWatcher {
           const generation = Number(meta.generation ?? 0);
           const before = this.generations.get(id);
           this.generations.set(id, generation);
+          // Strata's own apply bumps the generation too: that is not drift.
+          const own = `${cluster.name}/${key}/${meta.namespace ?? ''}/${meta.name}`;
+          if (event.type === 'MODIFIED' && this.ctx.ownWrites.get(own) === generation) {
+            this.ctx.ownWrites.delete(own);
+            return;
+          }
           if (event.type === 'DELETED') this.nudge(cluster.name);
           // Status updates by controllers keep the generation; a spec change (kubectl edit, apply) bumps it.
           else if (

@@ -32,6 +32,14 @@ export interface EngineState {
   lastReplacedAt?: Record<string, number>;
   /** Per chart layer with Helm hooks: where its release (hooks, then objects, then hooks) is. */
   releases?: Record<string, ReleaseProgress>;
+  /**
+   * The last step applied or deleted objects: the passes that follow wait for health by reading the health kinds
+   * only (one labelled list each), not every managed kind; the drift watch and the periodic resync, which find
+   * this unset, read everything.
+   */
+  settling?: boolean;
+  /** While settling: the workloads (refKeys) the last apply changed, whose health is read (the others were healthy). */
+  settlingWorkloads?: string[];
 }
 
 /** Returns the engine state stored in a status (empty when none). */

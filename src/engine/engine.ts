@@ -158,6 +158,7 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
       : new DriftWatcher(
           ctx,
           (cluster) => {
+            ctx.driftSuspects.add(cluster);
             requestReconcile(options.store.db, [cluster], 'drift-watch').then(wake, onError);
           },
           options.driftWatchLimit,

@@ -229,7 +229,7 @@ async function reconcileLive(
     hookFailures = addons.hookFailures;
     if (addons.pruned) delete state.prune;
     for (const c of addonConditions(addons, desiredStack.length)) conditions.set(c);
-    if (addons.checked) {
+    if (addons.driftChecked) {
       conditions.set(
         addons.drifted.length > 0
           ? {
@@ -247,6 +247,8 @@ async function reconcileLive(
               message: 'Managed objects match what Strata applied.',
             },
       );
+    }
+    if (addons.checked) {
       unhealthy = addons.unhealthy;
       conditions.set(
         unhealthy.length > 0

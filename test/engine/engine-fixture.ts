@@ -44,9 +44,13 @@ export interface EngineFixture {
 
 /** Starts store, simulator and engine. */
 export async function startEngineFixture(
-  options: Partial<StartEngineOptions> & { simTiming?: Partial<typeof FAST_SIM> } = {},
+  options: Partial<StartEngineOptions> & {
+    simTiming?: Partial<typeof FAST_SIM>;
+    /** Sees every HTTPS request the simulated clusters answer. */
+    onSimRequest?: (method: string, path: string) => void;
+  } = {},
 ): Promise<EngineFixture> {
-  const { simTiming, ...engineOptions } = options;
+  const { simTiming, onSimRequest, ...engineOptions } = options;
   const store = await openStore({ memory: true });
   const catalog = await loadBuiltinCatalog();
   const pkiDir = await mkdtemp(join(tmpdir(), 'strata-engine-pki-'));
@@ -55,6 +59,7 @@ export async function startEngineFixture(
     pkiDir,
     persistence: new StoreSimPersistence(store.db),
     timing: { ...FAST_SIM, ...(simTiming ?? {}) },
+    ...(onSimRequest ? { onRequest: onSimRequest } : {}),
   });
   const running = startEngine({
     store,
