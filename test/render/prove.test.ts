@@ -10,45 +10,8 @@ import { describe, it } from 'node:test';
 import { isStrataError, type StrataError } from '../../src/core/errors.ts';
 import { type PackFiles, parsePack } from '../../src/core/pack.ts';
 import { provePackRenders } from '../../src/render/prove.ts';
+import { addonFiles } from '../support/pack-files.ts';
 import { testRenderer } from '../support/render.ts';
-
-/** A small valid add-on pack; each test breaks one thing. */
-function addonFiles(overrides: Partial<PackFiles> = {}): PackFiles {
-  return {
-    manifest: [
-      'name: demo',
-      'version: 1.0.0',
-      'layer: addon',
-      'displayName: Demo',
-      'description: A demo add-on.',
-      'nodeImpactPaths: []',
-      'presets:',
-      '  - name: big',
-      '    displayName: Big',
-      '    group: size',
-      '    add: |',
-      '      app:',
-      '        replicas: 5',
-      '    remove:',
-      '      - app.replicas',
-      '',
-    ].join('\n'),
-    values: ['# Demo values', 'app:', '  # Pods to run.', '  replicas: 1', '  name: demo-app', ''].join('\n'),
-    templates: {
-      '01-deployment.yaml': [
-        'apiVersion: apps/v1',
-        'kind: Deployment',
-        'metadata:',
-        '  name: {{ values.app.name }}',
-        '  namespace: demo',
-        'spec:',
-        '  replicas: {{ values.app.replicas }}',
-        '',
-      ].join('\n'),
-    },
-    ...overrides,
-  };
-}
 
 /** Returns the StrataError proving the pack fails with, failing the test when it renders. */
 async function proveError(files: PackFiles): Promise<StrataError> {

