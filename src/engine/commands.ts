@@ -133,6 +133,7 @@ export function createEngineCommands(
     cluster: StoredCluster,
     inventory: readonly InventoryEntry[],
     change: ClusterChangeInput,
+    fieldPaths = false,
   ) {
     const name = cluster.name;
     if (cluster.status.phase === 'Deleted') {
@@ -163,13 +164,19 @@ export function createEngineCommands(
       current,
       request,
       ctx.catalog,
+      { fieldPaths },
     );
     return { proposal, current };
   }
 
-  async function propose(name: string, change: ClusterChangeInput) {
+  async function propose(name: string, change: ClusterChangeInput, fieldPaths = false) {
     const cluster = await requireCluster(ctx, name);
-    const { proposal, current } = await proposeFor(cluster, await listInventory(db, name), change);
+    const { proposal, current } = await proposeFor(
+      cluster,
+      await listInventory(db, name),
+      change,
+      fieldPaths,
+    );
     const currentStack = resolveStack(current, cluster.spec.overrides, ctx.catalog);
     const packs = [
       ...new Set([...currentStack.map((l) => l.pack), ...proposal.pending.stack.map((l) => l.pack)]),
@@ -385,7 +392,7 @@ export function createEngineCommands(
     },
 
     async planChange(name, change) {
-      return (await propose(name, change)).view;
+      return (await propose(name, change, true)).view;
     },
 
     async applyChange(audit, name, change, options: ApplyOptions = {}) {

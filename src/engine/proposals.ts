@@ -14,6 +14,15 @@ import {
 } from '../core/workflows.ts';
 import type { Renderer } from '../render/renderer.ts';
 
+/** What a proposal includes beyond the plan itself. */
+export interface ProposeOptions {
+  /**
+   * Name the changed fields of each changed object (a plan a person reads): renders the current stack too.
+   * Fleet rollouts and reconciles leave it off.
+   */
+  fieldPaths?: boolean;
+}
+
 /** Returns the plan and resulting spec of an update request, its target rendered by `renderer`. */
 export async function proposeClusterUpdate(
   cluster: ClusterForUpdate,
@@ -21,11 +30,12 @@ export async function proposeClusterUpdate(
   request: UpdateRequest,
   catalog: Catalog,
   renderer: Renderer,
+  options: ProposeOptions = { fieldPaths: true },
 ): Promise<UpdateProposal> {
   const target = proposeUpdateTarget(cluster, current, request, catalog);
   const [desired, running] = await Promise.all([
     renderer.stack(target.pending.stack, catalog),
-    renderer.stack(target.currentStack, catalog),
+    options.fieldPaths ? renderer.stack(target.currentStack, catalog) : Promise.resolve(undefined),
   ]);
   return planUpdateTarget(cluster, target, desired, catalog, running);
 }
@@ -47,8 +57,9 @@ export class ProposalCache {
     current: ProfileVersion[],
     request: UpdateRequest,
     catalog: Catalog,
+    options: ProposeOptions = {},
   ): Promise<UpdateProposal> {
-    const key = proposalCacheKey(cluster, current, request);
+    const key = `${proposalCacheKey(cluster, current, request)}${options.fieldPaths ? ':paths' : ''}`;
     const hit = this.entries.get(key);
     if (hit) {
       this.hits += 1;
@@ -56,7 +67,7 @@ export class ProposalCache {
       return { ...shared, spec: { ...shared.spec, name: cluster.spec.name, labels: cluster.spec.labels } };
     }
     this.misses += 1;
-    const proposal = proposeClusterUpdate(cluster, current, request, catalog, this.renderer);
+    const proposal = proposeClusterUpdate(cluster, current, request, catalog, this.renderer, options);
     this.entries.set(key, proposal);
     proposal.catch(() => {
       if (this.entries.get(key) === proposal) this.entries.delete(key);

@@ -47,6 +47,8 @@ interface Slot {
   worker: Worker;
   job: Job | null;
   watchdog: NodeJS.Timeout | null;
+  /** Template sets this worker was sent (it keeps them; the sources need not travel again). */
+  known: Set<string>;
 }
 
 // The worker module sits beside this one, with this module's extension (.ts from a clone, .js once built). Worker
@@ -138,13 +140,18 @@ export class SandboxPool {
       stderr: false,
     });
     this.stats.workersStarted += 1;
-    const slot: Slot = { worker, job: null, watchdog: null };
+    const slot: Slot = { worker, job: null, watchdog: null, known: new Set() };
     worker.on('message', (message: AnswerMessage) => {
       const job = slot.job;
       if (!job || job.id !== message.id) return;
       this.#release(slot);
       if (message.answer.ok) job.resolve(message.answer.templates);
-      else {
+      else if (message.answer.error.details.needTemplates === true && job.task.type === 'strata') {
+        // The worker dropped that set: send the sources again.
+        if (job.task.type === 'strata') slot.known.delete(job.task.templatesKey);
+        this.#queue.unshift(job);
+        this.#dispatch();
+      } else {
         const e = message.answer.error;
         job.reject(new StrataError(e.code, e.message, e.details));
       }
@@ -182,7 +189,12 @@ export class SandboxPool {
       void slot.worker.terminate();
       job.reject(this.#killedError(job.task, `took longer than ${this.options.taskTimeoutMs} ms`));
     }, this.options.taskTimeoutMs);
-    slot.worker.postMessage({ id: job.id, task: job.task });
+    let task = job.task;
+    if (task.type === 'strata') {
+      if (slot.known.has(task.templatesKey)) task = { ...task, templates: [] };
+      else slot.known.add(task.templatesKey);
+    }
+    slot.worker.postMessage({ id: job.id, task });
   }
 
   #release(slot: Slot): void {

@@ -7,7 +7,7 @@ import type { TemplateSource } from './templates.ts';
 
 /** Limits of one task, enforced in the worker (the pool adds a wall-clock watchdog and the heap limit). */
 export interface TaskLimits {
-  /** CPU time one template (or one parse) may take. */
+  /** CPU time one render (all of a pack's templates, or one parse) may take. */
   timeoutMs: number;
   /** Bytes of text one task may produce in all. */
   maxOutputBytes: number;

@@ -58,16 +58,49 @@ function templateError(
   );
 }
 
+/** Template sets seen, by key: the server sends a set's sources once per worker (bounded, oldest dropped). */
+const templateSets = new Map<string, StrataRenderTask['templates']>();
+const TEMPLATE_SETS = 500;
+
+/**
+ * Documents of a template's output text, by text: across a fleet the same values render the same text, and most
+ * of a pack's templates render the same text for different values — each distinct text is read once. Bounded.
+ */
+const parsedOutputs = new Map<string, unknown[]>();
+const PARSED_OUTPUTS = 4096;
+
+/** The answer when the server sent no sources for a set this worker does not know (it sends them again). */
+export const NEED_TEMPLATES = 'NeedTemplates';
+
 function renderStrata(task: StrataRenderTask, limits: TaskLimits): RenderedTemplate[] {
+  let templates = task.templates;
+  if (templates.length > 0) {
+    templateSets.set(task.templatesKey, templates);
+    if (templateSets.size > TEMPLATE_SETS) templateSets.delete(templateSets.keys().next().value as string);
+  } else {
+    const known = templateSets.get(task.templatesKey);
+    if (!known) throw new StrataError('Internal', NEED_TEMPLATES, { needTemplates: true });
+    templates = known;
+  }
   const box = currentSandbox();
   const out: RenderedTemplate[] = [];
   let bytes = 0;
   let documents = 0;
-  for (const template of task.templates) {
-    const key = `${task.templatesKey}/${template.name}`;
-    const failed = box.load(key, template, limits.timeoutMs);
+  const keys = templates.map((t) => `${task.templatesKey}/${t.name}`);
+  for (const [i, template] of templates.entries()) {
+    const failed = box.load(keys[i]!, template, limits.timeoutMs);
     if (failed && !failed.ok) throw templateError(task, template, failed);
-    const outcome = box.render(key, task.variables, limits.timeoutMs);
+  }
+  const outcomes = box.renderAll(keys, task.variables, limits.timeoutMs);
+  for (const [i, template] of templates.entries()) {
+    const key = keys[i]!;
+    const outcome = outcomes[i];
+    if (!outcome)
+      throw new StrataError(
+        'TemplateRenderFailed',
+        `Pack ${task.pack}: template ${template.name} gave no output.`,
+        {},
+      );
     if (!outcome.ok) throw templateError(task, template, outcome);
     bytes += Buffer.byteLength(outcome.text);
     if (bytes > limits.maxOutputBytes) {
@@ -82,15 +115,35 @@ function renderStrata(task: StrataRenderTask, limits: TaskLimits): RenderedTempl
         },
       );
     }
-    const docs = parseDocuments(
-      outcome.text,
-      {
-        subject: `Pack ${task.pack}: template ${template.name} renders`,
-        code: 'TemplateRenderFailed',
-        details: { pack: task.pack, template: template.name, field: `templates.${template.name}` },
-      },
-      limits.maxDocuments - documents,
-    );
+    const cacheKey = `${key}\u0000${outcome.text}`;
+    let docs = parsedOutputs.get(cacheKey);
+    if (docs) {
+      parsedOutputs.delete(cacheKey);
+      parsedOutputs.set(cacheKey, docs);
+    } else {
+      docs = parseDocuments(
+        outcome.text,
+        {
+          subject: `Pack ${task.pack}: template ${template.name} renders`,
+          code: 'TemplateRenderFailed',
+          details: { pack: task.pack, template: template.name, field: `templates.${template.name}` },
+        },
+        limits.maxDocuments - documents,
+      );
+      parsedOutputs.set(cacheKey, docs);
+      if (parsedOutputs.size > PARSED_OUTPUTS)
+        parsedOutputs.delete(parsedOutputs.keys().next().value as string);
+    }
+    if (documents + docs.length > limits.maxDocuments) {
+      throw new StrataError(
+        'TemplateRenderFailed',
+        `Pack ${task.pack}: renders more than ${limits.maxDocuments} objects.`,
+        {
+          pack: task.pack,
+          limit: limits.maxDocuments,
+        },
+      );
+    }
     documents += docs.length;
     out.push({ name: template.name, documents: docs });
   }
