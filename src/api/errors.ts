@@ -97,11 +97,27 @@ export function errorReplyFor(error: unknown): ErrorReply {
 }
 
 /**
- * Sends the error answer for `error`, logging server-side failures (the only place their cause is recorded).
+ * Sends the error answer for `error`. A server-side failure (5xx) is logged with its cause and the request ID,
+ * which its body carries as `details.requestId` (and every answer as `X-Request-Id`), so a user can quote it.
  * Used by the error handler, the not-found handler and the auth hook alike.
  */
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
   const { status, body } = errorReplyFor(error);
-  if (status >= 500) request.log.error({ err: error }, 'request failed');
-  return reply.code(status).type('application/json; charset=utf-8').send(body);
+  if (status >= 500) {
+    body.details = { ...body.details, requestId: request.id };
+    request.log.error(
+      { err: error, method: request.method, url: redactUrl(request.url), status, code: body.code },
+      `request failed: ${request.method} ${redactUrl(request.url).split('?')[0]} → ${status} ${body.code}`,
+    );
+  }
+  return reply
+    .code(status)
+    .header('x-request-id', request.id)
+    .type('application/json; charset=utf-8')
+    .send(body);
+}
+
+/** Returns a URL with any `token=` query value masked, for logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]token=)[^&]*/gi, '$1***');
 }

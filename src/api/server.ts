@@ -22,13 +22,14 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Catalog } from '../core/catalog.ts';
+import { type IdSource, randomIds } from '../core/clock.ts';
 import { StrataError } from '../core/errors.ts';
 import { documentData, parseValues } from '../core/values.ts';
 import type { EngineCommands } from '../engine/contract.ts';
 import type { Store } from '../store/open.ts';
 import { ensureAdminToken } from './admin-token.ts';
 import { bearerToken, type Principal, type RouteAccess, requireRole, TokenAuthenticator } from './auth.ts';
-import { sendError } from './errors.ts';
+import { redactUrl, sendError } from './errors.ts';
 import { LiveEventBus } from './event-bus.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
 import { registerClusterRoutes } from './routes/clusters.ts';
@@ -48,8 +49,15 @@ export interface ApiServerDeps {
   engine: EngineCommands | null;
   /** `$STRATA_HOME`: where the admin token file is written on first start. */
   home: string;
-  /** Log requests (pino, tokens and kubeconfigs redacted). Default false. */
+  /**
+   * Log every request (pino, tokens and kubeconfigs redacted) to stdout. Default false: then only server-side
+   * failures (5xx, with their cause and request ID) are logged, to `errorLog`.
+   */
   logger?: boolean;
+  /** Where failures are logged while `logger` is off (default: stderr); tests pass a collector. */
+  errorLog?: { write(line: string): void };
+  /** Request IDs (`req-…`, also the `X-Request-Id` header and a 5xx body's `details.requestId`). */
+  ids?: IdSource;
   /** The live event bus the engine publishes into; a new one when absent. */
   events?: LiveEventBus;
   /** Serve HTTPS with this certificate and key (PEM). */
@@ -137,33 +145,30 @@ export function callerOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
-/** Returns a URL with any `token=` query value masked, for logs. */
-export function redactUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&]*/gi, '$1***');
-}
-
 /**
  * Returns the API server, ready to `listen` or `inject` (nothing listens yet). The admin token file is made
  * when the server becomes ready, if missing.
  */
 export function createApiServer(deps: ApiServerDeps): FastifyInstance {
   const bodyLimit = deps.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const serializers = {
+    req: (req: { method: string; url: string; ip?: string }) => ({
+      method: req.method,
+      url: redactUrl(req.url),
+      remoteAddress: req.ip,
+    }),
+  };
+  const redact = { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '***' };
+  // Failures are always logged: a 500 whose cause is nowhere cannot be diagnosed (its body names the request ID).
   const logger = deps.logger
-    ? {
-        level: 'info',
-        redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '***' },
-        serializers: {
-          req: (req: { method: string; url: string; ip?: string }) => ({
-            method: req.method,
-            url: redactUrl(req.url),
-            remoteAddress: req.ip,
-          }),
-        },
-      }
-    : false;
+    ? { level: 'info', redact, serializers }
+    : { level: 'error', redact, serializers, stream: deps.errorLog ?? process.stderr };
+  const ids = deps.ids ?? randomIds;
   const options = {
     logger,
     bodyLimit,
+    genReqId: () => ids.next('req-'),
+    requestIdLogLabel: 'requestId',
     // SSE streams and keep-alive sockets must not hold a closing server open.
     forceCloseConnections: true,
     return503OnClosing: true,
@@ -205,7 +210,8 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
   }
 
   app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
     if (request.is404) return;
     const access = request.routeOptions.config.access ?? 'admin';
     if (access === 'public') return;

@@ -53,7 +53,8 @@ export class ApiClient {
     const response = await this.send(req);
     const text = await response.text();
     const type = response.headers.get('content-type') ?? '';
-    if (!response.ok) throw errorFromAnswer(response.status, text, type);
+    if (!response.ok)
+      throw errorFromAnswer(response.status, text, type, response.headers.get('x-request-id'));
     if (type.includes('json')) return (text === '' ? null : JSON.parse(text)) as T;
     return text as T;
   }
@@ -66,6 +67,7 @@ export class ApiClient {
         response.status,
         await response.text(),
         response.headers.get('content-type') ?? '',
+        response.headers.get('x-request-id'),
       );
     }
     return response;
@@ -103,7 +105,11 @@ export class ApiClient {
   }
 }
 
-function errorFromAnswer(status: number, text: string, type: string): StrataError {
+/**
+ * Returns the server's error answer as a `StrataError`; an answer that is not Strata's error shape (a proxy's
+ * page) keeps the status and, when the server named it, the request ID.
+ */
+function errorFromAnswer(status: number, text: string, type: string, requestId: string | null): StrataError {
   if (type.includes('json')) {
     try {
       const body = JSON.parse(text) as { code?: string; message?: string; details?: ErrorDetails };
@@ -114,5 +120,8 @@ function errorFromAnswer(status: number, text: string, type: string): StrataErro
       // Not the API's error shape; described generically below.
     }
   }
-  return new StrataError('Internal', `The server answered ${status}: ${text.slice(0, 200)}`, { status });
+  return new StrataError('Internal', `The server answered ${status}: ${text.slice(0, 200)}`, {
+    status,
+    ...(requestId ? { requestId } : {}),
+  });
 }

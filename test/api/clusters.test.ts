@@ -303,19 +303,32 @@ forEachApiDriver(
       assert.equal(engine.calls.length, before);
     });
 
-    it('answers 500 Internal without the cause when the engine fails unexpectedly', async (t) => {
+    it('answers 500 Internal without the cause, with a request ID that the server log names with the cause', async (t) => {
       const f = getFixture(t);
       if (!f) return;
       await createClusters(f.store.db, { actor: 'test' }, [spec('boom')]);
       engineOf(f).fail = new Error('database password is hunter2 at /secret/path');
+      const logged = f.errorLog.length;
       const answer = await f.call('GET', '/v1/clusters/boom/workloads');
       assert.equal(answer.status, 500);
+      const requestId = answer.json.details?.requestId;
+      assert.match(String(requestId), /^req-[0-9a-f]{12}$/);
       assert.deepEqual(answer.json, {
         code: 'Internal',
         message: 'Internal error; the server log has the details.',
-        details: {},
+        details: { requestId },
       });
+      assert.equal(answer.headers['x-request-id'], requestId);
       assert.doesNotMatch(answer.text, /hunter2|secret|at /);
+      // The server was started without request logging, and still recorded this failure with its cause.
+      const lines = f.errorLog.slice(logged).filter((l) => l.requestId === requestId);
+      assert.equal(lines.length, 1, JSON.stringify(f.errorLog.slice(logged)));
+      assert.match(JSON.stringify(lines[0]), /hunter2/);
+      assert.match(String(lines[0]!.msg), /GET \/v1\/clusters\/boom\/workloads → 500 Internal/);
+      // Every answer names its request, errors or not.
+      const ok = await f.call('GET', '/v1/clusters/boom');
+      assert.match(String(ok.headers['x-request-id']), /^req-[0-9a-f]{12}$/);
+      assert.notEqual(ok.headers['x-request-id'], requestId);
     });
 
     it('answers 503 for rollouts, with the reason, when the server runs no engine', async (t) => {

@@ -183,6 +183,29 @@ describe('strata CLI', () => {
     );
   });
 
+  it('prints the request ID of an Internal error, so a user can quote it', async () => {
+    const { createClusters } = await import('../../src/store/clusters.ts');
+    await createClusters(strata.store.db, { actor: 'test' }, [
+      {
+        name: 'broken',
+        cloudType: 'sim',
+        profiles: [{ name: 'fleet', version: '1.0.0', revision: 1 }],
+        overrides: {},
+        pools: [],
+        settings: { repave: 'manual', prune: false, selfHeal: true },
+        labels: {},
+      },
+    ]);
+    engine.fail = new Error('the disk caught fire');
+    const failed = await cli(['cluster', 'workloads', 'broken']);
+    assert.equal(failed.code, 1);
+    assert.match(
+      failed.stderr,
+      /^error: Internal error; the server log has the details\. Request ID: req-[0-9a-f]{12}\. \[Internal\]\n$/,
+    );
+    assert.doesNotMatch(failed.stderr, /disk caught fire/);
+  });
+
   it('shows the plan of an update and refuses to apply it without --yes when stdin is not a terminal', async () => {
     const created = await cli([
       'cluster',
