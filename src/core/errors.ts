@@ -11,7 +11,11 @@ export const ERROR_STATUS = {
   InvalidSemver: 400,
   InvalidName: 400,
   InvalidYaml: 400,
+  UnknownField: 400,
+  ConfirmationRequired: 400,
   PayloadTooLarge: 413,
+  UnsupportedMediaType: 415,
+  RequestHeaderFieldsTooLarge: 431,
   // 401 / 403: who is asking.
   Unauthorized: 401,
   Forbidden: 403,
@@ -39,6 +43,8 @@ export const ERROR_STATUS = {
   PruneCapExceeded: 422,
   PlanHasErrors: 422,
   RolloutNotActive: 422,
+  // 429: the server is at capacity for this kind of request; retry after `Retry-After` seconds.
+  TooManyRequests: 429,
   // 500: a bug or a broken dependency — never for bad input.
   Internal: 500,
   Unavailable: 503,

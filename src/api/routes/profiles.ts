@@ -26,6 +26,7 @@ import {
   copyProfileSchema,
   nameParams,
   nameVersionParams,
+  PROFILE_OUTPUT_FIELDS,
   profileDocumentSchema,
   profileEditSchema,
   revisionDiffQuery,
@@ -60,6 +61,13 @@ async function requireProfile(
   const pv = await getProfileVersion(ctx.store.db, name, version);
   if (!pv) throw new StrataError('NotFound', `Profile ${name}@${version} not found.`, { name, version });
   return pv;
+}
+
+/** Returns a profile document without the fields the server keeps (revision, times, resourceVersion). */
+function writableFields<T extends Record<string, unknown>>(body: T): Omit<T, 'resourceVersion'> {
+  const { resourceVersion: _checked, ...rest } = body;
+  for (const field of PROFILE_OUTPUT_FIELDS) delete (rest as Record<string, unknown>)[field];
+  return rest;
 }
 
 /** Returns the resourceVersion an edit was based on: the body field, else `If-Match`; refuses neither. */
@@ -120,7 +128,7 @@ export function registerProfileRoutes(app: ApiApp, ctx: RouteContext): void {
       config: { access: 'operator' },
     },
     async (request, reply) => {
-      const pv = validateProfileVersion(parseProfileDocument(request.body), ctx.catalog);
+      const pv = validateProfileVersion(parseProfileDocument(writableFields(request.body)), ctx.catalog);
       const stored = await createProfileVersion(ctx.store.db, auditOf(callerOf(request)), pv);
       ctx.events.publish({ kind: 'profile.created', data: { profile: `${pv.name}@${pv.version}` } });
       return reply.code(201).header('ETag', `"${stored.resourceVersion}"`).send(stored);
@@ -194,8 +202,11 @@ export function registerProfileRoutes(app: ApiApp, ctx: RouteContext): void {
       const { name, version } = request.params;
       const expected = expectedVersionOf(request.body.resourceVersion, request.headers['if-match']);
       const current = await requireProfile(ctx, name, version);
-      const { resourceVersion: _ignored, ...document } = request.body;
-      const revised = reviseProfileVersion(current, parseProfileDocument(document), ctx.catalog);
+      const revised = reviseProfileVersion(
+        current,
+        parseProfileDocument(writableFields(request.body)),
+        ctx.catalog,
+      );
       const stored = await editProfileVersion(ctx.store.db, auditOf(callerOf(request)), {
         name,
         version,

@@ -6,7 +6,13 @@
 import { StrataError } from '../../core/errors.ts';
 import type { RolloutCommands, StoredRollout } from '../../engine/contract.ts';
 import { auditOf } from '../auth.ts';
-import { rolloutGetQuery, rolloutListQuery, rolloutParams, rolloutStartSchema } from '../schemas.ts';
+import {
+  rolloutActionSchema,
+  rolloutGetQuery,
+  rolloutListQuery,
+  rolloutParams,
+  rolloutStartSchema,
+} from '../schemas.ts';
 import { type ApiApp, callerOf, type RouteContext } from '../server.ts';
 
 function requireRollouts(ctx: RouteContext): RolloutCommands {
@@ -83,6 +89,7 @@ export function registerRolloutRoutes(app: ApiApp, ctx: RouteContext): void {
           tags,
           summary: `${action[0]!.toUpperCase()}${action.slice(1)} a rollout (422 RolloutNotActive when it cannot be)`,
           params: rolloutParams,
+          body: rolloutActionSchema,
         },
         config: { access: 'operator' },
       },
