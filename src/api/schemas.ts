@@ -209,11 +209,28 @@ export const objectRefSchema = z.strictObject({
   name: z.string().min(1).max(253),
 });
 
-/** Body of `POST /v1/clusters/{name}/prune`. */
-export const pruneSchema = z.strictObject({
-  dryRun: z.boolean().default(false),
-  force: z.boolean().default(false),
-  objects: z.array(objectRefSchema).max(1000).optional(),
+/**
+ * Body of `POST /v1/clusters/{name}/prune`: a preview unless `dryRun: false` is said (with `?confirm=NAME`), so
+ * no body, `{}` or a misspelt flag can delete anything.
+ */
+export const pruneSchema = z
+  .strictObject({
+    dryRun: z.boolean().default(true),
+    force: z.boolean().default(false),
+    objects: z.array(objectRefSchema).max(1000).optional(),
+  })
+  .nullish();
+
+/**
+ * `?confirm=NAME` of a destructive call (cluster delete, prune, repave approval): the cluster's name repeated,
+ * which a client sends once its user said yes (the CLI's `--yes` or prompt, the console's confirm button).
+ */
+export const confirmQuery = z.strictObject({
+  confirm: z
+    .string()
+    .max(63)
+    .optional()
+    .describe('the cluster name, repeated to confirm this destructive call'),
 });
 
 /** Filters and page of `GET /v1/clusters`. */

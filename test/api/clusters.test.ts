@@ -238,13 +238,15 @@ forEachApiDriver(
         values: 'helloUniverse:\n  ui:\n    replicas: 3\n',
       });
 
-      const notPending = await f.call('POST', '/v1/clusters/eng-a/repave', { body: { action: 'approve' } });
+      const notPending = await f.call('POST', '/v1/clusters/eng-a/repave?confirm=eng-a', {
+        body: { action: 'approve' },
+      });
       assert.equal(notPending.status, 422);
       assert.equal(notPending.json.code, 'RepaveNotPending');
       await updateClusterStatus(f.store.db, 'eng-a', {
         repave: { state: 'Pending', reasons: [], requestedAt: new Date(0).toISOString() },
       });
-      const approved = await f.call('POST', '/v1/clusters/eng-a/repave', {
+      const approved = await f.call('POST', '/v1/clusters/eng-a/repave?confirm=eng-a', {
         token: f.tokens.operator,
         body: { action: 'approve' },
       });
@@ -256,9 +258,51 @@ forEachApiDriver(
       const workloads = await f.call('GET', '/v1/clusters/eng-a/workloads', { token: f.tokens.viewer });
       assert.deepEqual(workloads.json, { namespaces: [] });
 
-      const deleted = await f.call('DELETE', '/v1/clusters/eng-a', { token: f.tokens.operator });
+      const deleted = await f.call('DELETE', '/v1/clusters/eng-a?confirm=eng-a', {
+        token: f.tokens.operator,
+      });
       assert.equal(deleted.status, 202);
       assert.equal((deleted.json.status as { phase: string }).phase, 'Deleting');
+    });
+
+    it('makes destructive calls explicit: prune previews unless dryRun is false, and deleting, pruning or approving a repave needs ?confirm=NAME', async (t) => {
+      const f = getFixture(t);
+      if (!f) return;
+      await createClusters(f.store.db, { actor: 'test' }, [spec('careful')]);
+      const engine = engineOf(f);
+      const calls = () => engine.calls.map((c) => c.command);
+      // No body, or a body without dryRun, only previews.
+      const bare = await f.call('POST', '/v1/clusters/careful/prune');
+      assert.equal(bare.status, 200, bare.text);
+      assert.deepEqual(engine.calls.at(-1)!.args[1], { dryRun: true, force: false });
+      const empty = await f.call('POST', '/v1/clusters/careful/prune', { body: { force: true } });
+      assert.equal(empty.status, 200, empty.text);
+      assert.deepEqual(engine.calls.at(-1)!.args[1], { dryRun: true, force: true });
+      const before = calls().length;
+      for (const [method, url, body] of [
+        ['POST', '/v1/clusters/careful/prune', { dryRun: false }],
+        ['POST', '/v1/clusters/careful/prune?confirm=other', { dryRun: false }],
+        ['DELETE', '/v1/clusters/careful', undefined],
+        ['DELETE', '/v1/clusters/careful?confirm=Careful', undefined],
+        ['POST', '/v1/clusters/careful/repave', { action: 'approve' }],
+      ] as const) {
+        const refused = await f.call(method, url, { body, token: f.tokens.operator });
+        assert.equal(refused.status, 400, `${method} ${url}: ${refused.text}`);
+        assert.equal(refused.json.code, 'ConfirmationRequired');
+        assert.match(String(refused.json.message), /\?confirm=careful/);
+      }
+      const typo = await f.call('DELETE', '/v1/clusters/careful?confrim=careful');
+      assert.equal(typo.json.code, 'UnknownField');
+      assert.equal(typo.json.details?.suggestion, 'confirm');
+      assert.equal(calls().length, before, 'nothing unconfirmed reached the engine');
+      const pruned = await f.call('POST', '/v1/clusters/careful/prune?confirm=careful', {
+        body: { dryRun: false },
+      });
+      assert.equal(pruned.status, 200, pruned.text);
+      assert.deepEqual(engine.calls.at(-1)!.args[1], { dryRun: false, force: false });
+      const deleted = await f.call('DELETE', '/v1/clusters/careful?confirm=careful');
+      assert.equal(deleted.status, 202, deleted.text);
+      assert.deepEqual(calls().slice(before), ['prune', 'deleteCluster']);
     });
 
     it('gives viewers read-only kubeconfigs only, and operators admin ones', async (t) => {
@@ -356,11 +400,11 @@ describe('without an engine', () => {
       await createClusters(store.db, { actor: 'test' }, [spec('quiet')]);
       for (const [method, url, body] of [
         ['POST', '/v1/clusters', { name: 'n', profiles: ['a@1.0.0'] }],
-        ['DELETE', '/v1/clusters/quiet', undefined],
+        ['DELETE', '/v1/clusters/quiet?confirm=quiet', undefined],
         ['POST', '/v1/clusters/quiet/plan', { kind: 'profiles', profiles: ['a@1.0.0'] }],
         ['POST', '/v1/clusters/quiet/update', { kind: 'profiles', profiles: ['a@1.0.0'] }],
         ['POST', '/v1/clusters/quiet/overrides', { pack: 'calico', values: null }],
-        ['POST', '/v1/clusters/quiet/repave', { action: 'approve' }],
+        ['POST', '/v1/clusters/quiet/repave?confirm=quiet', { action: 'approve' }],
         ['POST', '/v1/clusters/quiet/prune', { dryRun: true }],
         ['GET', '/v1/clusters/quiet/workloads', undefined],
         ['GET', '/v1/clusters/quiet/kubeconfig', undefined],

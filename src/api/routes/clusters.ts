@@ -20,6 +20,7 @@ import {
   clusterChangeSchema,
   clusterListQuery,
   clusterUpdateSchema,
+  confirmQuery,
   createClusterSchema,
   eventsQuery,
   kubeconfigQuery,
@@ -38,6 +39,21 @@ export function requireEngine(ctx: RouteContext): EngineCommands {
     'Unavailable',
     'The engine is not running in this server, so clusters cannot be changed yet; reads still work.',
     { reason: 'EngineNotRunning' },
+  );
+}
+
+/**
+ * Throws `ConfirmationRequired` unless `confirm` repeats the cluster's name: destructive calls are explicit, so
+ * a script that did not mean it (a replayed request, a wrong name) changes nothing.
+ */
+function requireConfirmation(confirm: string | undefined, name: string, what: string): void {
+  if (confirm === name) return;
+  throw new StrataError(
+    'ConfirmationRequired',
+    confirm === undefined
+      ? `${what} needs confirmation: repeat the cluster name as ?confirm=${name}.`
+      : `${what} needs confirmation: ?confirm=${name} must name this cluster (it names another).`,
+    { field: 'querystring.confirm', expected: name },
   );
 }
 
@@ -122,8 +138,21 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
 
   app.delete(
     '/v1/clusters/:name',
-    { schema: { tags, summary: 'Delete a cluster', params: nameParams }, config: { access: 'operator' } },
+    {
+      schema: {
+        tags,
+        summary: 'Delete a cluster (confirmed with ?confirm=NAME)',
+        params: nameParams,
+        querystring: confirmQuery,
+      },
+      config: { access: 'operator' },
+    },
     async (request, reply) => {
+      requireConfirmation(
+        request.query.confirm,
+        request.params.name,
+        `Deleting cluster ${request.params.name}`,
+      );
       const cluster = await requireEngine(ctx).deleteCluster(auditOf(callerOf(request)), request.params.name);
       ctx.events.publish({
         kind: 'cluster.deleting',
@@ -255,10 +284,21 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
   app.post(
     '/v1/clusters/:name/repave',
     {
-      schema: { tags, summary: 'Approve a pending repave', params: nameParams, body: repaveActionSchema },
+      schema: {
+        tags,
+        summary: 'Approve a pending repave (confirmed with ?confirm=NAME)',
+        params: nameParams,
+        querystring: confirmQuery,
+        body: repaveActionSchema,
+      },
       config: { access: 'operator' },
     },
     async (request) => {
+      requireConfirmation(
+        request.query.confirm,
+        request.params.name,
+        `Approving the repave of cluster ${request.params.name} (its nodes are replaced)`,
+      );
       const cluster = await requireEngine(ctx).approveRepave(auditOf(callerOf(request)), request.params.name);
       ctx.events.publish({
         kind: 'cluster.changed',
@@ -274,14 +314,25 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
     {
       schema: {
         tags,
-        summary: 'Delete unused objects (preview with dryRun; over the cap needs force)',
+        summary:
+          'Delete unused objects: a preview unless dryRun is false (then confirmed with ?confirm=NAME); over the cap needs force',
         params: nameParams,
+        querystring: confirmQuery,
         body: pruneSchema,
       },
       config: { access: 'operator' },
     },
-    async (request) =>
-      requireEngine(ctx).prune(auditOf(callerOf(request)), request.params.name, request.body),
+    async (request) => {
+      const options = request.body ?? { dryRun: true, force: false };
+      if (!options.dryRun) {
+        requireConfirmation(
+          request.query.confirm,
+          request.params.name,
+          `Pruning cluster ${request.params.name}`,
+        );
+      }
+      return requireEngine(ctx).prune(auditOf(callerOf(request)), request.params.name, options);
+    },
   );
 
   app.get(
