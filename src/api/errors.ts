@@ -131,14 +131,22 @@ export function errorReplyFor(error: unknown, request?: FastifyRequest): ErrorRe
         body: { code: 'NotFound', message: client.message || 'Not found.', details: {} },
       };
     }
+    if (client.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return {
+        status: 415,
+        body: {
+          code: 'UnsupportedMediaType',
+          message: 'Unsupported Content-Type: send application/json or application/yaml (UTF-8).',
+          details: { reason: 'UnsupportedContentType' },
+        },
+      };
+    }
     const message =
-      client.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-        ? 'Unsupported Content-Type: send application/json or application/yaml.'
-        : client.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
-          ? 'The request body is empty but its Content-Type says JSON.'
-          : error instanceof SyntaxError || /JSON/.test(client.message)
-            ? `The request body is not valid JSON: ${client.message}`
-            : client.message || 'Bad request.';
+      client.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+        ? 'The request body is empty but its Content-Type says JSON.'
+        : error instanceof SyntaxError || /JSON/.test(client.message)
+          ? `The request body is not valid JSON: ${client.message}`
+          : client.message || 'Bad request.';
     return {
       status: 400,
       body: { code: 'BadRequest', message, details: { reason: client.code || 'BadRequest' } },

@@ -24,11 +24,11 @@ import {
 import type { Catalog } from '../core/catalog.ts';
 import { type IdSource, randomIds } from '../core/clock.ts';
 import { StrataError } from '../core/errors.ts';
-import { documentData, parseValues } from '../core/values.ts';
 import type { EngineCommands } from '../engine/contract.ts';
 import type { Store } from '../store/open.ts';
 import { ensureAdminToken } from './admin-token.ts';
 import { bearerToken, type Principal, type RouteAccess, requireRole, TokenAuthenticator } from './auth.ts';
+import { registerBodyParsers } from './body-parsers.ts';
 import { redactUrl, sendError } from './errors.ts';
 import { LiveEventBus } from './event-bus.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
@@ -137,8 +137,6 @@ declare module 'fastify' {
 /** The default request body limit: profiles and packs are text well below it. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
-const YAML_TYPES = ['application/yaml', 'text/yaml', 'application/x-yaml'];
-
 /** Returns the caller of an authenticated route (every route but `public` ones has one). */
 export function callerOf(request: FastifyRequest): Principal {
   if (!request.principal) throw new StrataError('Unauthorized', 'This route needs a bearer token.');
@@ -196,18 +194,7 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     heartbeatMs: deps.heartbeatMs ?? SSE_HEARTBEAT_MS,
   };
 
-  // Bodies are JSON or YAML documents; Fastify's default text/plain parser would hand handlers a bare string.
-  app.removeContentTypeParser('text/plain');
-  for (const type of YAML_TYPES) {
-    app.addContentTypeParser(type, { parseAs: 'string', bodyLimit }, (_request, body, done) => {
-      try {
-        // Safe YAML only: no custom tags, bounded aliases, a mapping at the top (every body is an object).
-        done(null, documentData(parseValues(body as string, 'body')));
-      } catch (error) {
-        done(error as Error, undefined);
-      }
-    });
-  }
+  registerBodyParsers(app as unknown as FastifyInstance, bodyLimit);
 
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request, reply) => {

@@ -5,6 +5,7 @@
 import type { FastifyReply } from 'fastify';
 import { StrataError } from '../../core/errors.ts';
 import { parseProfileRef } from '../../core/profile.ts';
+import { parseValues } from '../../core/values.ts';
 import type { ClusterChangeInput, EngineCommands } from '../../engine/contract.ts';
 import {
   clusterDocument,
@@ -113,6 +114,8 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
     },
     async (request, reply) => {
       for (const [i, ref] of request.body.profiles.entries()) parseProfileRef(ref, `profiles[${i}]`);
+      // A kubeconfig is YAML: read safely here (bounded aliases, no tags) before any Kubernetes client does.
+      if (request.body.kubeconfig !== undefined) parseValues(request.body.kubeconfig, 'body.kubeconfig');
       const cluster = await requireEngine(ctx).createCluster(auditOf(callerOf(request)), request.body);
       ctx.events.publish({
         kind: 'cluster.created',
