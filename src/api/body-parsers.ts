@@ -175,6 +175,25 @@ export function checkBodyData(value: unknown): void {
   }
 }
 
+/**
+ * Refuses query and path values holding a NUL or a lone surrogate, as bodies are (`?actor=%00` would otherwise
+ * reach PostgreSQL, which refuses it with an error rather than an empty answer).
+ */
+export function checkRequestText(request: FastifyRequest): void {
+  for (const [context, values] of [
+    ['querystring', request.query],
+    ['params', request.params],
+  ] as const) {
+    if (values === null || typeof values !== 'object') continue;
+    for (const [key, value] of Object.entries(values as Record<string, unknown>)) {
+      for (const text of Array.isArray(value) ? value : [value]) {
+        if (typeof text === 'string') checkText(text, `${context}.${key}`);
+      }
+      checkText(key, `${context}.${key}`, 'key');
+    }
+  }
+}
+
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 

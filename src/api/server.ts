@@ -13,6 +13,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  LogController,
   type RawServerDefault,
 } from 'fastify';
 import {
@@ -28,7 +29,7 @@ import type { EngineCommands } from '../engine/contract.ts';
 import type { Store } from '../store/open.ts';
 import { ensureAdminToken } from './admin-token.ts';
 import { bearerToken, type Principal, type RouteAccess, requireRole, TokenAuthenticator } from './auth.ts';
-import { registerBodyParsers } from './body-parsers.ts';
+import { checkRequestText, registerBodyParsers } from './body-parsers.ts';
 import { redactUrl, sendError } from './errors.ts';
 import { LiveEventBus } from './event-bus.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
@@ -166,7 +167,7 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     logger,
     bodyLimit,
     genReqId: () => ids.next('req-'),
-    requestIdLogLabel: 'requestId',
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     // SSE streams and keep-alive sockets must not hold a closing server open.
     forceCloseConnections: true,
     return503OnClosing: true,
@@ -209,6 +210,7 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     requireRole(principal, access, `${request.method} ${request.routeOptions.url ?? ''}`);
     request.principal = principal;
   });
+  app.addHook('preValidation', async (request) => checkRequestText(request));
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!.slice(0, 200);

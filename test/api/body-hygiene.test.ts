@@ -167,6 +167,11 @@ forEachApiDriver(
         assert.equal(answer.json.details?.reason, reason);
         assert.equal(answer.json.details?.field, field);
       }
+      for (const url of ['/v1/audit?actor=%00', '/v1/audit?target=a%00', '/v1/clusters?cursor=%00']) {
+        const query = await f.call('GET', url);
+        assert.equal(query.status, 400, `${url}: ${query.text}`);
+        assert.equal(query.json.code, 'InvalidCharacter');
+      }
       const yaml = await send(
         f,
         '/v1/profiles',
