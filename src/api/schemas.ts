@@ -10,6 +10,7 @@ import { LAYER_KINDS } from '../core/model.ts';
 import { isDnsLabel } from '../core/names.ts';
 import { isStrictSemver } from '../core/semver.ts';
 import { TOKEN_ROLES } from '../store/tokens.ts';
+import { labelsSchema, selectorSchema } from './labels.ts';
 
 /** A DNS-1123 label: the names of profiles, clusters, packs and tokens. */
 export const nameSchema = z
@@ -158,7 +159,7 @@ export const createClusterSchema = z.strictObject({
     })
     .partial()
     .optional(),
-  labels: z.record(z.string().max(63), z.string().max(63)).optional(),
+  labels: labelsSchema.optional(),
   kubeconfig: z
     .string()
     .max(256 * 1024)
@@ -291,7 +292,7 @@ export const tokenRefParams = z.object({
 export const rolloutStartSchema = z.strictObject({
   from: profileRefSchema,
   to: profileRefSchema,
-  selector: z.string().max(500).optional(),
+  selector: selectorSchema.optional(),
   canary: z.number().int().min(1).max(100_000).optional(),
   growth: z.number().int().min(1).max(1_000_000).optional(),
   soakSeconds: z.number().int().min(0).max(86_400).optional(),
