@@ -103,7 +103,7 @@ it('upgrading a store with rollouts counts their members, and the counts then fo
   assert.equal(upgraded.error, undefined);
   assert.deepEqual(
     upgraded.results?.map((r) => r.migrationName),
-    ['0006_rollout_member_counts', '0007_claim_by_queue'],
+    ['0006_rollout_member_counts', '0007_claim_by_queue', '0008_unique_token_names'],
   );
   const counted = async () =>
     (await countRolloutMembers(db, 'ro-old')).map((w) => [w.wave, w.counts, w.total]);

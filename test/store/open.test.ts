@@ -128,6 +128,7 @@ it('runs migrations once, idempotently, and refuses a schema newer than the code
         '0005_cluster_summary',
         '0006_rollout_member_counts',
         '0007_claim_by_queue',
+        '0008_unique_token_names',
       ],
     );
     await sql`INSERT INTO kysely_migration (name, timestamp) VALUES ('9999_from_the_future', now()::text)`.execute(
