@@ -40,6 +40,7 @@ import { registerProfileRoutes } from './routes/profiles.ts';
 import { registerRolloutRoutes } from './routes/rollouts.ts';
 import { registerTokenRoutes } from './routes/tokens.ts';
 import { SSE_HEARTBEAT_MS, SseStreams } from './sse.ts';
+import { answerClientError, drainRejectedBody } from './transport.ts';
 
 /** What the API server is built from. */
 export interface ApiServerDeps {
@@ -171,6 +172,7 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     // SSE streams and keep-alive sockets must not hold a closing server open.
     forceCloseConnections: true,
     return503OnClosing: true,
+    clientErrorHandler: answerClientError,
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
       sendError(request, reply, error);
     },
@@ -211,7 +213,10 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     request.principal = principal;
   });
   app.addHook('preValidation', async (request) => checkRequestText(request));
-  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  app.setErrorHandler((error, request, reply) => {
+    if ((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') drainRejectedBody(request, reply);
+    return sendError(request, reply, error);
+  });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!.slice(0, 200);
     sendError(request, reply, new StrataError('NotFound', `No route ${request.method} ${path}.`, { path }));

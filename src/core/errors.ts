@@ -16,6 +16,7 @@ export const ERROR_STATUS = {
   InvalidEncoding: 400,
   InvalidCharacter: 400,
   BodyTooComplex: 400,
+  RequestTimeout: 408,
   PayloadTooLarge: 413,
   UnsupportedMediaType: 415,
   RequestHeaderFieldsTooLarge: 431,
