@@ -172,6 +172,8 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
       `request failed: ${request.method} ${redactUrl(request.url).split('?')[0]} → ${status} ${body.code}`,
     );
   }
+  if (body.code === 'TooManyRequests')
+    reply.header('retry-after', String(body.details.retryAfterSeconds ?? 1));
   return reply
     .code(status)
     .header('x-request-id', request.id)

@@ -28,6 +28,7 @@ import { StrataError } from '../core/errors.ts';
 import type { EngineCommands } from '../engine/contract.ts';
 import type { Store } from '../store/open.ts';
 import { ensureAdminToken } from './admin-token.ts';
+import { AdmissionControl, type ClassLimits, type RouteClass } from './admission.ts';
 import { bearerToken, type Principal, type RouteAccess, requireRole, TokenAuthenticator } from './auth.ts';
 import { checkRequestText, registerBodyParsers } from './body-parsers.ts';
 import { redactUrl, sendError } from './errors.ts';
@@ -58,6 +59,8 @@ export interface ApiServerDeps {
   logger?: boolean;
   /** Where failures are logged while `logger` is off (default: stderr); tests pass a collector. */
   errorLog?: { write(line: string): void };
+  /** Limits of concurrent and waiting requests per class (defaults: `defaultAdmissionLimits`). */
+  admission?: Partial<Record<RouteClass, Partial<ClassLimits>>>;
   /** Request IDs (`req-…`, also the `X-Request-Id` header and a 5xx body's `details.requestId`). */
   ids?: IdSource;
   /** The live event bus the engine publishes into; a new one when absent. */
@@ -134,6 +137,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
   }
+  interface FastifyInstance {
+    /** The server's admission control (how many requests of each class run and wait). */
+    admission: AdmissionControl;
+  }
 }
 
 /** The default request body limit: profiles and packs are text well below it. */
@@ -187,6 +194,8 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
+  // The embedded store runs one query at a time; a PostgreSQL store's pool holds 10 connections by default.
+  const admission = new AdmissionControl(deps.store.driver === 'pglite' ? 1 : 10, deps.admission);
   const ctx: RouteContext = {
     store: deps.store,
     catalog: deps.catalog,
@@ -199,12 +208,15 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
 
   registerBodyParsers(app as unknown as FastifyInstance, bodyLimit);
 
+  app.decorate('admission', admission);
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (request.is404) return;
     const access = request.routeOptions.config.access ?? 'admin';
     if (access === 'public') return;
+    // Before authentication, which may read the store: an overloaded server refuses at once, cheaply.
+    await admission.admit(request, reply);
     const query = request.query as Record<string, unknown> | undefined;
     const fromQuery =
       request.routeOptions.config.queryToken && typeof query?.token === 'string' ? query.token : undefined;
