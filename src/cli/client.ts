@@ -26,6 +26,9 @@ export interface ApiRequest {
   headers?: Record<string, string>;
 }
 
+/** How often a request the server refused as busy (429) is sent again before its error is reported. */
+export const MAX_BUSY_RETRIES = 3;
+
 /** Default API URL (`STRATA_URL`). */
 export const DEFAULT_STRATA_URL = 'http://127.0.0.1:7080';
 
@@ -73,7 +76,23 @@ export class ApiClient {
     return response;
   }
 
+  /**
+   * Sends a request, waiting and sending it again (at most `MAX_BUSY_RETRIES` times) while the server answers 429:
+   * a refused request was not run, so any method may be retried; `Retry-After` says how long to wait.
+   */
   private async send(req: ApiRequest): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      const response = await this.sendOnce(req);
+      if (response.status !== 429 || attempt >= MAX_BUSY_RETRIES) return response;
+      const seconds = Number(response.headers.get('retry-after'));
+      await response.body?.cancel();
+      await new Promise((r) =>
+        setTimeout(r, 1000 * Math.min(10, Number.isFinite(seconds) && seconds > 0 ? seconds : 1)),
+      );
+    }
+  }
+
+  private async sendOnce(req: ApiRequest): Promise<Response> {
     const url = new URL(this.config.url + req.path);
     for (const [key, value] of Object.entries(req.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
