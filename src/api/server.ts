@@ -33,6 +33,7 @@ import { bearerToken, type Principal, type RouteAccess, requireRole, TokenAuthen
 import { checkRequestText, registerBodyParsers } from './body-parsers.ts';
 import { redactUrl, sendError } from './errors.ts';
 import { LiveEventBus } from './event-bus.ts';
+import { KnownSecrets } from './known-secrets.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
 import { registerClusterRoutes } from './routes/clusters.ts';
 import { registerEventRoutes } from './routes/events.ts';
@@ -42,6 +43,7 @@ import { registerRolloutRoutes } from './routes/rollouts.ts';
 import { registerTokenRoutes } from './routes/tokens.ts';
 import { SSE_HEARTBEAT_MS, SseStreams } from './sse.ts';
 import { answerClientError, drainRejectedBody } from './transport.ts';
+import { answerAsSeenBy } from './viewer-view.ts';
 
 /** What the API server is built from. */
 export interface ApiServerDeps {
@@ -125,6 +127,8 @@ export interface RouteContext {
   auth: TokenAuthenticator;
   streams: SseStreams;
   heartbeatMs: number;
+  /** Values known to be secret, masked in what callers below admin are sent (viewer-view.ts). */
+  secrets: KnownSecrets;
 }
 
 declare module 'fastify' {
@@ -204,6 +208,7 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     auth: new TokenAuthenticator(deps.store, { ttlMs: deps.tokenCacheTtlMs }),
     streams: new SseStreams(),
     heartbeatMs: deps.heartbeatMs ?? SSE_HEARTBEAT_MS,
+    secrets: new KnownSecrets(),
   };
 
   registerBodyParsers(app as unknown as FastifyInstance, bodyLimit);
@@ -225,6 +230,18 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     request.principal = principal;
   });
   app.addHook('preValidation', async (request) => checkRequestText(request));
+  // Credentials are write-only below admin: one place filters every answer (event streams filter each frame).
+  app.addHook('onSend', async (request, reply, payload) =>
+    typeof payload === 'string'
+      ? answerAsSeenBy(
+          request.principal,
+          ctx.secrets,
+          ctx.catalog,
+          String(reply.getHeader('content-type') ?? ''),
+          payload,
+        )
+      : payload,
+  );
   app.setErrorHandler((error, request, reply) => {
     if ((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') drainRejectedBody(request, reply);
     return sendError(request, reply, error);

@@ -105,7 +105,7 @@ forEachApiDriver(
       assert.equal(bad.json.details?.field, 'querystring.view');
     });
 
-    it('hides credentials in overrides and plans from viewers, not from operators', async (t) => {
+    it('hides credentials in overrides and plans from viewers and operators, not from admins', async (t) => {
       const f = getFixture(t);
       if (!f) return;
       const withOverride = spec('creds-1');
@@ -118,10 +118,12 @@ forEachApiDriver(
       await createClusters(f.store.db, { actor: 'test' }, [withOverride]);
       const read = async (path: string, token: string) => (await f.call('GET', path, { token })).text;
       for (const path of ['/v1/clusters/creds-1', '/v1/clusters?view=full&limit=1000']) {
-        assert.ok((await read(path, f.tokens.operator)).includes('hunter2-db'), path);
-        const seen = await read(path, f.tokens.viewer);
-        assert.equal(seen.includes('hunter2-db'), false, path);
-        assert.ok(seen.includes('password: (hidden)') && seen.includes('port: 5432'), path);
+        assert.ok((await read(path, f.tokens.admin)).includes('hunter2-db'), path);
+        for (const token of [f.tokens.viewer, f.tokens.operator]) {
+          const seen = await read(path, token);
+          assert.equal(seen.includes('hunter2-db'), false, path);
+          assert.ok(seen.includes('password: (hidden)') && seen.includes('port: 5432'), path);
+        }
       }
       engineOf(f).nextPlan = emptyPlan({
         layers: [
@@ -154,7 +156,9 @@ forEachApiDriver(
         token: f.tokens.operator,
         body,
       });
-      assert.ok(operatorPlan.text.includes('hunter3-db'));
+      assert.equal(operatorPlan.text.includes('hunter3-db'), false);
+      const adminPlan = await f.call('POST', '/v1/clusters/creds-1/plan', { body });
+      assert.ok(adminPlan.text.includes('hunter3-db'));
       engineOf(f).nextPlan = null;
     });
 

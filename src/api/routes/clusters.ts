@@ -5,7 +5,7 @@
 import type { FastifyReply } from 'fastify';
 import { StrataError } from '../../core/errors.ts';
 import { parseProfileRef } from '../../core/profile.ts';
-import { parseValues } from '../../core/values.ts';
+import { HIDDEN_VALUE, parseValues } from '../../core/values.ts';
 import type { ClusterChangeInput, EngineCommands } from '../../engine/contract.ts';
 import {
   clusterDocument,
@@ -16,7 +16,8 @@ import {
 } from '../../store/clusters.ts';
 import { listEvents } from '../../store/events.ts';
 import { listNodes } from '../../store/node-pools.ts';
-import { auditOf, type Principal, requireRole } from '../auth.ts';
+import { auditOf, requireRole } from '../auth.ts';
+import { clusterLayerSources, restoreHiddenValues } from '../hidden-values.ts';
 import {
   clusterChangeSchema,
   clusterListQuery,
@@ -31,7 +32,7 @@ import {
   repaveActionSchema,
 } from '../schemas.ts';
 import { type ApiApp, callerOf, type RouteContext } from '../server.ts';
-import { asSeenBy, seesCredentials } from '../viewer-view.ts';
+import { answerAsSeenBy } from '../viewer-view.ts';
 
 /** Returns the engine, or throws the 503 that says it is not running. */
 export function requireEngine(ctx: RouteContext): EngineCommands {
@@ -58,6 +59,51 @@ function requireConfirmation(confirm: string | undefined, name: string, what: st
   );
 }
 
+/**
+ * Returns a cluster change whose values texts (an override, merge resolutions) have each `(hidden)` restored
+ * from what the caller read (hidden-values.ts); the store is read only when one holds a `(hidden)`. The
+ * credentials of a written override become known secrets, masked wherever else they appear.
+ */
+async function withRestoredValues<T extends ClusterChangeInput>(
+  ctx: RouteContext,
+  name: string,
+  change: T,
+): Promise<T> {
+  if (change.kind === 'override' && typeof change.values === 'string') {
+    let values = change.values;
+    if (values.includes(HIDDEN_VALUE)) {
+      const sources = await clusterLayerSources(
+        ctx.store,
+        ctx.catalog,
+        await getCluster(ctx.store.db, name),
+        change.pack,
+      );
+      values = restoreHiddenValues(values, sources, 'body.values', ctx.secrets);
+    }
+    ctx.secrets.learnValues(values);
+    return { ...change, values };
+  }
+  if (change.kind === 'profiles' && change.resolutions) {
+    const resolutions: Record<string, string> = {};
+    const cluster = Object.values(change.resolutions).some((t) => t.includes(HIDDEN_VALUE))
+      ? await getCluster(ctx.store.db, name)
+      : undefined;
+    for (const [pack, text] of Object.entries(change.resolutions)) {
+      resolutions[pack] = text.includes(HIDDEN_VALUE)
+        ? restoreHiddenValues(
+            text,
+            await clusterLayerSources(ctx.store, ctx.catalog, cluster, pack, change.profiles),
+            `body.resolutions.${pack}`,
+            ctx.secrets,
+          )
+        : text;
+      ctx.secrets.learnValues(resolutions[pack]!);
+    }
+    return { ...change, resolutions };
+  }
+  return change;
+}
+
 function clusterNotFound(name: string): StrataError {
   return new StrataError('NotFound', `Cluster ${name} not found.`, { name });
 }
@@ -71,11 +117,6 @@ async function requireCluster(ctx: RouteContext, name: string): Promise<StoredCl
 /** Sends JSON text as is (the documents the database keeps, see store/clusters.ts): no parse and stringify. */
 function sendJsonText(reply: FastifyReply, text: string): FastifyReply {
   return reply.type('application/json; charset=utf-8').send(text);
-}
-
-/** Sends stored JSON text as `caller` may see it: as is, or — for a viewer — parsed, with credentials hidden. */
-function sendStoredJson(reply: FastifyReply, caller: Principal, text: string): FastifyReply {
-  return seesCredentials(caller) ? sendJsonText(reply, text) : reply.send(asSeenBy(caller, JSON.parse(text)));
 }
 
 /** Registers the cluster routes. */
@@ -100,9 +141,8 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
       const page = await listClustersJson(ctx.store.db, { limit, cursor, phase, profile: ref }, view, {
         oneRow: ctx.store.driver === 'pglite',
       });
-      // Summaries carry no values; whole documents carry overrides, whose credentials a viewer's copy hides.
-      if (view === 'summary') return sendJsonText(reply, page);
-      return sendStoredJson(reply, callerOf(request), page);
+      // Whole documents carry overrides, whose credentials the answer filter hides below admin (viewer-view.ts).
+      return sendJsonText(reply, page);
     },
   );
 
@@ -135,7 +175,7 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
     async (request, reply) => {
       const doc = await getClusterJson(ctx.store.db, request.params.name);
       if (doc === undefined) throw clusterNotFound(request.params.name);
-      return sendStoredJson(reply, callerOf(request), doc);
+      return sendJsonText(reply, doc);
     },
   );
 
@@ -177,11 +217,11 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
       },
       config: { access: 'viewer' },
     },
-    async (request) =>
-      asSeenBy(
-        callerOf(request),
-        await requireEngine(ctx).planChange(request.params.name, request.body as ClusterChangeInput),
-      ),
+    async (request) => {
+      const engine = requireEngine(ctx);
+      const change = await withRestoredValues(ctx, request.params.name, request.body as ClusterChangeInput);
+      return engine.planChange(request.params.name, change);
+    },
   );
 
   app.post(
@@ -196,13 +236,12 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
       config: { access: 'operator' },
     },
     async (request) => {
-      const { expectedResourceVersion, ...change } = request.body;
-      const view = await requireEngine(ctx).applyChange(
-        auditOf(callerOf(request)),
-        request.params.name,
-        change as ClusterChangeInput,
-        { expectedResourceVersion },
-      );
+      const { expectedResourceVersion, ...body } = request.body;
+      const engine = requireEngine(ctx);
+      const change = await withRestoredValues(ctx, request.params.name, body as ClusterChangeInput);
+      const view = await engine.applyChange(auditOf(callerOf(request)), request.params.name, change, {
+        expectedResourceVersion,
+      });
       ctx.events.publish({
         kind: 'cluster.changed',
         cluster: request.params.name,
@@ -225,12 +264,14 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
     },
     async (request) => {
       const { expectedResourceVersion, ...override } = request.body;
-      const view = await requireEngine(ctx).applyChange(
-        auditOf(callerOf(request)),
-        request.params.name,
-        { kind: 'override', ...override },
-        { expectedResourceVersion },
-      );
+      const engine = requireEngine(ctx);
+      const change = await withRestoredValues(ctx, request.params.name, {
+        kind: 'override' as const,
+        ...override,
+      });
+      const view = await engine.applyChange(auditOf(callerOf(request)), request.params.name, change, {
+        expectedResourceVersion,
+      });
       ctx.events.publish({
         kind: 'cluster.changed',
         cluster: request.params.name,
@@ -396,7 +437,14 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
       config: { access: 'viewer', queryToken: true },
     },
     async (request, reply) => {
-      ctx.streams.open(request, reply, ctx.events, { cluster: request.params.name }, ctx.heartbeatMs);
+      ctx.streams.open(
+        request,
+        reply,
+        ctx.events,
+        { cluster: request.params.name },
+        ctx.heartbeatMs,
+        (json) => answerAsSeenBy(request.principal, ctx.secrets, ctx.catalog, 'application/json', json),
+      );
     },
   );
 }

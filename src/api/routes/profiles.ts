@@ -21,6 +21,7 @@ import {
   type StoredProfileVersion,
 } from '../../store/profiles.ts';
 import { auditOf } from '../auth.ts';
+import { packSources, restoreHiddenValues } from '../hidden-values.ts';
 import { diffProfileRevisions } from '../revision-diff.ts';
 import {
   copyProfileSchema,
@@ -33,7 +34,6 @@ import {
   revisionQuery,
 } from '../schemas.ts';
 import { type ApiApp, callerOf, type RouteContext } from '../server.ts';
-import { asSeenBy } from '../viewer-view.ts';
 
 /** The warning every in-place edit answers with. */
 export const IN_PLACE_EDIT_WARNING =
@@ -68,6 +68,33 @@ function writableFields<T extends Record<string, unknown>>(body: T): Omit<T, 're
   const { resourceVersion: _checked, ...rest } = body;
   for (const field of PROFILE_OUTPUT_FIELDS) delete (rest as Record<string, unknown>)[field];
   return rest;
+}
+
+/**
+ * Returns a profile document whose layer values have each `(hidden)` restored (hidden-values.ts) from what the
+ * writer read: `stored(pack)` — the current revision's layer on an edit — then the pack's defaults and presets.
+ */
+function withRestoredValues<T extends { layers: Array<{ pack: string; version: string; values?: unknown }> }>(
+  ctx: RouteContext,
+  doc: T,
+  stored: (pack: string) => string | undefined,
+): T {
+  return {
+    ...doc,
+    layers: doc.layers.map((layer, i) =>
+      typeof layer.values === 'string'
+        ? {
+            ...layer,
+            values: restoreHiddenValues(
+              layer.values,
+              [stored(layer.pack), ...packSources(ctx.catalog, layer.pack, layer.version)],
+              `body.layers.${i}.values`,
+              ctx.secrets,
+            ),
+          }
+        : layer,
+    ),
+  };
 }
 
 /** Returns the resourceVersion an edit was based on: the body field, else `If-Match`; refuses neither. */
@@ -128,7 +155,8 @@ export function registerProfileRoutes(app: ApiApp, ctx: RouteContext): void {
       config: { access: 'operator' },
     },
     async (request, reply) => {
-      const pv = validateProfileVersion(parseProfileDocument(writableFields(request.body)), ctx.catalog);
+      const body = withRestoredValues(ctx, writableFields(request.body), () => undefined);
+      const pv = validateProfileVersion(parseProfileDocument(body), ctx.catalog);
       const stored = await createProfileVersion(ctx.store.db, auditOf(callerOf(request)), pv);
       ctx.events.publish({ kind: 'profile.created', data: { profile: `${pv.name}@${pv.version}` } });
       return reply.code(201).header('ETag', `"${stored.resourceVersion}"`).send(stored);
@@ -167,9 +195,8 @@ export function registerProfileRoutes(app: ApiApp, ctx: RouteContext): void {
       const { name, version } = request.params;
       const current = await requireProfile(ctx, name, version);
       const revision = request.query.revision;
-      const caller = callerOf(request);
       if (revision === undefined || revision === current.revision) {
-        return reply.header('ETag', `"${current.resourceVersion}"`).send(asSeenBy(caller, current));
+        return reply.header('ETag', `"${current.resourceVersion}"`).send(current);
       }
       const past = await getProfileAtRevision(ctx.store.db, name, version, revision);
       if (!past) {
@@ -183,7 +210,7 @@ export function registerProfileRoutes(app: ApiApp, ctx: RouteContext): void {
           },
         );
       }
-      return asSeenBy(caller, { ...past, currentRevision: current.revision });
+      return { ...past, currentRevision: current.revision };
     },
   );
 
@@ -202,11 +229,12 @@ export function registerProfileRoutes(app: ApiApp, ctx: RouteContext): void {
       const { name, version } = request.params;
       const expected = expectedVersionOf(request.body.resourceVersion, request.headers['if-match']);
       const current = await requireProfile(ctx, name, version);
-      const revised = reviseProfileVersion(
-        current,
-        parseProfileDocument(writableFields(request.body)),
-        ctx.catalog,
+      const body = withRestoredValues(
+        ctx,
+        writableFields(request.body),
+        (pack) => current.layers.find((l) => l.pack === pack)?.values,
       );
+      const revised = reviseProfileVersion(current, parseProfileDocument(body), ctx.catalog);
       const stored = await editProfileVersion(ctx.store.db, auditOf(callerOf(request)), {
         name,
         version,
@@ -268,11 +296,11 @@ export function registerProfileRoutes(app: ApiApp, ctx: RouteContext): void {
       };
       const a = find(fromRevision);
       const b = find(toRevision);
-      return asSeenBy(callerOf(request), {
+      return {
         from: fromRevision,
         to: toRevision,
         layers: diffProfileRevisions(a.layers, b.layers),
-      });
+      };
     },
   );
 
