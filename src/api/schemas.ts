@@ -16,13 +16,25 @@ import { labelsSchema, selectorSchema } from './labels.ts';
 export const nameSchema = z
   .string()
   .max(63)
-  .refine(isDnsLabel, "must be a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)");
+  .refine(isDnsLabel, "must be a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)")
+  // For the OpenAPI document only (a refinement has no JSON schema); `isDnsLabel` decides.
+  .meta({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' });
 
 /** A strict semantic version (`1.2.3`; never `v1.2` or `1.2`). */
 export const semverSchema = z
   .string()
   .max(128)
-  .refine(isStrictSemver, 'must be a strict semantic version like 1.2.3');
+  .refine(isStrictSemver, 'must be a strict semantic version like 1.2.3')
+  // For the OpenAPI document only: semver.org's pattern; `isStrictSemver` decides.
+  .meta({
+    pattern:
+      '^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-((?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\\.(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\\+([0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*))?$',
+  });
+
+/** YAML text of at most `max` characters, marked as YAML in the OpenAPI document (`contentMediaType`). */
+function yamlText(max: number) {
+  return z.string().max(max).meta({ contentMediaType: 'application/yaml' });
+}
 
 /** A `NAME@VERSION` profile reference. */
 export const profileRefSchema = z
@@ -36,7 +48,7 @@ export const nameParams = z.object({ name: nameSchema });
 export const nameVersionParams = z.object({ name: nameSchema, version: semverSchema });
 
 /** Values: YAML text (keeps comments) or a mapping. */
-const valuesSchema = z.union([z.string().max(256 * 1024), z.record(z.string().max(253), z.unknown())]);
+const valuesSchema = z.union([yamlText(256 * 1024), z.record(z.string().max(253), z.unknown())]);
 
 /** A profile layer as written in a profile file. */
 export const profileLayerSchema = z.strictObject({
@@ -99,14 +111,8 @@ export const packQuery = z.object({ layer: z.enum(LAYER_KINDS).optional(), name:
 
 /** A pack's files (POST /v1/packs, admin). */
 export const packFilesSchema = z.strictObject({
-  manifest: z
-    .string()
-    .min(1)
-    .max(64 * 1024),
-  values: z
-    .string()
-    .max(256 * 1024)
-    .default(''),
+  manifest: yamlText(64 * 1024).min(1),
+  values: yamlText(256 * 1024).default(''),
   templates: z
     .record(
       z
@@ -160,18 +166,12 @@ export const createClusterSchema = z.strictObject({
     .partial()
     .optional(),
   labels: labelsSchema.optional(),
-  kubeconfig: z
-    .string()
-    .max(256 * 1024)
-    .optional(),
+  kubeconfig: yamlText(256 * 1024).optional(),
 });
 
 const overrideFields = {
   pack: nameSchema,
-  values: z
-    .string()
-    .max(256 * 1024)
-    .nullable(),
+  values: yamlText(256 * 1024).nullable(),
   presets: z.array(z.string().min(1).max(63)).max(32).optional(),
 };
 
@@ -182,7 +182,7 @@ export const clusterChangeSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('profiles'),
     profiles: z.array(profileRefSchema).min(1).max(16),
-    resolutions: z.record(z.string().max(63), z.string().max(256 * 1024)).optional(),
+    resolutions: z.record(z.string().max(63), yamlText(256 * 1024)).optional(),
     chain: z.boolean().optional(),
   }),
   z.strictObject({ kind: z.literal('override'), ...overrideFields }),
