@@ -6,6 +6,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { type ErrorDetails, httpStatusFor, isStrataError, type StrataErrorCode } from '../core/errors.ts';
+import { databaseConflict, isTransientDatabaseError } from './transient.ts';
 import { knownFieldsAt, suggestField } from './unknown-fields.ts';
 
 /** The body of every error answer. */
@@ -152,6 +153,10 @@ export function errorReplyFor(error: unknown, request?: FastifyRequest): ErrorRe
       body: { code: 'BadRequest', message, details: { reason: client.code || 'BadRequest' } },
     };
   }
+  if (isTransientDatabaseError(error)) {
+    // A conflict a route did not retry (or that outlasted the retries) is worth trying again, not a bug.
+    return { status: 503, body: databaseConflict(error).toJSON() };
+  }
   return {
     status: 500,
     body: { code: 'Internal', message: 'Internal error; the server log has the details.', details: {} },
@@ -172,8 +177,9 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
       `request failed: ${request.method} ${redactUrl(request.url).split('?')[0]} → ${status} ${body.code}`,
     );
   }
-  if (body.code === 'TooManyRequests')
-    reply.header('retry-after', String(body.details.retryAfterSeconds ?? 1));
+  if (typeof body.details.retryAfterSeconds === 'number') {
+    reply.header('retry-after', String(body.details.retryAfterSeconds));
+  }
   return reply
     .code(status)
     .header('x-request-id', request.id)

@@ -26,7 +26,7 @@ export interface ApiRequest {
   headers?: Record<string, string>;
 }
 
-/** How often a request the server refused as busy (429) is sent again before its error is reported. */
+/** How often a request the server refused as busy (429, or 503 with Retry-After) is sent again before its error is reported. */
 export const MAX_BUSY_RETRIES = 3;
 
 /** Default API URL (`STRATA_URL`). */
@@ -77,13 +77,16 @@ export class ApiClient {
   }
 
   /**
-   * Sends a request, waiting and sending it again (at most `MAX_BUSY_RETRIES` times) while the server answers 429:
-   * a refused request was not run, so any method may be retried; `Retry-After` says how long to wait.
+   * Sends a request, waiting and sending it again (at most `MAX_BUSY_RETRIES` times) while the server answers 429,
+   * or 503 with `Retry-After` (a database conflict that outlasted the server's own retries): such a request
+   * changed nothing, so any method may be retried; `Retry-After` says how long to wait.
    */
   private async send(req: ApiRequest): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
       const response = await this.sendOnce(req);
-      if (response.status !== 429 || attempt >= MAX_BUSY_RETRIES) return response;
+      const busy =
+        response.status === 429 || (response.status === 503 && response.headers.has('retry-after'));
+      if (!busy || attempt >= MAX_BUSY_RETRIES) return response;
       const seconds = Number(response.headers.get('retry-after'));
       await response.body?.cancel();
       await new Promise((r) =>

@@ -6,13 +6,13 @@ import { it } from 'node:test';
 import { ApiClient, MAX_BUSY_RETRIES } from '../../src/cli/client.ts';
 
 /** A server that answers 429 `busy` times, then 200; returns it with the times each request came. */
-async function busyServer(busy: number) {
+async function busyServer(busy: number, status = 429) {
   const seen: number[] = [];
   const server = createServer((req, res) => {
     req.resume();
     seen.push(Date.now());
     if (seen.length <= busy) {
-      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
+      res.writeHead(status, { 'content-type': 'application/json', 'retry-after': '1' });
       res.end(
         JSON.stringify({ code: 'TooManyRequests', message: 'busy', details: { retryAfterSeconds: 1 } }),
       );
@@ -48,6 +48,18 @@ it('gives up after a few tries with the TooManyRequests error', async () => {
   try {
     await assert.rejects(s.client.request({ method: 'GET', path: '/v1/packs' }), { code: 'TooManyRequests' });
     assert.equal(s.seen.length, MAX_BUSY_RETRIES + 1);
+  } finally {
+    await s.close();
+  }
+});
+
+it('sends a request again after a 503 that says Retry-After (a database conflict)', async () => {
+  const s = await busyServer(1, 503);
+  try {
+    assert.deepEqual(await s.client.request({ method: 'POST', path: '/v1/rollouts', body: {} }), {
+      ok: true,
+    });
+    assert.equal(s.seen.length, 2);
   } finally {
     await s.close();
   }

@@ -32,6 +32,7 @@ import {
   repaveActionSchema,
 } from '../schemas.ts';
 import { type ApiApp, callerOf, type RouteContext } from '../server.ts';
+import { retryTransient } from '../transient.ts';
 import { answerAsSeenBy } from '../viewer-view.ts';
 
 /** Returns the engine, or throws the 503 that says it is not running. */
@@ -156,7 +157,10 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
       for (const [i, ref] of request.body.profiles.entries()) parseProfileRef(ref, `profiles[${i}]`);
       // A kubeconfig is YAML: read safely here (bounded aliases, no tags) before any Kubernetes client does.
       if (request.body.kubeconfig !== undefined) parseValues(request.body.kubeconfig, 'body.kubeconfig');
-      const cluster = await requireEngine(ctx).createCluster(auditOf(callerOf(request)), request.body);
+      const engine = requireEngine(ctx);
+      const cluster = await retryTransient(() =>
+        engine.createCluster(auditOf(callerOf(request)), request.body),
+      );
       ctx.events.publish({
         kind: 'cluster.created',
         cluster: cluster.name,
@@ -196,7 +200,10 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
         request.params.name,
         `Deleting cluster ${request.params.name}`,
       );
-      const cluster = await requireEngine(ctx).deleteCluster(auditOf(callerOf(request)), request.params.name);
+      const engine = requireEngine(ctx);
+      const cluster = await retryTransient(() =>
+        engine.deleteCluster(auditOf(callerOf(request)), request.params.name),
+      );
       ctx.events.publish({
         kind: 'cluster.deleting',
         cluster: cluster.name,
@@ -220,7 +227,7 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
     async (request) => {
       const engine = requireEngine(ctx);
       const change = await withRestoredValues(ctx, request.params.name, request.body as ClusterChangeInput);
-      return engine.planChange(request.params.name, change);
+      return retryTransient(() => engine.planChange(request.params.name, change));
     },
   );
 
@@ -239,9 +246,11 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
       const { expectedResourceVersion, ...body } = request.body;
       const engine = requireEngine(ctx);
       const change = await withRestoredValues(ctx, request.params.name, body as ClusterChangeInput);
-      const view = await engine.applyChange(auditOf(callerOf(request)), request.params.name, change, {
-        expectedResourceVersion,
-      });
+      const view = await retryTransient(() =>
+        engine.applyChange(auditOf(callerOf(request)), request.params.name, change, {
+          expectedResourceVersion,
+        }),
+      );
       ctx.events.publish({
         kind: 'cluster.changed',
         cluster: request.params.name,
@@ -269,9 +278,11 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
         kind: 'override' as const,
         ...override,
       });
-      const view = await engine.applyChange(auditOf(callerOf(request)), request.params.name, change, {
-        expectedResourceVersion,
-      });
+      const view = await retryTransient(() =>
+        engine.applyChange(auditOf(callerOf(request)), request.params.name, change, {
+          expectedResourceVersion,
+        }),
+      );
       ctx.events.publish({
         kind: 'cluster.changed',
         cluster: request.params.name,
@@ -343,7 +354,10 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
         request.params.name,
         `Approving the repave of cluster ${request.params.name} (its nodes are replaced)`,
       );
-      const cluster = await requireEngine(ctx).approveRepave(auditOf(callerOf(request)), request.params.name);
+      const engine = requireEngine(ctx);
+      const cluster = await retryTransient(() =>
+        engine.approveRepave(auditOf(callerOf(request)), request.params.name),
+      );
       ctx.events.publish({
         kind: 'cluster.changed',
         cluster: cluster.name,
@@ -375,7 +389,8 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
           `Pruning cluster ${request.params.name}`,
         );
       }
-      return requireEngine(ctx).prune(auditOf(callerOf(request)), request.params.name, options);
+      const engine = requireEngine(ctx);
+      return retryTransient(() => engine.prune(auditOf(callerOf(request)), request.params.name, options));
     },
   );
 

@@ -34,6 +34,7 @@ import {
   revisionQuery,
 } from '../schemas.ts';
 import { type ApiApp, callerOf, type RouteContext } from '../server.ts';
+import { retryTransient } from '../transient.ts';
 
 /** The warning every in-place edit answers with. */
 export const IN_PLACE_EDIT_WARNING =
@@ -157,7 +158,9 @@ export function registerProfileRoutes(app: ApiApp, ctx: RouteContext): void {
     async (request, reply) => {
       const body = withRestoredValues(ctx, writableFields(request.body), () => undefined);
       const pv = validateProfileVersion(parseProfileDocument(body), ctx.catalog);
-      const stored = await createProfileVersion(ctx.store.db, auditOf(callerOf(request)), pv);
+      const stored = await retryTransient(() =>
+        createProfileVersion(ctx.store.db, auditOf(callerOf(request)), pv),
+      );
       ctx.events.publish({ kind: 'profile.created', data: { profile: `${pv.name}@${pv.version}` } });
       return reply.code(201).header('ETag', `"${stored.resourceVersion}"`).send(stored);
     },
@@ -235,13 +238,15 @@ export function registerProfileRoutes(app: ApiApp, ctx: RouteContext): void {
         (pack) => current.layers.find((l) => l.pack === pack)?.values,
       );
       const revised = reviseProfileVersion(current, parseProfileDocument(body), ctx.catalog);
-      const stored = await editProfileVersion(ctx.store.db, auditOf(callerOf(request)), {
-        name,
-        version,
-        expectedResourceVersion: expected,
-        layers: revised.layers,
-        description: revised.description,
-      });
+      const stored = await retryTransient(() =>
+        editProfileVersion(ctx.store.db, auditOf(callerOf(request)), {
+          name,
+          version,
+          expectedResourceVersion: expected,
+          layers: revised.layers,
+          description: revised.description,
+        }),
+      );
       const clustersUsing = await countClustersOnProfile(ctx.store.db, { name, version });
       const updateAvailable = await announceRevision(ctx, request.log, name, version, stored.revision);
       ctx.events.publish({
@@ -318,7 +323,9 @@ export function registerProfileRoutes(app: ApiApp, ctx: RouteContext): void {
     async (request, reply) => {
       const source = await requireProfile(ctx, request.params.name, request.params.version);
       const copy = copyProfileVersion(source, request.body.version);
-      const stored = await createProfileVersion(ctx.store.db, auditOf(callerOf(request)), copy);
+      const stored = await retryTransient(() =>
+        createProfileVersion(ctx.store.db, auditOf(callerOf(request)), copy),
+      );
       ctx.events.publish({ kind: 'profile.created', data: { profile: `${copy.name}@${copy.version}` } });
       return reply.code(201).header('ETag', `"${stored.resourceVersion}"`).send(stored);
     },

@@ -14,6 +14,7 @@ import {
   rolloutStartSchema,
 } from '../schemas.ts';
 import { type ApiApp, callerOf, type RouteContext } from '../server.ts';
+import { retryTransient } from '../transient.ts';
 
 function requireRollouts(ctx: RouteContext): RolloutCommands {
   if (ctx.engine?.rollouts) return ctx.engine.rollouts;
@@ -61,8 +62,8 @@ export function registerRolloutRoutes(app: ApiApp, ctx: RouteContext): void {
     async (request, reply) => {
       const { preview, ...input } = request.body;
       const rollouts = requireRollouts(ctx);
-      if (preview) return rollouts.preview(input);
-      const started = await rollouts.start(auditOf(callerOf(request)), input);
+      if (preview) return retryTransient(() => rollouts.preview(input));
+      const started = await retryTransient(() => rollouts.start(auditOf(callerOf(request)), input));
       publish(ctx, started, 'start');
       return reply.code(201).send(started);
     },
@@ -97,12 +98,13 @@ export function registerRolloutRoutes(app: ApiApp, ctx: RouteContext): void {
         const rollouts = requireRollouts(ctx);
         const audit = auditOf(callerOf(request));
         const id = (request.params as { id: string }).id;
-        const view =
+        const view = await retryTransient(() =>
           action === 'pause'
-            ? await rollouts.pause(audit, id)
+            ? rollouts.pause(audit, id)
             : action === 'resume'
-              ? await rollouts.resume(audit, id)
-              : await rollouts.cancel(audit, id);
+              ? rollouts.resume(audit, id)
+              : rollouts.cancel(audit, id),
+        );
         publish(ctx, view, action);
         return view;
       },
