@@ -8,8 +8,16 @@ import { describe, it } from 'node:test';
 import { isTransientDatabaseError, retryTransient, TRANSIENT_ATTEMPTS } from '../../src/api/transient.ts';
 import type { ClusterSpec } from '../../src/core/model.ts';
 import type { EngineCommands } from '../../src/engine/contract.ts';
-import { createClusters } from '../../src/store/clusters.ts';
+import { createClusters, updateClusterSpecs } from '../../src/store/clusters.ts';
 import { openStore } from '../../src/store/open.ts';
+import { setRolloutCondition } from '../../src/store/rollouts.ts';
+import {
+  dropSchema,
+  postgresUnavailableReason,
+  testPostgresUrl,
+  uniqueSchemaName,
+} from '../support/postgres.ts';
+import { requireOrSkip } from '../support/requirements.ts';
 import { startApiFixture } from './fixture.ts';
 import { RecordingEngine } from './recording-engine.ts';
 
@@ -96,6 +104,85 @@ describe('transient database conflicts', () => {
     } finally {
       await f.close();
       await store.close();
+    }
+  });
+});
+
+describe('batch writes of clusters on PostgreSQL', () => {
+  it('never deadlock: a rollout start setting 1,999 conditions while a driver applies batches of 256 specs', async (t) => {
+    if (!requireOrSkip(t, 'PostgreSQL', await postgresUnavailableReason())) return;
+    const schema = uniqueSchemaName('dl');
+    const store = await openStore({ databaseUrl: testPostgresUrl, schema });
+    try {
+      const names = Array.from({ length: 2_000 }, (_, i) => `c-${String(i).padStart(5, '0')}`);
+      await createClusters(store.db, { actor: 'test' }, names.map(spec));
+      // Rows rewritten out of order, as a live fleet's are: heap order is no longer name order.
+      await setRolloutCondition(
+        store.db,
+        names.filter((_, i) => i % 3 === 0),
+        null,
+        new Date().toISOString(),
+      );
+      await store.db
+        .updateTable('clusters')
+        .set({ health: 'Healthy' })
+        .where(
+          'name',
+          'in',
+          names.filter((_, i) => i % 3 === 0),
+        )
+        .execute();
+      const deadline = Date.now() + 8_000;
+      let deadlocks = 0;
+      let starts = 0;
+      const count = (error: unknown) => {
+        if ((error as { code?: string }).code === '40P01') deadlocks++;
+        else throw error;
+      };
+      const start = async () => {
+        while (Date.now() < deadline) {
+          await store
+            .transaction((trx) =>
+              setRolloutCondition(
+                trx,
+                names.slice(1),
+                { status: 'True', reason: 'WaitingForWave', message: 'w' },
+                new Date().toISOString(),
+              ),
+            )
+            .then(() => starts++, count);
+        }
+      };
+      const apply = async () => {
+        while (Date.now() < deadline) {
+          const from = Math.floor(Math.random() * (names.length - 256));
+          const batch = names.slice(from, from + 256);
+          await store
+            .transaction(async (trx) => {
+              const rows = await trx
+                .selectFrom('clusters')
+                .select(['spec', 'resource_version'])
+                .where('name', 'in', batch)
+                .execute();
+              await updateClusterSpecs(
+                trx,
+                { actor: 'test' },
+                rows.map((r) => ({
+                  spec: r.spec as ClusterSpec,
+                  expectedResourceVersion: r.resource_version,
+                })),
+              );
+              await setRolloutCondition(trx, batch, null, new Date().toISOString());
+            })
+            .catch(count);
+        }
+      };
+      await Promise.all([start(), apply(), apply()]);
+      assert.ok(starts > 0);
+      assert.equal(deadlocks, 0, `${deadlocks} deadlocks in ${starts} starts`);
+    } finally {
+      await store.close();
+      await dropSchema(schema);
     }
   });
 });
