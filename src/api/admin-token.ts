@@ -5,8 +5,10 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { randomIds } from '../core/clock.ts';
+import { isStrataError } from '../core/errors.ts';
 import type { Store } from '../store/open.ts';
-import { createToken, verifyToken } from '../store/tokens.ts';
+import { type CreatedToken, createToken, verifyToken } from '../store/tokens.ts';
 
 /** The admin token and where it lives. */
 export interface AdminToken {
@@ -24,6 +26,19 @@ export function adminTokenPath(home: string): string {
 }
 
 /**
+ * Makes an admin token named `admin`, or — when another home sharing the database holds that name —
+ * `admin-<random>`, since active token names are unique.
+ */
+async function createAdminToken(store: Store, token?: string): Promise<CreatedToken> {
+  try {
+    return await createToken(store.db, SYSTEM, { name: 'admin', role: 'admin', token });
+  } catch (error) {
+    if (!isStrataError(error) || error.code !== 'AlreadyExists') throw error;
+    return createToken(store.db, SYSTEM, { name: randomIds.next('admin-'), role: 'admin', token });
+  }
+}
+
+/**
  * Returns the installation's admin token, making it when missing. A token file whose token the store does not
  * know (a fresh database) is registered as is; one whose token was revoked is replaced by a new token.
  */
@@ -34,7 +49,7 @@ export async function ensureAdminToken(store: Store, home: string): Promise<Admi
     if (token !== '') {
       if (await verifyToken(store.db, token)) return { token, path, created: false };
       try {
-        await createToken(store.db, SYSTEM, { name: 'admin', role: 'admin', token });
+        await createAdminToken(store, token);
         return { token, path, created: true };
       } catch (error) {
         // A unique violation on the hash: the token is known but revoked, so a new one replaces it below.
@@ -42,7 +57,7 @@ export async function ensureAdminToken(store: Store, home: string): Promise<Admi
       }
     }
   }
-  const made = await createToken(store.db, SYSTEM, { name: 'admin', role: 'admin' });
+  const made = await createAdminToken(store);
   await mkdir(home, { recursive: true });
   await writeFile(path, `${made.token}\n`, { mode: 0o600 });
   await chmod(path, 0o600);

@@ -1,25 +1,40 @@
 /**
  * Request schemas of the REST API (zod): they validate every request at the boundary and generate the OpenAPI
  * document. Deeper rules (packs in the catalog, layer order, Kubernetes upgrade rules) stay in core and the
- * engine; these check shape, types and sizes so nothing malformed reaches them.
+ * engine; these check shape, types and sizes so nothing malformed reaches them. Every body object is strict: a
+ * field the route does not know is refused (`UnknownField`), never dropped — `{"dryrun": true}` must not
+ * quietly mean `dryRun: false`.
  */
 import { z } from 'zod';
 import { LAYER_KINDS } from '../core/model.ts';
 import { isDnsLabel } from '../core/names.ts';
 import { isStrictSemver } from '../core/semver.ts';
 import { TOKEN_ROLES } from '../store/tokens.ts';
+import { labelsSchema, selectorSchema } from './labels.ts';
 
 /** A DNS-1123 label: the names of profiles, clusters, packs and tokens. */
 export const nameSchema = z
   .string()
   .max(63)
-  .refine(isDnsLabel, "must be a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)");
+  .refine(isDnsLabel, "must be a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)")
+  // For the OpenAPI document only (a refinement has no JSON schema); `isDnsLabel` decides.
+  .meta({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' });
 
 /** A strict semantic version (`1.2.3`; never `v1.2` or `1.2`). */
 export const semverSchema = z
   .string()
   .max(128)
-  .refine(isStrictSemver, 'must be a strict semantic version like 1.2.3');
+  .refine(isStrictSemver, 'must be a strict semantic version like 1.2.3')
+  // For the OpenAPI document only: semver.org's pattern; `isStrictSemver` decides.
+  .meta({
+    pattern:
+      '^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-((?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\\.(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\\+([0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*))?$',
+  });
+
+/** YAML text of at most `max` characters, marked as YAML in the OpenAPI document (`contentMediaType`). */
+function yamlText(max: number) {
+  return z.string().max(max).meta({ contentMediaType: 'application/yaml' });
+}
 
 /** A `NAME@VERSION` profile reference. */
 export const profileRefSchema = z
@@ -33,10 +48,10 @@ export const nameParams = z.object({ name: nameSchema });
 export const nameVersionParams = z.object({ name: nameSchema, version: semverSchema });
 
 /** Values: YAML text (keeps comments) or a mapping. */
-const valuesSchema = z.union([z.string().max(256 * 1024), z.record(z.string(), z.unknown())]);
+const valuesSchema = z.union([yamlText(256 * 1024), z.record(z.string().max(253), z.unknown())]);
 
 /** A profile layer as written in a profile file. */
-export const profileLayerSchema = z.object({
+export const profileLayerSchema = z.strictObject({
   pack: z.string().min(1).max(63),
   version: z.string().min(1).max(128),
   values: valuesSchema.optional(),
@@ -44,20 +59,41 @@ export const profileLayerSchema = z.object({
   namespace: z.string().min(1).max(63).optional(),
 });
 
+/**
+ * Fields a profile version is read with that a write ignores (the server keeps them), accepted so that what
+ * `GET` (or `strata profile get -o yaml`) gives can be edited and sent back as it is. `resourceVersion` is the
+ * one that counts: an edit is checked against it.
+ */
+export const PROFILE_OUTPUT_FIELDS = [
+  'revision',
+  'currentRevision',
+  'createdAt',
+  'createdBy',
+  'updatedAt',
+] as const;
+
+const profileOutputFields = {
+  revision: z.number().int().positive().optional(),
+  currentRevision: z.number().int().positive().optional(),
+  createdAt: z.string().max(64).optional(),
+  createdBy: z.string().max(200).optional(),
+  updatedAt: z.string().max(64).optional(),
+};
+
 /** A profile document (POST /v1/profiles, JSON or YAML). */
-export const profileDocumentSchema = z.object({
+export const profileDocumentSchema = z.strictObject({
   name: z.string().max(63),
   version: z.string().max(128),
   type: z.enum(['full', 'infra', 'addon']),
   cloudType: z.enum(['sim', 'edge', 'existing']).optional(),
   description: z.string().max(2000).optional(),
   layers: z.array(profileLayerSchema).min(1).max(64),
-});
-
-/** An in-place edit (PUT): the profile document plus the resourceVersion read (or `If-Match`). */
-export const profileEditSchema = profileDocumentSchema.extend({
+  ...profileOutputFields,
   resourceVersion: z.number().int().positive().optional(),
 });
+
+/** An in-place edit (PUT): the profile document with the resourceVersion read (or `If-Match`). */
+export const profileEditSchema = profileDocumentSchema;
 
 /** `?revision=N` on a profile version. */
 export const revisionQuery = z.object({ revision: z.coerce.number().int().positive().optional() });
@@ -69,21 +105,15 @@ export const revisionDiffQuery = z.object({
 });
 
 /** Body of the "create a new version" action. */
-export const copyProfileSchema = z.object({ version: semverSchema });
+export const copyProfileSchema = z.strictObject({ version: semverSchema });
 
 /** Filters of `GET /v1/packs`. */
 export const packQuery = z.object({ layer: z.enum(LAYER_KINDS).optional(), name: nameSchema.optional() });
 
 /** A pack's files (POST /v1/packs, admin). */
-export const packFilesSchema = z.object({
-  manifest: z
-    .string()
-    .min(1)
-    .max(64 * 1024),
-  values: z
-    .string()
-    .max(256 * 1024)
-    .default(''),
+export const packFilesSchema = z.strictObject({
+  manifest: yamlText(64 * 1024).min(1),
+  values: yamlText(256 * 1024).default(''),
   templates: z
     .record(
       z
@@ -95,15 +125,15 @@ export const packFilesSchema = z.object({
     .default({}),
 });
 
-const machineSchema = z.object({
+const machineSchema = z.strictObject({
   instanceType: z.string().min(1).max(63),
   diskGiB: z.number().int().min(1).max(65_536),
 });
 
 const strategySchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('expand-first') }),
-  z.object({ type: z.literal('contract-first') }),
-  z.object({
+  z.strictObject({ type: z.literal('expand-first') }),
+  z.strictObject({ type: z.literal('contract-first') }),
+  z.strictObject({
     type: z.literal('custom'),
     maxSurge: z.number().int().min(0).max(100),
     maxUnavailable: z.number().int().min(0).max(100),
@@ -111,7 +141,7 @@ const strategySchema = z.discriminatedUnion('type', [
 ]);
 
 /** A node pool as desired. */
-export const nodePoolSchema = z.object({
+export const nodePoolSchema = z.strictObject({
   name: nameSchema,
   role: z.enum(['control-plane', 'worker']),
   count: z.number().int().min(0).max(1000),
@@ -121,7 +151,7 @@ export const nodePoolSchema = z.object({
 });
 
 /** Body of `POST /v1/clusters`. */
-export const createClusterSchema = z.object({
+export const createClusterSchema = z.strictObject({
   name: nameSchema,
   profiles: z.array(profileRefSchema).max(16),
   cloudType: z.enum(['sim', 'edge', 'existing']).optional(),
@@ -129,26 +159,20 @@ export const createClusterSchema = z.object({
   workers: z.number().int().min(0).max(1000).optional(),
   pools: z.array(nodePoolSchema).min(1).max(32).optional(),
   settings: z
-    .object({
+    .strictObject({
       repave: z.enum(['manual', 'auto-approve']),
       prune: z.boolean(),
       selfHeal: z.boolean(),
     })
     .partial()
     .optional(),
-  labels: z.record(z.string().max(63), z.string().max(63)).optional(),
-  kubeconfig: z
-    .string()
-    .max(256 * 1024)
-    .optional(),
+  labels: labelsSchema.optional(),
+  kubeconfig: yamlText(256 * 1024).optional(),
 });
 
 const overrideFields = {
   pack: nameSchema,
-  values: z
-    .string()
-    .max(256 * 1024)
-    .nullable(),
+  values: yamlText(256 * 1024).nullable(),
   presets: z.array(z.string().min(1).max(63)).max(32).optional(),
   /** Take `values` as the layer's whole values instead of laying them over its current ones. */
   replace: z.boolean().optional(),
@@ -158,14 +182,14 @@ const expected = { expectedResourceVersion: z.number().int().positive().optional
 
 /** A change to a cluster (body of `plan`), discriminated by `kind`. */
 export const clusterChangeSchema = z.discriminatedUnion('kind', [
-  z.object({
+  z.strictObject({
     kind: z.literal('profiles'),
     profiles: z.array(profileRefSchema).min(1).max(16),
-    resolutions: z.record(z.string().max(63), z.string().max(256 * 1024)).optional(),
+    resolutions: z.record(z.string().max(63), yamlText(256 * 1024)).optional(),
     chain: z.boolean().optional(),
   }),
-  z.object({ kind: z.literal('override'), ...overrideFields }),
-  z.object({ kind: z.literal('pools'), pools: z.array(nodePoolSchema).min(1).max(32) }),
+  z.strictObject({ kind: z.literal('override'), ...overrideFields }),
+  z.strictObject({ kind: z.literal('pools'), pools: z.array(nodePoolSchema).min(1).max(32) }),
 ]);
 
 /** A change applied to a cluster (body of `update`): the change plus the resourceVersion the plan was read at. */
@@ -176,24 +200,41 @@ export const clusterUpdateSchema = z.discriminatedUnion('kind', [
 ]);
 
 /** Body of `POST /v1/clusters/{name}/overrides`. */
-export const overrideSchema = z.object({ ...overrideFields, ...expected });
+export const overrideSchema = z.strictObject({ ...overrideFields, ...expected });
 
 /** Body of `POST /v1/clusters/{name}/repave`. */
-export const repaveActionSchema = z.object({ action: z.literal('approve') });
+export const repaveActionSchema = z.strictObject({ action: z.literal('approve') });
 
 /** A Kubernetes object reference. */
-export const objectRefSchema = z.object({
+export const objectRefSchema = z.strictObject({
   apiVersion: z.string().min(1).max(253),
   kind: z.string().min(1).max(63),
   namespace: z.string().max(63),
   name: z.string().min(1).max(253),
 });
 
-/** Body of `POST /v1/clusters/{name}/prune`. */
-export const pruneSchema = z.object({
-  dryRun: z.boolean().default(false),
-  force: z.boolean().default(false),
-  objects: z.array(objectRefSchema).max(1000).optional(),
+/**
+ * Body of `POST /v1/clusters/{name}/prune`: a preview unless `dryRun: false` is said (with `?confirm=NAME`), so
+ * no body, `{}` or a misspelt flag can delete anything.
+ */
+export const pruneSchema = z
+  .strictObject({
+    dryRun: z.boolean().default(true),
+    force: z.boolean().default(false),
+    objects: z.array(objectRefSchema).max(1000).optional(),
+  })
+  .nullish();
+
+/**
+ * `?confirm=NAME` of a destructive call (cluster delete, prune, repave approval): the cluster's name repeated,
+ * which a client sends once its user said yes (the CLI's `--yes` or prompt, the console's confirm button).
+ */
+export const confirmQuery = z.strictObject({
+  confirm: z
+    .string()
+    .max(63)
+    .optional()
+    .describe('the cluster name, repeated to confirm this destructive call'),
 });
 
 /** Filters and page of `GET /v1/clusters`. */
@@ -236,7 +277,7 @@ export const auditQuery = z.object({
 });
 
 /** Body of `POST /v1/tokens`. */
-export const createTokenSchema = z.object({ name: nameSchema, role: z.enum(TOKEN_ROLES) });
+export const createTokenSchema = z.strictObject({ name: nameSchema, role: z.enum(TOKEN_ROLES) });
 
 /** `{ref}` of a token: its id or its name. */
 export const tokenRefParams = z.object({
@@ -251,10 +292,10 @@ export const tokenRefParams = z.object({
  * wave then waves growing by `growth`; `preview: true` returns the waves and aggregate plan (`RolloutPreview`)
  * and changes nothing, otherwise 201 with the rollout (`RolloutView`).
  */
-export const rolloutStartSchema = z.object({
+export const rolloutStartSchema = z.strictObject({
   from: profileRefSchema,
   to: profileRefSchema,
-  selector: z.string().max(500).optional(),
+  selector: selectorSchema.optional(),
   canary: z.number().int().min(1).max(100_000).optional(),
   growth: z.number().int().min(1).max(1_000_000).optional(),
   soakSeconds: z.number().int().min(0).max(86_400).optional(),
@@ -270,6 +311,9 @@ export const rolloutParams = z.object({
     .max(100)
     .regex(/^[a-z0-9-]+$/, 'must be a rollout id'),
 });
+
+/** Body of a rollout's pause, resume and cancel: none, or an empty object (`{}`). */
+export const rolloutActionSchema = z.strictObject({}).nullish();
 
 /** Rollout states, for filters. */
 export const ROLLOUT_STATES = ['Running', 'Soaking', 'Paused', 'Halted', 'Cancelled', 'Completed'] as const;

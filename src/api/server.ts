@@ -13,6 +13,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  LogController,
   type RawServerDefault,
 } from 'fastify';
 import {
@@ -22,16 +23,19 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Catalog } from '../core/catalog.ts';
+import { type IdSource, randomIds } from '../core/clock.ts';
 import { StrataError } from '../core/errors.ts';
-import { documentData, parseValues } from '../core/values.ts';
 import type { EngineCommands } from '../engine/contract.ts';
 import { Renderer } from '../render/renderer.ts';
 import type { Store } from '../store/open.ts';
 import { storeContentSource } from '../store/pack-contents.ts';
 import { ensureAdminToken } from './admin-token.ts';
+import { AdmissionControl, type ClassLimits, type RouteClass } from './admission.ts';
 import { bearerToken, type Principal, type RouteAccess, requireRole, TokenAuthenticator } from './auth.ts';
-import { sendError } from './errors.ts';
+import { checkRequestText, registerBodyParsers } from './body-parsers.ts';
+import { redactUrl, sendError } from './errors.ts';
 import { LiveEventBus } from './event-bus.ts';
+import { KnownSecrets } from './known-secrets.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
 import { registerClusterRoutes } from './routes/clusters.ts';
 import { registerEventRoutes } from './routes/events.ts';
@@ -41,6 +45,8 @@ import { registerRegistryRoutes } from './routes/registries.ts';
 import { registerRolloutRoutes } from './routes/rollouts.ts';
 import { registerTokenRoutes } from './routes/tokens.ts';
 import { SSE_HEARTBEAT_MS, SseStreams } from './sse.ts';
+import { answerClientError, drainRejectedBody } from './transport.ts';
+import { answerAsSeenBy } from './viewer-view.ts';
 
 /** What the API server is built from. */
 export interface ApiServerDeps {
@@ -51,8 +57,17 @@ export interface ApiServerDeps {
   engine: EngineCommands | null;
   /** `$STRATA_HOME`: where the admin token file is written on first start. */
   home: string;
-  /** Log requests (pino, tokens and kubeconfigs redacted). Default false. */
+  /**
+   * Log every request (pino, tokens and kubeconfigs redacted) to stdout. Default false: then only server-side
+   * failures (5xx, with their cause and request ID) are logged, to `errorLog`.
+   */
   logger?: boolean;
+  /** Where failures are logged while `logger` is off (default: stderr); tests pass a collector. */
+  errorLog?: { write(line: string): void };
+  /** Limits of concurrent and waiting requests per class (defaults: `defaultAdmissionLimits`). */
+  admission?: Partial<Record<RouteClass, Partial<ClassLimits>>>;
+  /** Request IDs (`req-…`, also the `X-Request-Id` header and a 5xx body's `details.requestId`). */
+  ids?: IdSource;
   /** The live event bus the engine publishes into; a new one when absent. */
   events?: LiveEventBus;
   /** Serve HTTPS with this certificate and key (PEM). */
@@ -118,6 +133,8 @@ export interface RouteContext {
   auth: TokenAuthenticator;
   streams: SseStreams;
   heartbeatMs: number;
+  /** Values known to be secret, masked in what callers below admin are sent (viewer-view.ts). */
+  secrets: KnownSecrets;
 }
 
 declare module 'fastify' {
@@ -130,22 +147,19 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
   }
+  interface FastifyInstance {
+    /** The server's admission control (how many requests of each class run and wait). */
+    admission: AdmissionControl;
+  }
 }
 
 /** The default request body limit: profiles and packs are text well below it. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
-const YAML_TYPES = ['application/yaml', 'text/yaml', 'application/x-yaml'];
-
 /** Returns the caller of an authenticated route (every route but `public` ones has one). */
 export function callerOf(request: FastifyRequest): Principal {
   if (!request.principal) throw new StrataError('Unauthorized', 'This route needs a bearer token.');
   return request.principal;
-}
-
-/** Returns a URL with any `token=` query value masked, for logs. */
-export function redactUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&]*/gi, '$1***');
 }
 
 /**
@@ -154,25 +168,28 @@ export function redactUrl(url: string): string {
  */
 export function createApiServer(deps: ApiServerDeps): FastifyInstance {
   const bodyLimit = deps.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const serializers = {
+    req: (req: { method: string; url: string; ip?: string }) => ({
+      method: req.method,
+      url: redactUrl(req.url),
+      remoteAddress: req.ip,
+    }),
+  };
+  const redact = { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '***' };
+  // Failures are always logged: a 500 whose cause is nowhere cannot be diagnosed (its body names the request ID).
   const logger = deps.logger
-    ? {
-        level: 'info',
-        redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '***' },
-        serializers: {
-          req: (req: { method: string; url: string; ip?: string }) => ({
-            method: req.method,
-            url: redactUrl(req.url),
-            remoteAddress: req.ip,
-          }),
-        },
-      }
-    : false;
+    ? { level: 'info', redact, serializers }
+    : { level: 'error', redact, serializers, stream: deps.errorLog ?? process.stderr };
+  const ids = deps.ids ?? randomIds;
   const options = {
     logger,
     bodyLimit,
+    genReqId: () => ids.next('req-'),
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     // SSE streams and keep-alive sockets must not hold a closing server open.
     forceCloseConnections: true,
     return503OnClosing: true,
+    clientErrorHandler: answerClientError,
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
       sendError(request, reply, error);
     },
@@ -187,6 +204,8 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
+  // The embedded store runs one query at a time; a PostgreSQL store's pool holds 10 connections by default.
+  const admission = new AdmissionControl(deps.store.driver === 'pglite' ? 1 : 10, deps.admission);
   const ctx: RouteContext = {
     store: deps.store,
     catalog: deps.catalog,
@@ -196,26 +215,20 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     auth: new TokenAuthenticator(deps.store, { ttlMs: deps.tokenCacheTtlMs }),
     streams: new SseStreams(),
     heartbeatMs: deps.heartbeatMs ?? SSE_HEARTBEAT_MS,
+    secrets: new KnownSecrets(),
   };
 
-  // Bodies are JSON or YAML documents; Fastify's default text/plain parser would hand handlers a bare string.
-  app.removeContentTypeParser('text/plain');
-  for (const type of YAML_TYPES) {
-    app.addContentTypeParser(type, { parseAs: 'string', bodyLimit }, (_request, body, done) => {
-      try {
-        // Safe YAML only: no custom tags, bounded aliases, a mapping at the top (every body is an object).
-        done(null, documentData(parseValues(body as string, 'body')));
-      } catch (error) {
-        done(error as Error, undefined);
-      }
-    });
-  }
+  registerBodyParsers(app as unknown as FastifyInstance, bodyLimit);
 
+  app.decorate('admission', admission);
   app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
     if (request.is404) return;
     const access = request.routeOptions.config.access ?? 'admin';
     if (access === 'public') return;
+    // Before authentication, which may read the store: an overloaded server refuses at once, cheaply.
+    await admission.admit(request, reply);
     const query = request.query as Record<string, unknown> | undefined;
     const fromQuery =
       request.routeOptions.config.queryToken && typeof query?.token === 'string' ? query.token : undefined;
@@ -223,7 +236,23 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     requireRole(principal, access, `${request.method} ${request.routeOptions.url ?? ''}`);
     request.principal = principal;
   });
-  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  app.addHook('preValidation', async (request) => checkRequestText(request));
+  // Credentials are write-only below admin: one place filters every answer (event streams filter each frame).
+  app.addHook('onSend', async (request, reply, payload) =>
+    typeof payload === 'string'
+      ? answerAsSeenBy(
+          request.principal,
+          ctx.secrets,
+          ctx.catalog,
+          String(reply.getHeader('content-type') ?? ''),
+          payload,
+        )
+      : payload,
+  );
+  app.setErrorHandler((error, request, reply) => {
+    if ((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') drainRejectedBody(request, reply);
+    return sendError(request, reply, error);
+  });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!.slice(0, 200);
     sendError(request, reply, new StrataError('NotFound', `No route ${request.method} ${path}.`, { path }));

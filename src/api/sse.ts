@@ -23,6 +23,8 @@ export class SseStreams {
     bus: LiveEventBus,
     filter: LiveEventFilter,
     heartbeatMs: number,
+    /** What this subscriber may see of each event's JSON (credentials hidden below admin). */
+    asSeen: (json: string) => string = (json) => json,
   ): void {
     reply.hijack();
     const res = reply.raw;
@@ -36,7 +38,7 @@ export class SseStreams {
       `retry: 2000\n: connected${filter.cluster ? ` to events of cluster ${filter.cluster}` : ''}\n\n`,
     );
     const unsubscribe = bus.subscribe((event: LiveEvent) => {
-      res.write(`id: ${event.id}\nevent: ${event.kind}\ndata: ${JSON.stringify(event)}\n\n`);
+      res.write(`id: ${event.id}\nevent: ${event.kind}\ndata: ${asSeen(JSON.stringify(event))}\n\n`);
     }, filter);
     const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
     heartbeat.unref();

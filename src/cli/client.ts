@@ -26,6 +26,9 @@ export interface ApiRequest {
   headers?: Record<string, string>;
 }
 
+/** How often a request the server refused as busy (429, or 503 with Retry-After) is sent again before its error is reported. */
+export const MAX_BUSY_RETRIES = 3;
+
 /** Default API URL (`STRATA_URL`). */
 export const DEFAULT_STRATA_URL = 'http://127.0.0.1:7080';
 
@@ -53,7 +56,8 @@ export class ApiClient {
     const response = await this.send(req);
     const text = await response.text();
     const type = response.headers.get('content-type') ?? '';
-    if (!response.ok) throw errorFromAnswer(response.status, text, type);
+    if (!response.ok)
+      throw errorFromAnswer(response.status, text, type, response.headers.get('x-request-id'));
     if (type.includes('json')) return (text === '' ? null : JSON.parse(text)) as T;
     return text as T;
   }
@@ -66,12 +70,32 @@ export class ApiClient {
         response.status,
         await response.text(),
         response.headers.get('content-type') ?? '',
+        response.headers.get('x-request-id'),
       );
     }
     return response;
   }
 
+  /**
+   * Sends a request, waiting and sending it again (at most `MAX_BUSY_RETRIES` times) while the server answers 429,
+   * or 503 with `Retry-After` (a database conflict that outlasted the server's own retries): such a request
+   * changed nothing, so any method may be retried; `Retry-After` says how long to wait.
+   */
   private async send(req: ApiRequest): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      const response = await this.sendOnce(req);
+      const busy =
+        response.status === 429 || (response.status === 503 && response.headers.has('retry-after'));
+      if (!busy || attempt >= MAX_BUSY_RETRIES) return response;
+      const seconds = Number(response.headers.get('retry-after'));
+      await response.body?.cancel();
+      await new Promise((r) =>
+        setTimeout(r, 1000 * Math.min(10, Number.isFinite(seconds) && seconds > 0 ? seconds : 1)),
+      );
+    }
+  }
+
+  private async sendOnce(req: ApiRequest): Promise<Response> {
     const url = new URL(this.config.url + req.path);
     for (const [key, value] of Object.entries(req.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
@@ -103,7 +127,11 @@ export class ApiClient {
   }
 }
 
-function errorFromAnswer(status: number, text: string, type: string): StrataError {
+/**
+ * Returns the server's error answer as a `StrataError`; an answer that is not Strata's error shape (a proxy's
+ * page) keeps the status and, when the server named it, the request ID.
+ */
+function errorFromAnswer(status: number, text: string, type: string, requestId: string | null): StrataError {
   if (type.includes('json')) {
     try {
       const body = JSON.parse(text) as { code?: string; message?: string; details?: ErrorDetails };
@@ -114,5 +142,8 @@ function errorFromAnswer(status: number, text: string, type: string): StrataErro
       // Not the API's error shape; described generically below.
     }
   }
-  return new StrataError('Internal', `The server answered ${status}: ${text.slice(0, 200)}`, { status });
+  return new StrataError('Internal', `The server answered ${status}: ${text.slice(0, 200)}`, {
+    status,
+    ...(requestId ? { requestId } : {}),
+  });
 }

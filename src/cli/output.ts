@@ -46,11 +46,16 @@ export function printResult(
   else printer.out(table());
 }
 
+/** Returns ` (request ID req-…)` for a server failure that names its request (to quote when reporting it), else ''. */
+function requestIdNote(details: Record<string, unknown>): string {
+  return typeof details.requestId === 'string' ? ` Request ID: ${details.requestId}.` : '';
+}
+
 /** Prints an error: `error: <message> [<code>]`, or the `{code, message, details}` JSON on stderr for `-o json`. */
 export function printError(printer: Printer, format: OutputFormat, error: unknown): void {
   if (isStrataError(error)) {
     if (format === 'json') printer.err(JSON.stringify(error.toJSON(), null, 2));
-    else printer.err(`error: ${error.message} [${error.code}]`);
+    else printer.err(`error: ${error.message}${requestIdNote(error.details)} [${error.code}]`);
     return;
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -11,7 +11,15 @@ export const ERROR_STATUS = {
   InvalidSemver: 400,
   InvalidName: 400,
   InvalidYaml: 400,
+  UnknownField: 400,
+  ConfirmationRequired: 400,
+  InvalidEncoding: 400,
+  InvalidCharacter: 400,
+  BodyTooComplex: 400,
+  RequestTimeout: 408,
   PayloadTooLarge: 413,
+  UnsupportedMediaType: 415,
+  RequestHeaderFieldsTooLarge: 431,
   // 401 / 403: who is asking.
   Unauthorized: 401,
   Forbidden: 403,
@@ -46,6 +54,8 @@ export const ERROR_STATUS = {
   RegistryTlsFailed: 422,
   RegistryAuthFailed: 422,
   DigestMismatch: 422,
+  // 429: the server is at capacity for this kind of request; retry after `Retry-After` seconds.
+  TooManyRequests: 429,
   // 500: a bug or a broken dependency — never for bad input.
   Internal: 500,
   Unavailable: 503,

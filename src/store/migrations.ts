@@ -381,6 +381,25 @@ const packContents: readonly string[] = [
   )`,
 ];
 
+/**
+ * One active token per name, held by a partial unique index (a read-then-insert let 50 parallel creations of one
+ * name make 50 tokens on PostgreSQL). A revoked token keeps its name and frees it. Active duplicates made before
+ * are renamed `<name>-dup-<id suffix>` — the newest keeps the name — rather than revoked, so no client is locked
+ * out; each rename is audited under `system`, and an admin can revoke what is not needed.
+ */
+const uniqueTokenNames: readonly string[] = [
+  `CREATE TEMPORARY TABLE token_renames ON COMMIT DROP AS
+    SELECT id, name AS old_name, left(name, 44) || '-dup-' || right(id, 12) AS new_name
+    FROM (SELECT id, name, row_number() OVER (PARTITION BY name ORDER BY created_at DESC, id DESC) AS n
+          FROM api_tokens WHERE revoked_at IS NULL) AS ranked
+    WHERE n > 1`,
+  `UPDATE api_tokens AS t SET name = r.new_name FROM token_renames AS r WHERE t.id = r.id`,
+  `INSERT INTO audit_log (actor, action, target_kind, target, before, after)
+    SELECT 'system', 'token.rename', 'token', id, jsonb_build_object('name', old_name), jsonb_build_object('name', new_name)
+    FROM token_renames ORDER BY id`,
+  `CREATE UNIQUE INDEX api_tokens_active_name ON api_tokens (name) WHERE revoked_at IS NULL`,
+];
+
 /** Every migration, by name; names sort in run order. Never edit a released one: add the next. */
 export const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -403,6 +422,9 @@ export const migrations: Record<string, Migration> = {
   },
   '0007_claim_by_queue': {
     up: (db) => runStatements(db, claimByQueue),
+  },
+  '0008_unique_token_names': {
+    up: (db) => runStatements(db, uniqueTokenNames),
   },
   '0009_pack_contents': {
     up: (db) => runStatements(db, packContents),

@@ -388,8 +388,14 @@ export async function setRolloutCondition(
   now: string,
 ): Promise<number> {
   let changed = 0;
-  for (let i = 0; i < clusters.length; i += BATCH) {
-    const names = clusters.slice(i, i + BATCH);
+  // Rows are locked in name order, as every batch writer of clusters locks them (updateClusterSpecs): a bitmap
+  // scan would lock them in heap order, and two writers locking in different orders deadlock.
+  const sorted = [...new Set(clusters)].sort();
+  for (let i = 0; i < sorted.length; i += BATCH) {
+    const names = sorted.slice(i, i + BATCH);
+    await sql`SELECT 1 FROM clusters WHERE name = ANY(${names}::text[]) ORDER BY name FOR UPDATE`.execute(
+      executor,
+    );
     const rest = sql`coalesce((SELECT jsonb_agg(x) FROM jsonb_array_elements(c.status->'conditions') AS x
       WHERE x->>'type' <> ${ROLLOUT_CONDITION}), '[]'::jsonb)`;
     const result = condition

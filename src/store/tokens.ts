@@ -51,7 +51,8 @@ function fromRow(r: Row<'api_tokens'>): TokenRecord {
 
 /**
  * Creates a token with a role and returns its plaintext (once) and record. Pass `token` to store a given
- * plaintext (the admin token written to `$STRATA_HOME/admin.token` on first start).
+ * plaintext (the admin token written to `$STRATA_HOME/admin.token` on first start). Throws `AlreadyExists` when
+ * an active token has the name (the database's unique index decides, so concurrent creations cannot both win).
  */
 export async function createToken(
   executor: Executor,
@@ -69,6 +70,37 @@ export async function createToken(
     );
   }
   const token = input.token ?? `strata_${randomBytes(32).toString('base64url')}`;
+  try {
+    return await insertToken(executor, audit, input, token, ids);
+  } catch (error) {
+    if (isUniqueViolation(error, 'api_tokens_active_name')) {
+      throw new StrataError(
+        'AlreadyExists',
+        `An active token named ${input.name} exists; revoke it or pick another name.`,
+        { field: 'name', name: input.name },
+      );
+    }
+    throw error;
+  }
+}
+
+/** True for PostgreSQL's unique violation (23505) of the named index or constraint. */
+export function isUniqueViolation(error: unknown, constraint: string): boolean {
+  const e = error as { code?: unknown; constraint?: unknown; message?: unknown } | null;
+  if (e?.code !== '23505') return false;
+  // pg names the constraint; PGlite's errors carry it in the message.
+  return (
+    e.constraint === constraint || (typeof e.message === 'string' && e.message.includes(`"${constraint}"`))
+  );
+}
+
+function insertToken(
+  executor: Executor,
+  audit: AuditContext,
+  input: { name: string; role: TokenRole },
+  token: string,
+  ids: IdSource,
+): Promise<CreatedToken> {
   return withTransaction(executor, async (trx) => {
     const row = await trx
       .insertInto('api_tokens')

@@ -177,7 +177,7 @@ forEachApiDriver((getFixture) => {
     const huge = await f.call('POST', '/v1/profiles', { body: `name: ${'x'.repeat(2 * 1024 * 1024)}\n` });
     assert.deepEqual([huge.status, huge.json.code], [413, 'PayloadTooLarge']);
     const text = await f.call('POST', '/v1/profiles', { body: 'hello', contentType: 'text/plain' });
-    assert.deepEqual([text.status, text.json.code], [400, 'BadRequest']);
+    assert.deepEqual([text.status, text.json.code], [415, 'UnsupportedMediaType']);
     const tag = await f.call('POST', '/v1/profiles', { body: 'name: !!js/function "x"\n' });
     assert.deepEqual([tag.status, tag.json.code], [400, 'InvalidYaml']);
     for (const answer of [badJson, unknown, huge, text, tag]) {

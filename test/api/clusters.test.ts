@@ -105,7 +105,7 @@ forEachApiDriver(
       assert.equal(bad.json.details?.field, 'querystring.view');
     });
 
-    it('hides credentials in overrides and plans from viewers, not from operators', async (t) => {
+    it('hides credentials in overrides and plans from viewers and operators, not from admins', async (t) => {
       const f = getFixture(t);
       if (!f) return;
       const withOverride = spec('creds-1');
@@ -118,10 +118,12 @@ forEachApiDriver(
       await createClusters(f.store.db, { actor: 'test' }, [withOverride]);
       const read = async (path: string, token: string) => (await f.call('GET', path, { token })).text;
       for (const path of ['/v1/clusters/creds-1', '/v1/clusters?view=full&limit=1000']) {
-        assert.ok((await read(path, f.tokens.operator)).includes('hunter2-db'), path);
-        const seen = await read(path, f.tokens.viewer);
-        assert.equal(seen.includes('hunter2-db'), false, path);
-        assert.ok(seen.includes('password: (hidden)') && seen.includes('port: 5432'), path);
+        assert.ok((await read(path, f.tokens.admin)).includes('hunter2-db'), path);
+        for (const token of [f.tokens.viewer, f.tokens.operator]) {
+          const seen = await read(path, token);
+          assert.equal(seen.includes('hunter2-db'), false, path);
+          assert.ok(seen.includes('password: (hidden)') && seen.includes('port: 5432'), path);
+        }
       }
       engineOf(f).nextPlan = emptyPlan({
         layers: [
@@ -154,7 +156,9 @@ forEachApiDriver(
         token: f.tokens.operator,
         body,
       });
-      assert.ok(operatorPlan.text.includes('hunter3-db'));
+      assert.equal(operatorPlan.text.includes('hunter3-db'), false);
+      const adminPlan = await f.call('POST', '/v1/clusters/creds-1/plan', { body });
+      assert.ok(adminPlan.text.includes('hunter3-db'));
       engineOf(f).nextPlan = null;
     });
 
@@ -238,13 +242,15 @@ forEachApiDriver(
         values: 'helloUniverse:\n  ui:\n    replicas: 3\n',
       });
 
-      const notPending = await f.call('POST', '/v1/clusters/eng-a/repave', { body: { action: 'approve' } });
+      const notPending = await f.call('POST', '/v1/clusters/eng-a/repave?confirm=eng-a', {
+        body: { action: 'approve' },
+      });
       assert.equal(notPending.status, 422);
       assert.equal(notPending.json.code, 'RepaveNotPending');
       await updateClusterStatus(f.store.db, 'eng-a', {
         repave: { state: 'Pending', reasons: [], requestedAt: new Date(0).toISOString() },
       });
-      const approved = await f.call('POST', '/v1/clusters/eng-a/repave', {
+      const approved = await f.call('POST', '/v1/clusters/eng-a/repave?confirm=eng-a', {
         token: f.tokens.operator,
         body: { action: 'approve' },
       });
@@ -256,9 +262,51 @@ forEachApiDriver(
       const workloads = await f.call('GET', '/v1/clusters/eng-a/workloads', { token: f.tokens.viewer });
       assert.deepEqual(workloads.json, { namespaces: [] });
 
-      const deleted = await f.call('DELETE', '/v1/clusters/eng-a', { token: f.tokens.operator });
+      const deleted = await f.call('DELETE', '/v1/clusters/eng-a?confirm=eng-a', {
+        token: f.tokens.operator,
+      });
       assert.equal(deleted.status, 202);
       assert.equal((deleted.json.status as { phase: string }).phase, 'Deleting');
+    });
+
+    it('makes destructive calls explicit: prune previews unless dryRun is false, and deleting, pruning or approving a repave needs ?confirm=NAME', async (t) => {
+      const f = getFixture(t);
+      if (!f) return;
+      await createClusters(f.store.db, { actor: 'test' }, [spec('careful')]);
+      const engine = engineOf(f);
+      const calls = () => engine.calls.map((c) => c.command);
+      // No body, or a body without dryRun, only previews.
+      const bare = await f.call('POST', '/v1/clusters/careful/prune');
+      assert.equal(bare.status, 200, bare.text);
+      assert.deepEqual(engine.calls.at(-1)!.args[1], { dryRun: true, force: false });
+      const empty = await f.call('POST', '/v1/clusters/careful/prune', { body: { force: true } });
+      assert.equal(empty.status, 200, empty.text);
+      assert.deepEqual(engine.calls.at(-1)!.args[1], { dryRun: true, force: true });
+      const before = calls().length;
+      for (const [method, url, body] of [
+        ['POST', '/v1/clusters/careful/prune', { dryRun: false }],
+        ['POST', '/v1/clusters/careful/prune?confirm=other', { dryRun: false }],
+        ['DELETE', '/v1/clusters/careful', undefined],
+        ['DELETE', '/v1/clusters/careful?confirm=Careful', undefined],
+        ['POST', '/v1/clusters/careful/repave', { action: 'approve' }],
+      ] as const) {
+        const refused = await f.call(method, url, { body, token: f.tokens.operator });
+        assert.equal(refused.status, 400, `${method} ${url}: ${refused.text}`);
+        assert.equal(refused.json.code, 'ConfirmationRequired');
+        assert.match(String(refused.json.message), /\?confirm=careful/);
+      }
+      const typo = await f.call('DELETE', '/v1/clusters/careful?confrim=careful');
+      assert.equal(typo.json.code, 'UnknownField');
+      assert.equal(typo.json.details?.suggestion, 'confirm');
+      assert.equal(calls().length, before, 'nothing unconfirmed reached the engine');
+      const pruned = await f.call('POST', '/v1/clusters/careful/prune?confirm=careful', {
+        body: { dryRun: false },
+      });
+      assert.equal(pruned.status, 200, pruned.text);
+      assert.deepEqual(engine.calls.at(-1)!.args[1], { dryRun: false, force: false });
+      const deleted = await f.call('DELETE', '/v1/clusters/careful?confirm=careful');
+      assert.equal(deleted.status, 202, deleted.text);
+      assert.deepEqual(calls().slice(before), ['prune', 'deleteCluster']);
     });
 
     it('gives viewers read-only kubeconfigs only, and operators admin ones', async (t) => {
@@ -303,19 +351,32 @@ forEachApiDriver(
       assert.equal(engine.calls.length, before);
     });
 
-    it('answers 500 Internal without the cause when the engine fails unexpectedly', async (t) => {
+    it('answers 500 Internal without the cause, with a request ID that the server log names with the cause', async (t) => {
       const f = getFixture(t);
       if (!f) return;
       await createClusters(f.store.db, { actor: 'test' }, [spec('boom')]);
       engineOf(f).fail = new Error('database password is hunter2 at /secret/path');
+      const logged = f.errorLog.length;
       const answer = await f.call('GET', '/v1/clusters/boom/workloads');
       assert.equal(answer.status, 500);
+      const requestId = answer.json.details?.requestId;
+      assert.match(String(requestId), /^req-[0-9a-f]{12}$/);
       assert.deepEqual(answer.json, {
         code: 'Internal',
         message: 'Internal error; the server log has the details.',
-        details: {},
+        details: { requestId },
       });
+      assert.equal(answer.headers['x-request-id'], requestId);
       assert.doesNotMatch(answer.text, /hunter2|secret|at /);
+      // The server was started without request logging, and still recorded this failure with its cause.
+      const lines = f.errorLog.slice(logged).filter((l) => l.requestId === requestId);
+      assert.equal(lines.length, 1, JSON.stringify(f.errorLog.slice(logged)));
+      assert.match(JSON.stringify(lines[0]), /hunter2/);
+      assert.match(String(lines[0]!.msg), /GET \/v1\/clusters\/boom\/workloads → 500 Internal/);
+      // Every answer names its request, errors or not.
+      const ok = await f.call('GET', '/v1/clusters/boom');
+      assert.match(String(ok.headers['x-request-id']), /^req-[0-9a-f]{12}$/);
+      assert.notEqual(ok.headers['x-request-id'], requestId);
     });
 
     it('answers 503 for rollouts, with the reason, when the server runs no engine', async (t) => {
@@ -343,11 +404,11 @@ describe('without an engine', () => {
       await createClusters(store.db, { actor: 'test' }, [spec('quiet')]);
       for (const [method, url, body] of [
         ['POST', '/v1/clusters', { name: 'n', profiles: ['a@1.0.0'] }],
-        ['DELETE', '/v1/clusters/quiet', undefined],
+        ['DELETE', '/v1/clusters/quiet?confirm=quiet', undefined],
         ['POST', '/v1/clusters/quiet/plan', { kind: 'profiles', profiles: ['a@1.0.0'] }],
         ['POST', '/v1/clusters/quiet/update', { kind: 'profiles', profiles: ['a@1.0.0'] }],
         ['POST', '/v1/clusters/quiet/overrides', { pack: 'calico', values: null }],
-        ['POST', '/v1/clusters/quiet/repave', { action: 'approve' }],
+        ['POST', '/v1/clusters/quiet/repave?confirm=quiet', { action: 'approve' }],
         ['POST', '/v1/clusters/quiet/prune', { dryRun: true }],
         ['GET', '/v1/clusters/quiet/workloads', undefined],
         ['GET', '/v1/clusters/quiet/kubeconfig', undefined],

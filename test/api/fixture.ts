@@ -30,6 +30,8 @@ export interface ApiFixture {
   engine: EngineCommands | null;
   home: string;
   tokens: { admin: string; operator: string; viewer: string };
+  /** The lines the server logged (failures: 5xx with their cause), as parsed JSON. */
+  errorLog: Array<Record<string, unknown>>;
   /** Sends a request (admin token unless `token` says otherwise; null sends none). */
   call(method: string, url: string, options?: CallOptions): Promise<CallResult>;
   close(): Promise<void>;
@@ -63,7 +65,16 @@ export async function startApiFixture(
   const catalog = await loadBuiltinCatalog();
   await syncBuiltinPacks(store.db, { actor: 'system' }, catalog.list());
   const events = new LiveEventBus();
-  const app = createApiServer({ store, catalog, engine, home, events, heartbeatMs: 100 });
+  const errorLog: Array<Record<string, unknown>> = [];
+  const app = createApiServer({
+    store,
+    catalog,
+    engine,
+    home,
+    events,
+    heartbeatMs: 100,
+    errorLog: { write: (line) => errorLog.push(JSON.parse(line) as Record<string, unknown>) },
+  });
   await app.ready();
   const admin = (await ensureAdminToken(store, home)).token;
   const n = ++fixtureCount;
@@ -102,6 +113,7 @@ export async function startApiFixture(
     engine,
     home,
     tokens: { admin, operator, viewer },
+    errorLog,
     call,
     close: async () => {
       await app.close();

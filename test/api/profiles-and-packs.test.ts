@@ -196,7 +196,7 @@ forEachApiDriver((getFixture) => {
     assert.equal(layers.find((l) => l.pack === 'ubuntu')!.change, 'unchanged');
   });
 
-  it('hides credential values from viewers in profile values and revision diffs, not from operators', async (t) => {
+  it('hides credential values from viewers and operators in profile values and revision diffs, not from admins', async (t) => {
     const f = getFixture(t);
     if (!f) return;
     await f.call('POST', '/v1/profiles', { body: profileYaml('creds', '1.0.0') });
@@ -206,8 +206,10 @@ forEachApiDriver((getFixture) => {
     });
     assert.equal(edited.status, 200, edited.text);
     const secret = 'change-me-db-password';
+    const asAdmin = await f.call('GET', '/v1/profiles/creds/versions/1.0.0');
+    assert.ok(asAdmin.text.includes(secret), 'admins see every value');
     const asOperator = await f.call('GET', '/v1/profiles/creds/versions/1.0.0', { token: f.tokens.operator });
-    assert.ok(asOperator.text.includes(secret), 'operators see the values they may change');
+    assert.equal(asOperator.text.includes(secret), false, 'operators may write credentials, not read them');
     const asViewer = await f.call('GET', '/v1/profiles/creds/versions/1.0.0', { token: f.tokens.viewer });
     assert.equal(asViewer.status, 200);
     assert.equal(asViewer.text.includes(secret), false);
@@ -233,7 +235,9 @@ forEachApiDriver((getFixture) => {
     const operatorDiff = await f.call('GET', '/v1/profiles/creds/versions/1.0.0/revisions?from=1&to=2', {
       token: f.tokens.operator,
     });
-    assert.ok(operatorDiff.text.includes(secret));
+    assert.equal(operatorDiff.text.includes(secret), false);
+    const adminDiff = await f.call('GET', '/v1/profiles/creds/versions/1.0.0/revisions?from=1&to=2');
+    assert.ok(adminDiff.text.includes(secret));
   });
 
   it('creates a new version by copying the current revision', async (t) => {

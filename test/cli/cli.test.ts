@@ -183,6 +183,98 @@ describe('strata CLI', () => {
     );
   });
 
+  it('prints the request ID of an Internal error, so a user can quote it', async () => {
+    const { createClusters } = await import('../../src/store/clusters.ts');
+    await createClusters(strata.store.db, { actor: 'test' }, [
+      {
+        name: 'broken',
+        cloudType: 'sim',
+        profiles: [{ name: 'fleet', version: '1.0.0', revision: 1 }],
+        overrides: {},
+        pools: [],
+        settings: { repave: 'manual', prune: false, selfHeal: true },
+        labels: {},
+      },
+    ]);
+    engine.fail = new Error('the disk caught fire');
+    const failed = await cli(['cluster', 'workloads', 'broken']);
+    assert.equal(failed.code, 1);
+    assert.match(
+      failed.stderr,
+      /^error: Internal error; the server log has the details\. Request ID: req-[0-9a-f]{12}\. \[Internal\]\n$/,
+    );
+    assert.doesNotMatch(failed.stderr, /disk caught fire/);
+  });
+
+  it('deletes, prunes and approves repaves only when told --yes (or at the prompt), and then confirms to the server', async () => {
+    const { createClusters, updateClusterStatus } = await import('../../src/store/clusters.ts');
+    await createClusters(
+      strata.store.db,
+      { actor: 'test' },
+      ['doomed', 'calm'].map((name) => ({
+        name,
+        cloudType: 'sim' as const,
+        profiles: [{ name: 'fleet', version: '1.0.0', revision: 1 }],
+        overrides: {},
+        pools: [],
+        settings: { repave: 'manual' as const, prune: false, selfHeal: true },
+        labels: {},
+      })),
+    );
+    await updateClusterStatus(strata.store.db, 'doomed', {
+      repave: {
+        state: 'Pending',
+        reasons: [
+          {
+            code: 'OsPackChanged',
+            message: 'OS ubuntu@22.4.5 → ubuntu@24.4.1',
+            pools: ['workers'],
+            packDiff: { pack: 'ubuntu', fromVersion: '22.4.5', toVersion: '24.4.1', paths: [] },
+          },
+        ],
+        requestedAt: new Date(0).toISOString(),
+      },
+    });
+    const commands = () => engine.calls.map((c) => c.command);
+    const before = commands().length;
+    for (const args of [
+      ['cluster', 'delete', 'doomed'],
+      ['cluster', 'prune', 'doomed'],
+      ['cluster', 'repave', 'approve', 'doomed'],
+    ]) {
+      const refused = await cli(args);
+      assert.equal(refused.code, 1, `${args.join(' ')}: ${refused.stderr}`);
+      assert.match(refused.stderr, /stdin is not a terminal.*--yes/);
+    }
+    assert.match(
+      (await cli(['cluster', 'repave', 'approve', 'doomed'])).stderr,
+      /OS ubuntu@22\.4\.5 → ubuntu@24\.4\.1/,
+    );
+    // Only previews reached the engine.
+    assert.deepEqual(
+      engine.calls
+        .slice(before)
+        .map((c) => [c.command, (c.args[1] as { dryRun?: boolean } | undefined)?.dryRun]),
+      [['prune', true]],
+    );
+    const pruned = await cli(['cluster', 'prune', 'doomed', '--yes']);
+    assert.equal(pruned.code, 0, pruned.stderr);
+    assert.deepEqual(engine.calls.at(-1)!.args[1], {
+      dryRun: false,
+      force: false,
+      objects: engine.unused,
+    });
+    const approved = await cli(['cluster', 'repave', 'approve', 'doomed', '--yes']);
+    assert.equal(approved.code, 0, approved.stderr);
+    assert.equal(engine.calls.at(-1)!.command, 'approveRepave');
+    const deleted = await cli(['cluster', 'delete', 'doomed', '--yes']);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.equal(engine.calls.at(-1)!.command, 'deleteCluster');
+    const notPending = await cli(['cluster', 'repave', 'approve', 'calm', '--yes']);
+    assert.equal(notPending.code, 1);
+    assert.match(notPending.stderr, /no repave waiting for approval.*\[RepaveNotPending\]/);
+  });
+
   it('shows the plan of an update and refuses to apply it without --yes when stdin is not a terminal', async () => {
     const created = await cli([
       'cluster',

@@ -169,7 +169,7 @@ describe('e2e: the walkthrough’s negative paths (step 7) against `strata up --
     assert.equal(await kube(['get', 'nodes', '-o', 'name']), nodesBefore);
     assert.deepEqual(podTable(await kube(PODS)), before);
 
-    const approved = await strata(['cluster', 'repave', 'approve', NAME, '--wait']);
+    const approved = await strata(['cluster', 'repave', 'approve', NAME, '--yes', '--wait']);
     assert.match(approved.stdout, new RegExp(`repave of cluster ${NAME}: Approved`));
     assert.match(approved.stdout, new RegExp(`${NAME} is Running at generation \\d+\\.`));
     const done = await cluster(NAME);

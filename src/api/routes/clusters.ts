@@ -5,6 +5,7 @@
 import type { FastifyReply } from 'fastify';
 import { StrataError } from '../../core/errors.ts';
 import { parseProfileRef } from '../../core/profile.ts';
+import { HIDDEN_VALUE, parseValues } from '../../core/values.ts';
 import type { ClusterChangeInput, EngineCommands } from '../../engine/contract.ts';
 import {
   clusterDocument,
@@ -15,11 +16,13 @@ import {
 } from '../../store/clusters.ts';
 import { listEvents } from '../../store/events.ts';
 import { listNodes } from '../../store/node-pools.ts';
-import { auditOf, type Principal, requireRole } from '../auth.ts';
+import { auditOf, requireRole } from '../auth.ts';
+import { clusterLayerSources, restoreHiddenValues } from '../hidden-values.ts';
 import {
   clusterChangeSchema,
   clusterListQuery,
   clusterUpdateSchema,
+  confirmQuery,
   createClusterSchema,
   eventsQuery,
   kubeconfigQuery,
@@ -29,7 +32,8 @@ import {
   repaveActionSchema,
 } from '../schemas.ts';
 import { type ApiApp, callerOf, type RouteContext } from '../server.ts';
-import { asSeenBy, seesCredentials } from '../viewer-view.ts';
+import { retryTransient } from '../transient.ts';
+import { answerAsSeenBy } from '../viewer-view.ts';
 
 /** Returns the engine, or throws the 503 that says it is not running. */
 export function requireEngine(ctx: RouteContext): EngineCommands {
@@ -39,6 +43,66 @@ export function requireEngine(ctx: RouteContext): EngineCommands {
     'The engine is not running in this server, so clusters cannot be changed yet; reads still work.',
     { reason: 'EngineNotRunning' },
   );
+}
+
+/**
+ * Throws `ConfirmationRequired` unless `confirm` repeats the cluster's name: destructive calls are explicit, so
+ * a script that did not mean it (a replayed request, a wrong name) changes nothing.
+ */
+function requireConfirmation(confirm: string | undefined, name: string, what: string): void {
+  if (confirm === name) return;
+  throw new StrataError(
+    'ConfirmationRequired',
+    confirm === undefined
+      ? `${what} needs confirmation: repeat the cluster name as ?confirm=${name}.`
+      : `${what} needs confirmation: ?confirm=${name} must name this cluster (it names another).`,
+    { field: 'querystring.confirm', expected: name },
+  );
+}
+
+/**
+ * Returns a cluster change whose values texts (an override, merge resolutions) have each `(hidden)` restored
+ * from what the caller read (hidden-values.ts); the store is read only when one holds a `(hidden)`. The
+ * credentials of a written override become known secrets, masked wherever else they appear.
+ */
+async function withRestoredValues<T extends ClusterChangeInput>(
+  ctx: RouteContext,
+  name: string,
+  change: T,
+): Promise<T> {
+  if (change.kind === 'override' && typeof change.values === 'string') {
+    let values = change.values;
+    if (values.includes(HIDDEN_VALUE)) {
+      const sources = await clusterLayerSources(
+        ctx.store,
+        ctx.catalog,
+        await getCluster(ctx.store.db, name),
+        change.pack,
+      );
+      values = restoreHiddenValues(values, sources, 'body.values', ctx.secrets);
+    }
+    ctx.secrets.learnValues(values);
+    return { ...change, values };
+  }
+  if (change.kind === 'profiles' && change.resolutions) {
+    const resolutions: Record<string, string> = {};
+    const cluster = Object.values(change.resolutions).some((t) => t.includes(HIDDEN_VALUE))
+      ? await getCluster(ctx.store.db, name)
+      : undefined;
+    for (const [pack, text] of Object.entries(change.resolutions)) {
+      resolutions[pack] = text.includes(HIDDEN_VALUE)
+        ? restoreHiddenValues(
+            text,
+            await clusterLayerSources(ctx.store, ctx.catalog, cluster, pack, change.profiles),
+            `body.resolutions.${pack}`,
+            ctx.secrets,
+          )
+        : text;
+      ctx.secrets.learnValues(resolutions[pack]!);
+    }
+    return { ...change, resolutions };
+  }
+  return change;
 }
 
 function clusterNotFound(name: string): StrataError {
@@ -54,11 +118,6 @@ async function requireCluster(ctx: RouteContext, name: string): Promise<StoredCl
 /** Sends JSON text as is (the documents the database keeps, see store/clusters.ts): no parse and stringify. */
 function sendJsonText(reply: FastifyReply, text: string): FastifyReply {
   return reply.type('application/json; charset=utf-8').send(text);
-}
-
-/** Sends stored JSON text as `caller` may see it: as is, or — for a viewer — parsed, with credentials hidden. */
-function sendStoredJson(reply: FastifyReply, caller: Principal, text: string): FastifyReply {
-  return seesCredentials(caller) ? sendJsonText(reply, text) : reply.send(asSeenBy(caller, JSON.parse(text)));
 }
 
 /** Registers the cluster routes. */
@@ -83,9 +142,8 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
       const page = await listClustersJson(ctx.store.db, { limit, cursor, phase, profile: ref }, view, {
         oneRow: ctx.store.driver === 'pglite',
       });
-      // Summaries carry no values; whole documents carry overrides, whose credentials a viewer's copy hides.
-      if (view === 'summary') return sendJsonText(reply, page);
-      return sendStoredJson(reply, callerOf(request), page);
+      // Whole documents carry overrides, whose credentials the answer filter hides below admin (viewer-view.ts).
+      return sendJsonText(reply, page);
     },
   );
 
@@ -97,7 +155,12 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
     },
     async (request, reply) => {
       for (const [i, ref] of request.body.profiles.entries()) parseProfileRef(ref, `profiles[${i}]`);
-      const cluster = await requireEngine(ctx).createCluster(auditOf(callerOf(request)), request.body);
+      // A kubeconfig is YAML: read safely here (bounded aliases, no tags) before any Kubernetes client does.
+      if (request.body.kubeconfig !== undefined) parseValues(request.body.kubeconfig, 'body.kubeconfig');
+      const engine = requireEngine(ctx);
+      const cluster = await retryTransient(() =>
+        engine.createCluster(auditOf(callerOf(request)), request.body),
+      );
       ctx.events.publish({
         kind: 'cluster.created',
         cluster: cluster.name,
@@ -116,15 +179,31 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
     async (request, reply) => {
       const doc = await getClusterJson(ctx.store.db, request.params.name);
       if (doc === undefined) throw clusterNotFound(request.params.name);
-      return sendStoredJson(reply, callerOf(request), doc);
+      return sendJsonText(reply, doc);
     },
   );
 
   app.delete(
     '/v1/clusters/:name',
-    { schema: { tags, summary: 'Delete a cluster', params: nameParams }, config: { access: 'operator' } },
+    {
+      schema: {
+        tags,
+        summary: 'Delete a cluster (confirmed with ?confirm=NAME)',
+        params: nameParams,
+        querystring: confirmQuery,
+      },
+      config: { access: 'operator' },
+    },
     async (request, reply) => {
-      const cluster = await requireEngine(ctx).deleteCluster(auditOf(callerOf(request)), request.params.name);
+      requireConfirmation(
+        request.query.confirm,
+        request.params.name,
+        `Deleting cluster ${request.params.name}`,
+      );
+      const engine = requireEngine(ctx);
+      const cluster = await retryTransient(() =>
+        engine.deleteCluster(auditOf(callerOf(request)), request.params.name),
+      );
       ctx.events.publish({
         kind: 'cluster.deleting',
         cluster: cluster.name,
@@ -145,11 +224,11 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
       },
       config: { access: 'viewer' },
     },
-    async (request) =>
-      asSeenBy(
-        callerOf(request),
-        await requireEngine(ctx).planChange(request.params.name, request.body as ClusterChangeInput),
-      ),
+    async (request) => {
+      const engine = requireEngine(ctx);
+      const change = await withRestoredValues(ctx, request.params.name, request.body as ClusterChangeInput);
+      return retryTransient(() => engine.planChange(request.params.name, change));
+    },
   );
 
   app.post(
@@ -164,12 +243,13 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
       config: { access: 'operator' },
     },
     async (request) => {
-      const { expectedResourceVersion, ...change } = request.body;
-      const view = await requireEngine(ctx).applyChange(
-        auditOf(callerOf(request)),
-        request.params.name,
-        change as ClusterChangeInput,
-        { expectedResourceVersion },
+      const { expectedResourceVersion, ...body } = request.body;
+      const engine = requireEngine(ctx);
+      const change = await withRestoredValues(ctx, request.params.name, body as ClusterChangeInput);
+      const view = await retryTransient(() =>
+        engine.applyChange(auditOf(callerOf(request)), request.params.name, change, {
+          expectedResourceVersion,
+        }),
       );
       ctx.events.publish({
         kind: 'cluster.changed',
@@ -193,11 +273,15 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
     },
     async (request) => {
       const { expectedResourceVersion, ...override } = request.body;
-      const view = await requireEngine(ctx).applyChange(
-        auditOf(callerOf(request)),
-        request.params.name,
-        { kind: 'override', ...override },
-        { expectedResourceVersion },
+      const engine = requireEngine(ctx);
+      const change = await withRestoredValues(ctx, request.params.name, {
+        kind: 'override' as const,
+        ...override,
+      });
+      const view = await retryTransient(() =>
+        engine.applyChange(auditOf(callerOf(request)), request.params.name, change, {
+          expectedResourceVersion,
+        }),
       );
       ctx.events.publish({
         kind: 'cluster.changed',
@@ -255,11 +339,25 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
   app.post(
     '/v1/clusters/:name/repave',
     {
-      schema: { tags, summary: 'Approve a pending repave', params: nameParams, body: repaveActionSchema },
+      schema: {
+        tags,
+        summary: 'Approve a pending repave (confirmed with ?confirm=NAME)',
+        params: nameParams,
+        querystring: confirmQuery,
+        body: repaveActionSchema,
+      },
       config: { access: 'operator' },
     },
     async (request) => {
-      const cluster = await requireEngine(ctx).approveRepave(auditOf(callerOf(request)), request.params.name);
+      requireConfirmation(
+        request.query.confirm,
+        request.params.name,
+        `Approving the repave of cluster ${request.params.name} (its nodes are replaced)`,
+      );
+      const engine = requireEngine(ctx);
+      const cluster = await retryTransient(() =>
+        engine.approveRepave(auditOf(callerOf(request)), request.params.name),
+      );
       ctx.events.publish({
         kind: 'cluster.changed',
         cluster: cluster.name,
@@ -274,14 +372,26 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
     {
       schema: {
         tags,
-        summary: 'Delete unused objects (preview with dryRun; over the cap needs force)',
+        summary:
+          'Delete unused objects: a preview unless dryRun is false (then confirmed with ?confirm=NAME); over the cap needs force',
         params: nameParams,
+        querystring: confirmQuery,
         body: pruneSchema,
       },
       config: { access: 'operator' },
     },
-    async (request) =>
-      requireEngine(ctx).prune(auditOf(callerOf(request)), request.params.name, request.body),
+    async (request) => {
+      const options = request.body ?? { dryRun: true, force: false };
+      if (!options.dryRun) {
+        requireConfirmation(
+          request.query.confirm,
+          request.params.name,
+          `Pruning cluster ${request.params.name}`,
+        );
+      }
+      const engine = requireEngine(ctx);
+      return retryTransient(() => engine.prune(auditOf(callerOf(request)), request.params.name, options));
+    },
   );
 
   app.get(
@@ -342,7 +452,14 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
       config: { access: 'viewer', queryToken: true },
     },
     async (request, reply) => {
-      ctx.streams.open(request, reply, ctx.events, { cluster: request.params.name }, ctx.heartbeatMs);
+      ctx.streams.open(
+        request,
+        reply,
+        ctx.events,
+        { cluster: request.params.name },
+        ctx.heartbeatMs,
+        (json) => answerAsSeenBy(request.principal, ctx.secrets, ctx.catalog, 'application/json', json),
+      );
     },
   );
 }

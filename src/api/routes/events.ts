@@ -1,6 +1,7 @@
 /** The fleet-wide live event stream (server-sent events). */
 import { streamQuery } from '../schemas.ts';
 import type { ApiApp, RouteContext } from '../server.ts';
+import { answerAsSeenBy } from '../viewer-view.ts';
 
 /** Registers `GET /v1/events/stream`. */
 export function registerEventRoutes(app: ApiApp, ctx: RouteContext): void {
@@ -17,7 +18,14 @@ export function registerEventRoutes(app: ApiApp, ctx: RouteContext): void {
       config: { access: 'viewer', queryToken: true },
     },
     async (request, reply) => {
-      ctx.streams.open(request, reply, ctx.events, { cluster: request.query.cluster }, ctx.heartbeatMs);
+      ctx.streams.open(
+        request,
+        reply,
+        ctx.events,
+        { cluster: request.query.cluster },
+        ctx.heartbeatMs,
+        (json) => answerAsSeenBy(request.principal, ctx.secrets, ctx.catalog, 'application/json', json),
+      );
     },
   );
 }

@@ -24,18 +24,20 @@ import {
   type StoredProfileVersion,
 } from '../../store/profiles.ts';
 import { auditOf } from '../auth.ts';
+import { packSources, restoreHiddenValues } from '../hidden-values.ts';
 import { diffProfileRevisions } from '../revision-diff.ts';
 import {
   copyProfileSchema,
   nameParams,
   nameVersionParams,
+  PROFILE_OUTPUT_FIELDS,
   profileDocumentSchema,
   profileEditSchema,
   revisionDiffQuery,
   revisionQuery,
 } from '../schemas.ts';
 import { type ApiApp, callerOf, type RouteContext } from '../server.ts';
-import { asSeenBy } from '../viewer-view.ts';
+import { retryTransient } from '../transient.ts';
 
 /** The warning every in-place edit answers with. */
 export const IN_PLACE_EDIT_WARNING =
@@ -63,6 +65,40 @@ async function requireProfile(
   const pv = await getProfileVersion(ctx.store.db, name, version);
   if (!pv) throw new StrataError('NotFound', `Profile ${name}@${version} not found.`, { name, version });
   return pv;
+}
+
+/** Returns a profile document without the fields the server keeps (revision, times, resourceVersion). */
+function writableFields<T extends Record<string, unknown>>(body: T): Omit<T, 'resourceVersion'> {
+  const { resourceVersion: _checked, ...rest } = body;
+  for (const field of PROFILE_OUTPUT_FIELDS) delete (rest as Record<string, unknown>)[field];
+  return rest;
+}
+
+/**
+ * Returns a profile document whose layer values have each `(hidden)` restored (hidden-values.ts) from what the
+ * writer read: `stored(pack)` — the current revision's layer on an edit — then the pack's defaults and presets.
+ */
+function withRestoredValues<T extends { layers: Array<{ pack: string; version: string; values?: unknown }> }>(
+  ctx: RouteContext,
+  doc: T,
+  stored: (pack: string) => string | undefined,
+): T {
+  return {
+    ...doc,
+    layers: doc.layers.map((layer, i) =>
+      typeof layer.values === 'string'
+        ? {
+            ...layer,
+            values: restoreHiddenValues(
+              layer.values,
+              [stored(layer.pack), ...packSources(ctx.catalog, layer.pack, layer.version)],
+              `body.layers.${i}.values`,
+              ctx.secrets,
+            ),
+          }
+        : layer,
+    ),
+  };
 }
 
 /** Returns the resourceVersion an edit was based on: the body field, else `If-Match`; refuses neither. */
@@ -123,11 +159,14 @@ export function registerProfileRoutes(app: ApiApp, ctx: RouteContext): void {
       config: { access: 'operator' },
     },
     async (request, reply) => {
+      const body = withRestoredValues(ctx, writableFields(request.body), () => undefined);
       const pv = await withCatalogRefresh(ctx.store.db, ctx.catalog, async () =>
-        validateProfileVersion(parseProfileDocument(request.body), ctx.catalog),
+        validateProfileVersion(parseProfileDocument(body), ctx.catalog),
       );
       await checkProfileValues(ctx.renderer, pv, ctx.catalog);
-      const stored = await createProfileVersion(ctx.store.db, auditOf(callerOf(request)), pv);
+      const stored = await retryTransient(() =>
+        createProfileVersion(ctx.store.db, auditOf(callerOf(request)), pv),
+      );
       ctx.events.publish({ kind: 'profile.created', data: { profile: `${pv.name}@${pv.version}` } });
       return reply.code(201).header('ETag', `"${stored.resourceVersion}"`).send(stored);
     },
@@ -165,9 +204,8 @@ export function registerProfileRoutes(app: ApiApp, ctx: RouteContext): void {
       const { name, version } = request.params;
       const current = await requireProfile(ctx, name, version);
       const revision = request.query.revision;
-      const caller = callerOf(request);
       if (revision === undefined || revision === current.revision) {
-        return reply.header('ETag', `"${current.resourceVersion}"`).send(asSeenBy(caller, current));
+        return reply.header('ETag', `"${current.resourceVersion}"`).send(current);
       }
       const past = await getProfileAtRevision(ctx.store.db, name, version, revision);
       if (!past) {
@@ -181,7 +219,7 @@ export function registerProfileRoutes(app: ApiApp, ctx: RouteContext): void {
           },
         );
       }
-      return asSeenBy(caller, { ...past, currentRevision: current.revision });
+      return { ...past, currentRevision: current.revision };
     },
   );
 
@@ -200,18 +238,24 @@ export function registerProfileRoutes(app: ApiApp, ctx: RouteContext): void {
       const { name, version } = request.params;
       const expected = expectedVersionOf(request.body.resourceVersion, request.headers['if-match']);
       const current = await requireProfile(ctx, name, version);
-      const { resourceVersion: _ignored, ...document } = request.body;
+      const body = withRestoredValues(
+        ctx,
+        writableFields(request.body),
+        (pack) => current.layers.find((l) => l.pack === pack)?.values,
+      );
       const revised = await withCatalogRefresh(ctx.store.db, ctx.catalog, async () =>
-        reviseProfileVersion(current, parseProfileDocument(document), ctx.catalog),
+        reviseProfileVersion(current, parseProfileDocument(body), ctx.catalog),
       );
       await checkProfileValues(ctx.renderer, revised, ctx.catalog);
-      const stored = await editProfileVersion(ctx.store.db, auditOf(callerOf(request)), {
-        name,
-        version,
-        expectedResourceVersion: expected,
-        layers: revised.layers,
-        description: revised.description,
-      });
+      const stored = await retryTransient(() =>
+        editProfileVersion(ctx.store.db, auditOf(callerOf(request)), {
+          name,
+          version,
+          expectedResourceVersion: expected,
+          layers: revised.layers,
+          description: revised.description,
+        }),
+      );
       const clustersUsing = await countClustersOnProfile(ctx.store.db, { name, version });
       const updateAvailable = await announceRevision(ctx, request.log, name, version, stored.revision);
       ctx.events.publish({
@@ -266,11 +310,11 @@ export function registerProfileRoutes(app: ApiApp, ctx: RouteContext): void {
       };
       const a = find(fromRevision);
       const b = find(toRevision);
-      return asSeenBy(callerOf(request), {
+      return {
         from: fromRevision,
         to: toRevision,
         layers: diffProfileRevisions(a.layers, b.layers),
-      });
+      };
     },
   );
 
@@ -288,7 +332,9 @@ export function registerProfileRoutes(app: ApiApp, ctx: RouteContext): void {
     async (request, reply) => {
       const source = await requireProfile(ctx, request.params.name, request.params.version);
       const copy = copyProfileVersion(source, request.body.version);
-      const stored = await createProfileVersion(ctx.store.db, auditOf(callerOf(request)), copy);
+      const stored = await retryTransient(() =>
+        createProfileVersion(ctx.store.db, auditOf(callerOf(request)), copy),
+      );
       ctx.events.publish({ kind: 'profile.created', data: { profile: `${copy.name}@${copy.version}` } });
       return reply.code(201).header('ETag', `"${stored.resourceVersion}"`).send(stored);
     },

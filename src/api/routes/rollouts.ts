@@ -6,8 +6,15 @@
 import { StrataError } from '../../core/errors.ts';
 import type { RolloutCommands, StoredRollout } from '../../engine/contract.ts';
 import { auditOf } from '../auth.ts';
-import { rolloutGetQuery, rolloutListQuery, rolloutParams, rolloutStartSchema } from '../schemas.ts';
+import {
+  rolloutActionSchema,
+  rolloutGetQuery,
+  rolloutListQuery,
+  rolloutParams,
+  rolloutStartSchema,
+} from '../schemas.ts';
 import { type ApiApp, callerOf, type RouteContext } from '../server.ts';
+import { retryTransient } from '../transient.ts';
 
 function requireRollouts(ctx: RouteContext): RolloutCommands {
   if (ctx.engine?.rollouts) return ctx.engine.rollouts;
@@ -55,8 +62,8 @@ export function registerRolloutRoutes(app: ApiApp, ctx: RouteContext): void {
     async (request, reply) => {
       const { preview, ...input } = request.body;
       const rollouts = requireRollouts(ctx);
-      if (preview) return rollouts.preview(input);
-      const started = await rollouts.start(auditOf(callerOf(request)), input);
+      if (preview) return retryTransient(() => rollouts.preview(input));
+      const started = await retryTransient(() => rollouts.start(auditOf(callerOf(request)), input));
       publish(ctx, started, 'start');
       return reply.code(201).send(started);
     },
@@ -83,6 +90,7 @@ export function registerRolloutRoutes(app: ApiApp, ctx: RouteContext): void {
           tags,
           summary: `${action[0]!.toUpperCase()}${action.slice(1)} a rollout (422 RolloutNotActive when it cannot be)`,
           params: rolloutParams,
+          body: rolloutActionSchema,
         },
         config: { access: 'operator' },
       },
@@ -90,12 +98,13 @@ export function registerRolloutRoutes(app: ApiApp, ctx: RouteContext): void {
         const rollouts = requireRollouts(ctx);
         const audit = auditOf(callerOf(request));
         const id = (request.params as { id: string }).id;
-        const view =
+        const view = await retryTransient(() =>
           action === 'pause'
-            ? await rollouts.pause(audit, id)
+            ? rollouts.pause(audit, id)
             : action === 'resume'
-              ? await rollouts.resume(audit, id)
-              : await rollouts.cancel(audit, id);
+              ? rollouts.resume(audit, id)
+              : rollouts.cancel(audit, id),
+        );
         publish(ctx, view, action);
         return view;
       },

@@ -36,17 +36,7 @@ export function registerTokenRoutes(app: ApiApp, ctx: RouteContext): void {
     },
     async (request, reply) => {
       const { name, role } = request.body;
-      const existing = await listTokens(ctx.store.db);
-      if (existing.some((t) => t.name === name && t.revokedAt === null)) {
-        throw new StrataError(
-          'AlreadyExists',
-          `An active token named ${name} exists; revoke it or pick another name.`,
-          {
-            field: 'name',
-            name,
-          },
-        );
-      }
+      // One active token per name: the store's unique index answers AlreadyExists, also to concurrent requests.
       const created = await createToken(ctx.store.db, auditOf(callerOf(request)), { name, role });
       ctx.events.publish({ kind: 'token.changed', data: { name, role, action: 'create' } });
       return reply

@@ -212,12 +212,19 @@ export function registerClusterCommands(program: Command, ctx: CliContext): void
 
   cluster
     .command('delete')
-    .description('Delete a cluster and release its infrastructure')
+    .description('Delete a cluster and release its infrastructure (asks first)')
     .argument('<name>', 'cluster name')
+    .option('-y, --yes', 'delete without asking')
     .option('--wait', 'follow progress until deleted')
     .option('--timeout <duration>', 'how long --wait waits', DEFAULT_WAIT_TIMEOUT)
-    .action(async (name: string, opts: { wait?: boolean; timeout: string }) => {
-      const data = await ctx.client().request<ClusterJson>({ method: 'DELETE', path: base(name) });
+    .action(async (name: string, opts: { yes?: boolean; wait?: boolean; timeout: string }) => {
+      if (!opts.yes && !(await confirm(`Delete cluster ${name} and all its nodes? This cannot be undone.`))) {
+        ctx.printer.err('Not deleted.');
+        return;
+      }
+      const data = await ctx
+        .client()
+        .request<ClusterJson>({ method: 'DELETE', path: base(name), query: { confirm: name } });
       printResult(
         ctx.printer,
         ctx.format(),
@@ -350,14 +357,34 @@ export function registerClusterCommands(program: Command, ctx: CliContext): void
   const repave = cluster.command('repave').description('Node replacement (repave) approval');
   repave
     .command('approve')
-    .description('Approve a pending repave')
+    .description('Approve a pending repave (shows why it is needed and asks first)')
     .argument('<name>', 'cluster name')
+    .option('-y, --yes', 'approve without asking')
     .option('--wait', 'follow progress until every node is replaced')
     .option('--timeout <duration>', 'how long --wait waits', DEFAULT_WAIT_TIMEOUT)
-    .action(async (name: string, opts: { wait?: boolean; timeout: string }) => {
+    .action(async (name: string, opts: { yes?: boolean; wait?: boolean; timeout: string }) => {
+      const pending = await ctx.client().request<{
+        repave: { state: string; reasons?: Array<{ message: string }> };
+      }>({ method: 'GET', path: `${base(name)}/repave` });
+      if (pending.repave.state !== 'Pending') {
+        throw new StrataError(
+          'RepaveNotPending',
+          `Cluster ${name} has no repave waiting for approval (repave state: ${pending.repave.state}).`,
+          { cluster: name, state: pending.repave.state },
+        );
+      }
+      if (!opts.yes) {
+        const reasons = (pending.repave.reasons ?? []).map((r) => `  ${r.message}`).join('\n');
+        ctx.printer.err(`The repave of cluster ${name} replaces its nodes, pool by pool:\n${reasons}`);
+        if (!(await confirm(`Approve the repave of cluster ${name}?`))) {
+          ctx.printer.err('Not approved.');
+          return;
+        }
+      }
       const data = await ctx.client().request<{ repave: { state: string } }>({
         method: 'POST',
         path: `${base(name)}/repave`,
+        query: { confirm: name },
         body: { action: 'approve' },
       });
       printResult(ctx.printer, ctx.format(), data, () => `repave of cluster ${name}: ${data.repave.state}`);
@@ -422,9 +449,12 @@ export function registerClusterCommands(program: Command, ctx: CliContext): void
         ctx.printer.err('Not pruned.');
         return;
       }
-      const result = await ctx
-        .client()
-        .request<PruneResult>({ method: 'POST', path, body: { dryRun: false, force: opts.force ?? false } });
+      const result = await ctx.client().request<PruneResult>({
+        method: 'POST',
+        path,
+        query: { confirm: name },
+        body: { dryRun: false, force: opts.force ?? false, objects: preview.objects },
+      });
       printResult(ctx.printer, ctx.format(), result, () => `Deleted ${result.objects.length} object(s).`);
     });
 }

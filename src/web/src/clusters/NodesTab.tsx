@@ -43,7 +43,11 @@ export function NodesTab(props: { cluster: Cluster; reload(): Promise<void> }) {
 
   const onApprove = async () => {
     const answer = await approve.run(() =>
-      api.post<RepaveView>(`/v1/clusters/${encodeURIComponent(c.name)}/repave`, { action: 'approve' }),
+      // Pressing "Approve repave" is the user's confirmation, which the server wants said (`?confirm=NAME`).
+      api.post<RepaveView>(
+        `/v1/clusters/${encodeURIComponent(c.name)}/repave?confirm=${encodeURIComponent(c.name)}`,
+        { action: 'approve' },
+      ),
     );
     if (answer) await props.reload();
   };

@@ -51,8 +51,9 @@ export function UnusedTab(props: { cluster: Cluster }) {
   const runPrune = async () => {
     if (!confirm) return;
     const objects = confirm.objects;
+    // The confirm dialog was the user's yes: the server wants it said (`?confirm=NAME`).
     const result = await prune.run(() =>
-      api.post<PruneResult>(base, {
+      api.post<PruneResult>(`${base}?confirm=${encodeURIComponent(props.cluster.name)}`, {
         dryRun: false,
         force: force || !confirm.refused ? force : false,
         objects,
