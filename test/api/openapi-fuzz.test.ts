@@ -496,6 +496,29 @@ function baseRequests(rolloutId: string): Record<string, BaseRequest[]> {
         },
       },
     ],
+    // An unreachable registry: the pull is refused after the schema, with RegistryUnreachable.
+    'POST /v1/packs/pull': [
+      { params: {}, body: { source: 'oci://127.0.0.1:9/charts/fuzz', version: '1.0.0', plainHttp: true } },
+      {
+        params: {},
+        body: { source: 'fuzz', repo: 'http://127.0.0.1:9/charts/', version: '1.0.0', name: 'fuzz-pulled' },
+      },
+    ],
+    'POST /v1/packs/import': [
+      {
+        params: {},
+        body: {
+          kind: 'manifest',
+          files: { 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fuzz\n' },
+          name: 'fuzz-import',
+          version: '1.0.0',
+        },
+      },
+    ],
+    'PUT /v1/registries/{host}': [
+      { params: { host: 'registry.fuzz.example' }, body: { username: 'fuzz', password: 'fuzz-secret' } },
+    ],
+    'DELETE /v1/registries/{host}': [{ params: { host: 'registry.fuzz.example' } }],
     'POST /v1/profiles': [
       {
         params: {},
