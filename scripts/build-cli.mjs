@@ -8,13 +8,7 @@
  * The compiler is TypeScript's own `tsc -p tsconfig.build.json --noCheck` (rewriteRelativeImportExtensions turns
  * `./x.ts` imports into `./x.js`); type-checking is `npm run check`'s job, so a type error never stops `npm start`.
  *
- * How a stale build is told (the rule bin/strata.js applies on every run in a clone): the build records a
- * fingerprint of its inputs in build/.stamp.json — how many files and folders there are, their total size and the
- * newest modification time among them. The inputs are src/ without src/web, package.json, tsconfig.json,
- * tsconfig.build.json and this script. A run takes the same fingerprint with one `stat` per input (about 230; no
- * file is read or hashed) and the build is stale when the two differ: an edit changes the newest time, an added,
- * removed or renamed file changes the count or its folder's time, an older copy put back changes the size. An
- * installed package (no src/) runs the build it shipped with, unchecked.
+ * When a build counts as stale is scripts/build-stamp.mjs's rule; bin/strata.js applies it on every run in a clone.
  *
  * `node scripts/build-cli.mjs` always builds; `--if-stale` builds only a missing or stale build (npm start, npm test).
  * The compiler writes to a fresh folder that then replaces build/ whole, under a lock, so concurrent runs never see a
@@ -29,74 +23,24 @@ import {
   readFileSync,
   renameSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  BUILD_DIR,
+  inputFingerprint,
+  ROOT,
+  SKIPPED_DIRS,
+  SOURCE_DIR,
+  STAMP,
+  staleReason,
+} from './build-stamp.mjs';
 
-/** The package root (the folder of package.json). */
-export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** Where the compiled JavaScript goes. */
-export const BUILD_DIR = 'build';
-const STAMP = '.stamp.json';
+export { BUILD_DIR, ROOT, staleReason };
+
 const LOCK = 'build.lock';
-const INPUT_FILES = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build-cli.mjs'];
-const SOURCE_DIR = 'src';
-const SKIPPED_DIRS = new Set([join('src', 'web')]);
-
-/**
- * Returns the fingerprint of the build's inputs under `root`: the number of files and folders, their total size
- * in bytes, the newest modification time (ms) and the input that has it (relative to `root`).
- */
-export function inputFingerprint(root = ROOT) {
-  const fp = { entries: 0, bytes: 0, newest: 0, newestPath: '' };
-  const add = (path, stats) => {
-    fp.entries += 1;
-    if (stats.isFile()) fp.bytes += stats.size;
-    if (stats.mtimeMs > fp.newest) {
-      fp.newest = stats.mtimeMs;
-      fp.newestPath = relative(root, path);
-    }
-  };
-  const walk = (dir) => {
-    add(dir, statSync(dir));
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (!SKIPPED_DIRS.has(relative(root, path))) walk(path);
-      } else {
-        add(path, statSync(path));
-      }
-    }
-  };
-  walk(join(root, SOURCE_DIR));
-  for (const file of INPUT_FILES) {
-    const path = join(root, file);
-    if (existsSync(path)) add(path, statSync(path));
-  }
-  return fp;
-}
-
-/** Returns the fingerprint build/.stamp.json recorded, or null when there is no (readable) stamp. */
-function readStamp(root) {
-  try {
-    return JSON.parse(readFileSync(join(root, BUILD_DIR, STAMP), 'utf8')).inputs ?? null;
-  } catch {
-    return null;
-  }
-}
-
-/** Returns why the build under `root` cannot run as it is (a phrase for a message), or null when it is current. */
-export function staleReason(root = ROOT) {
-  const built = readStamp(root);
-  if (!built) return `there is no build in ${BUILD_DIR}/ yet`;
-  const now = inputFingerprint(root);
-  if (now.entries === built.entries && now.bytes === built.bytes && now.newest === built.newest) return null;
-  if (now.newest > built.newest) return `${now.newestPath} changed after the last build`;
-  return 'sources were added, removed or replaced since the last build';
-}
 
 /** Returns the path of `tsc` in node_modules; throws a message saying what to install when it is missing. */
 function tscPath(root) {
@@ -189,7 +133,8 @@ export function buildCli({ root = ROOT, ifStale = false, log = (line) => console
     const tsc = spawnSync(
       process.execPath,
       [tscPath(root), '-p', join(root, 'tsconfig.build.json'), '--noCheck', '--outDir', next],
-      { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
+      // tsc reports errors on stdout; they go to stderr here, where a command's output does not mix with them.
+      { cwd: root, stdio: ['ignore', 2, 2] },
     );
     if (tsc.status !== 0) {
       rmSync(next, { recursive: true, force: true });

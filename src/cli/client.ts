@@ -50,17 +50,24 @@ export class ApiClient {
 
   /** Sends a request and returns the parsed JSON answer (or the text of a non-JSON answer). */
   async request<T = unknown>(req: ApiRequest): Promise<T> {
-    const response = await this.send(req);
-    const text = await response.text();
-    const type = response.headers.get('content-type') ?? '';
-    if (!response.ok) throw errorFromAnswer(response.status, text, type);
+    const { status, type, text } = await this.exchange(req);
+    if (status < 200 || status > 299) throw errorFromAnswer(status, text, type);
     if (type.includes('json')) return (text === '' ? null : JSON.parse(text)) as T;
     return text as T;
   }
 
   /** Sends a request and returns the raw response (for streams); throws on an error answer. */
   async stream(req: ApiRequest): Promise<Response> {
-    const response = await this.send(req);
+    const { url, method, headers, body } = this.prepare(req);
+    let response: Response;
+    try {
+      response = await fetch(url, { method, headers, body });
+    } catch (error) {
+      const detail = (error as { cause?: { code?: string; errors?: Array<{ code?: string }> } }).cause;
+      throw this.unreachable(
+        detail?.code ?? detail?.errors?.[0]?.code ?? (detail as Error | undefined)?.message ?? String(error),
+      );
+    }
     if (!response.ok) {
       throw errorFromAnswer(
         response.status,
@@ -71,7 +78,12 @@ export class ApiClient {
     return response;
   }
 
-  private async send(req: ApiRequest): Promise<Response> {
+  private prepare(req: ApiRequest): {
+    url: URL;
+    method: ApiRequest['method'];
+    headers: Record<string, string>;
+    body: string | undefined;
+  } {
     const url = new URL(this.config.url + req.path);
     for (const [key, value] of Object.entries(req.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
@@ -88,18 +100,42 @@ export class ApiClient {
         headers['content-type'] = 'application/json';
       }
     }
-    try {
-      return await fetch(url, { method: req.method, headers, body });
-    } catch (error) {
-      const detail = (error as { cause?: { code?: string; errors?: Array<{ code?: string }> } }).cause;
-      const cause =
-        detail?.code ?? detail?.errors?.[0]?.code ?? (detail as Error | undefined)?.message ?? String(error);
-      throw new StrataError(
-        'Unavailable',
-        `Cannot reach Strata at ${this.config.url} (${cause}); is "strata up" running? (set STRATA_URL to point elsewhere)`,
-        { url: this.config.url },
+    return { url, method: req.method, headers, body };
+  }
+
+  /**
+   * Sends a request with node:http(s) and returns the status, content type and text of the answer. Not `fetch`: its
+   * HTTP stack (undici) takes longer to load than a one-request command takes to run.
+   */
+  private async exchange(req: ApiRequest): Promise<{ status: number; type: string; text: string }> {
+    const { url, method, headers, body } = this.prepare(req);
+    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+    const { request } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+    return new Promise((resolve, reject) => {
+      const outgoing = request(url, { method, headers }, (answer) => {
+        let text = '';
+        answer.setEncoding('utf8');
+        answer.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        answer.on('end', () =>
+          resolve({ status: answer.statusCode ?? 0, type: answer.headers['content-type'] ?? '', text }),
+        );
+        answer.on('error', (error) => reject(this.unreachable(String(error))));
+      });
+      outgoing.on('error', (error: NodeJS.ErrnoException) =>
+        reject(this.unreachable(error.code ?? error.message)),
       );
-    }
+      outgoing.end(body);
+    });
+  }
+
+  private unreachable(cause: string): StrataError {
+    return new StrataError(
+      'Unavailable',
+      `Cannot reach Strata at ${this.config.url} (${cause}); is "strata up" running? (set STRATA_URL to point elsewhere)`,
+      { url: this.config.url },
+    );
   }
 }
 
