@@ -59,7 +59,7 @@ async function measure(
 const stale = staleReason();
 if (stale !== null) {
   console.log(`  building the CLI first (${stale})`);
-  buildCli({ ifStale: true });
+  await buildCli({ ifStale: true });
 }
 
 const home = mkdtempSync(join(tmpdir(), 'strata-bench-cli-'));

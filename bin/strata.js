@@ -12,7 +12,7 @@ if (existsSync(new URL('../src/cli/main.ts', import.meta.url))) {
     process.stderr.write(`strata: rebuilding build/ (${reason}): npm run build:cli…\n`);
     const { buildCli } = await import('../scripts/build-cli.mjs');
     try {
-      buildCli({ ifStale: true });
+      await buildCli({ ifStale: true });
     } catch (error) {
       process.stderr.write(
         `strata: cannot run: the build is stale and rebuilding it failed: ${error.message}\n` +

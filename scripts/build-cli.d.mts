@@ -9,4 +9,4 @@ export function buildCli(options?: {
   root?: string;
   ifStale?: boolean;
   log?: (line: string) => void;
-}): 'built' | 'fresh';
+}): Promise<'built' | 'fresh'>;

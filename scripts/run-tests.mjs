@@ -31,7 +31,7 @@ const stale = staleReason();
 if (stale !== null) {
   console.log(`run-tests: building the CLI into build/ (${stale})…`);
   try {
-    buildCli({ ifStale: true });
+    await buildCli({ ifStale: true });
   } catch (error) {
     console.error(`run-tests: the CLI build failed: ${error.message}`);
     process.exit(1);

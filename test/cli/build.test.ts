@@ -137,6 +137,14 @@ describe('the compiled strata command', () => {
       help.modules.some((m) => m.endsWith('/build/cli/main.js')),
       'runs build/cli/main.js',
     );
+    // The start is one bundle (scripts/build-cli.mjs, bundleStartup) with commander and the command tree in it,
+    // and the modules it shares with code loaded lazily (strata up's demo.ts names the demo, as up's help does).
+    assert.deepEqual(
+      help.modules.filter((m) => m.includes('/build/')).sort(),
+      ['cli/demo-names.js', 'cli/main.js', 'core/errors.js'].map((m) => `file://${root}build/${m}`),
+      'the bundle and the modules it shares, nothing else from build/',
+    );
+    assert.ok(!help.modules.some((m) => m.includes('/node_modules/commander/')), 'commander is bundled');
     assert.deepEqual(
       help.modules.filter((m) => m.endsWith('.ts')),
       [],
@@ -167,6 +175,11 @@ describe('the compiled strata command', () => {
       );
     }
     assert.ok(!list.modules.some((m) => m.includes('undici')), 'cluster list asks over node:http, not fetch');
+    assert.deepEqual(
+      list.modules.filter((m) => m.includes('/build/')).sort(),
+      ['cli/demo-names.js', 'cli/main.js', 'core/errors.js'].map((m) => `file://${root}build/${m}`),
+      'cluster list loads what --help loads',
+    );
   });
 
   describe('a stale build (in a temporary copy of the clone)', () => {
@@ -279,6 +292,20 @@ describe('the compiled strata command', () => {
       );
       rmSync(join(copy, 'node_modules'), { recursive: true });
       symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'), 'dir');
+    });
+
+    it('refuses to bundle a module of a subfolder of src/cli that finds files from import.meta', async () => {
+      const errors = join(copy, 'src', 'cli', 'commands', 'tokens.ts');
+      const original = readFileSync(errors, 'utf8');
+      writeFileSync(errors, `${original}\nexport const here = import.meta.url;\n`);
+      const r = await strata(copy, ['--version']);
+      assert.equal(r.code, 2);
+      assert.equal(r.stdout, '');
+      assert.match(
+        r.stderr,
+        /src\/cli\/commands\/tokens\.ts uses import\.meta but would be bundled into build\/cli\/main\.js/,
+      );
+      writeFileSync(errors, original);
     });
 
     it('is rebuilt for runs that find it stale at the same time, leaving one build', async () => {
