@@ -4,7 +4,7 @@
  *
  * The rule: a build records a fingerprint of its inputs in build/.stamp.json — how many files and folders there
  * are, their total size and the newest modification time among them. The inputs are src/ without src/web,
- * package.json, tsconfig.json, tsconfig.build.json and the two build scripts. A run takes the same fingerprint
+ * package.json, package-lock.json, tsconfig.json, tsconfig.build.json and the two build scripts. A run takes the same fingerprint
  * with one `stat` per input (about 240; no file is read or hashed) and the build is stale when the two differ: an
  * edit changes the newest time, an added, removed or renamed file changes the count or its folder's time, an older
  * copy put back changes the size or the count. An installed package (no src/) runs the build it shipped with.
@@ -22,8 +22,10 @@ export const STAMP = '.stamp.json';
 /** The folder of the sources, and those of its folders that are not compiled (the console has its own build). */
 export const SOURCE_DIR = 'src';
 export const SKIPPED_DIRS = new Set([join('src', 'web')]);
+// package-lock.json: the startup bundle holds commander, so a dependency update rebuilds it.
 const INPUT_FILES = [
   'package.json',
+  'package-lock.json',
   'tsconfig.json',
   'tsconfig.build.json',
   join('scripts', 'build-cli.mjs'),
