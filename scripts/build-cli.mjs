@@ -9,7 +9,7 @@
  * `./x.ts` imports into `./x.js`); type-checking is `npm run check`'s job, so a type error never stops `npm start`.
  * Then esbuild bundles what every `strata` start loads into build/cli/main.js (bundleStartup, below).
  *
- * When a build counts as stale is scripts/build-stamp.mjs's rule; bin/strata.js applies it on every run in a clone.
+ * scripts/build-stamp.mjs says when a build is stale; bin/strata.js checks that on every run in a clone.
  *
  * `node scripts/build-cli.mjs` always builds; `--if-stale` builds only a missing or stale build (npm start, npm test).
  * The compiler writes to a fresh folder that then replaces build/ whole, under a lock, so concurrent runs never see a
@@ -259,9 +259,12 @@ export async function buildCli({ root = ROOT, ifStale = false, log = (line) => c
   try {
     // Another process may have built while this one waited.
     if (ifStale && staleReason(root) === null) return 'fresh';
+    // What a killed build left (the lock is this process's now, so no other build is using them).
+    for (const name of readdirSync(root)) {
+      if (/^build\.(next|old)-\d+$/.test(name)) rmSync(join(root, name), { recursive: true, force: true });
+    }
     const inputs = inputFingerprint(root);
     const next = join(root, `${BUILD_DIR}.next-${process.pid}`);
-    rmSync(next, { recursive: true, force: true });
     const started = Date.now();
     const tsc = spawnSync(
       process.execPath,

@@ -32,10 +32,10 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
   return [line(headers.map((h) => h.toUpperCase())), ...rows.map(line)].join('\n');
 }
 
-// The YAML writer, loaded only for `-o yaml`: the yaml package costs every other run more than the rest of a start.
+// The YAML writer, loaded only for `-o yaml`: the yaml package alone took longer to load than the rest of a start.
 let yamlText: ((data: unknown) => string) | undefined;
 
-/** Loads what printing in `format` needs (the YAML writer for `yaml`); runCli calls it before any action. */
+/** Loads what printing in `format` needs (the YAML writer for `yaml`); the program calls it before any action. */
 export async function loadOutputFormat(format: OutputFormat): Promise<void> {
   if (format !== 'yaml' || yamlText) return;
   const [{ default: YAML }, { VALUES_STRINGIFY_OPTIONS }] = await Promise.all([
