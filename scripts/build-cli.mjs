@@ -149,10 +149,9 @@ function modulesSharedWithLazyCode(root) {
   for (const file of sourceFiles(root)) {
     const text = readFileSync(file, 'utf8');
     const at = (specifier) => resolve(dirname(file), specifier);
-    imports.set(
-      file,
-      [...text.matchAll(/\bfrom\s+'(\.{1,2}\/[^']+)'/g)].map((m) => at(m[1])),
-    );
+    // `… from './x.ts'` and side-effect imports (`import './x.ts'`).
+    const statics = text.matchAll(/(?:\bfrom|^\s*import)\s+'(\.{1,2}\/[^']+)'/gm);
+    imports.set(file, [...statics].map((m) => at(m[1])));
     for (const m of text.matchAll(/\bimport\(\s*'(\.{1,2}\/[^']+)'\s*\)/g)) roots.push(at(m[1]));
     if (!file.startsWith(cli)) roots.push(file);
   }
