@@ -151,7 +151,10 @@ function modulesSharedWithLazyCode(root) {
     const at = (specifier) => resolve(dirname(file), specifier);
     // `… from './x.ts'` and side-effect imports (`import './x.ts'`).
     const statics = text.matchAll(/(?:\bfrom|^\s*import)\s+'(\.{1,2}\/[^']+)'/gm);
-    imports.set(file, [...statics].map((m) => at(m[1])));
+    imports.set(
+      file,
+      [...statics].map((m) => at(m[1])),
+    );
     for (const m of text.matchAll(/\bimport\(\s*'(\.{1,2}\/[^']+)'\s*\)/g)) roots.push(at(m[1]));
     if (!file.startsWith(cli)) roots.push(file);
   }
