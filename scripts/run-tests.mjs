@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Runs every `*.test.ts` under test/ (or the files/folders given) with Node's test runner through tsx.
 // Node 20's `node --test` neither expands globs nor fails on an empty run, so both are done here.
+// Tests run the `strata` command from build/, so a missing or stale build is made first, once, for all of them.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { buildCli, staleReason } from './build-cli.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -24,6 +26,16 @@ const files = targets.flatMap((t) => (statSync(t).isDirectory() ? findTests(t) :
 if (files.length === 0) {
   console.error(`run-tests: no test files found under ${targets.join(', ')} — refusing to report success.`);
   process.exit(1);
+}
+const stale = staleReason();
+if (stale !== null) {
+  console.log(`run-tests: building the CLI into build/ (${stale})…`);
+  try {
+    await buildCli({ ifStale: true });
+  } catch (error) {
+    console.error(`run-tests: the CLI build failed: ${error.message}`);
+    process.exit(1);
+  }
 }
 console.log(`run-tests: ${files.length} test files`);
 const concurrency = process.env.STRATA_TEST_CONCURRENCY ?? '2';

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: installs dependencies on a fresh clone, builds the web console when it is missing or older than
-// its sources (`npm run build`), then starts Strata (`strata up`) on embedded defaults.
+// its sources (`npm run build`) and the CLI when its build is missing or stale (`npm run build:cli`), then starts
+// Strata (`strata up`) on embedded defaults.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,17 +26,29 @@ function newestMtime(dir) {
 
 const builtIndex = join(root, 'dist', 'web', 'index.html');
 const sources = join(root, 'src', 'web');
-const reason = !existsSync(builtIndex)
-  ? 'not built yet'
-  : statSync(builtIndex).mtimeMs < newestMtime(sources)
-    ? 'older than its sources in src/web'
-    : null;
+// An installed package has no src/web: its console ships built.
+const reason = !existsSync(sources)
+  ? null
+  : !existsSync(builtIndex)
+    ? 'not built yet'
+    : statSync(builtIndex).mtimeMs < newestMtime(sources)
+      ? 'older than its sources in src/web'
+      : null;
 if (reason) {
   console.log(`strata: building the web console (${reason}): npm run build…`);
   const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) {
     console.error('strata: the console build failed; the REST API still starts, `/` says how to build it.');
   }
+}
+
+// bin/strata.js would rebuild a stale CLI too; building here says so before the server's output starts.
+if (existsSync(join(root, 'scripts', 'build-cli.mjs'))) {
+  const cli = spawnSync(process.execPath, [join(root, 'scripts', 'build-cli.mjs'), '--if-stale'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (cli.status !== 0) process.exit(cli.status ?? 1);
 }
 
 const up = spawnSync(process.execPath, [join(root, 'bin', 'strata.js'), 'up', ...process.argv.slice(2)], {

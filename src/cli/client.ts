@@ -53,18 +53,24 @@ export class ApiClient {
 
   /** Sends a request and returns the parsed JSON answer (or the text of a non-JSON answer). */
   async request<T = unknown>(req: ApiRequest): Promise<T> {
-    const response = await this.send(req);
-    const text = await response.text();
-    const type = response.headers.get('content-type') ?? '';
-    if (!response.ok)
-      throw errorFromAnswer(response.status, text, type, response.headers.get('x-request-id'));
+    const { status, type, text, requestId } = await this.send(req);
+    if (status < 200 || status > 299) throw errorFromAnswer(status, text, type, requestId);
     if (type.includes('json')) return (text === '' ? null : JSON.parse(text)) as T;
     return text as T;
   }
 
   /** Sends a request and returns the raw response (for streams); throws on an error answer. */
   async stream(req: ApiRequest): Promise<Response> {
-    const response = await this.send(req);
+    const { url, method, headers, body } = this.prepare(req);
+    let response: Response;
+    try {
+      response = await fetch(url, { method, headers, body });
+    } catch (error) {
+      const detail = (error as { cause?: { code?: string; errors?: Array<{ code?: string }> } }).cause;
+      throw this.unreachable(
+        detail?.code ?? detail?.errors?.[0]?.code ?? (detail as Error | undefined)?.message ?? String(error),
+      );
+    }
     if (!response.ok) {
       throw errorFromAnswer(
         response.status,
@@ -76,26 +82,12 @@ export class ApiClient {
     return response;
   }
 
-  /**
-   * Sends a request, waiting and sending it again (at most `MAX_BUSY_RETRIES` times) while the server answers 429,
-   * or 503 with `Retry-After` (a database conflict that outlasted the server's own retries): such a request
-   * changed nothing, so any method may be retried; `Retry-After` says how long to wait.
-   */
-  private async send(req: ApiRequest): Promise<Response> {
-    for (let attempt = 0; ; attempt++) {
-      const response = await this.sendOnce(req);
-      const busy =
-        response.status === 429 || (response.status === 503 && response.headers.has('retry-after'));
-      if (!busy || attempt >= MAX_BUSY_RETRIES) return response;
-      const seconds = Number(response.headers.get('retry-after'));
-      await response.body?.cancel();
-      await new Promise((r) =>
-        setTimeout(r, 1000 * Math.min(10, Number.isFinite(seconds) && seconds > 0 ? seconds : 1)),
-      );
-    }
-  }
-
-  private async sendOnce(req: ApiRequest): Promise<Response> {
+  private prepare(req: ApiRequest): {
+    url: URL;
+    method: ApiRequest['method'];
+    headers: Record<string, string>;
+    body: string | undefined;
+  } {
     const url = new URL(this.config.url + req.path);
     for (const [key, value] of Object.entries(req.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
@@ -112,25 +104,81 @@ export class ApiClient {
         headers['content-type'] = 'application/json';
       }
     }
-    try {
-      return await fetch(url, { method: req.method, headers, body });
-    } catch (error) {
-      const detail = (error as { cause?: { code?: string; errors?: Array<{ code?: string }> } }).cause;
-      const cause =
-        detail?.code ?? detail?.errors?.[0]?.code ?? (detail as Error | undefined)?.message ?? String(error);
-      throw new StrataError(
-        'Unavailable',
-        `Cannot reach Strata at ${this.config.url} (${cause}); is "strata up" running? (set STRATA_URL to point elsewhere)`,
-        { url: this.config.url },
+    return { url, method: req.method, headers, body };
+  }
+
+  /**
+   * Sends a request, waiting and sending it again (at most `MAX_BUSY_RETRIES` times) while the server answers 429,
+   * or 503 with `Retry-After` (a database conflict that outlasted the server's own retries): such a request
+   * changed nothing, so any method may be retried; `Retry-After` says how long to wait.
+   */
+  private async send(req: ApiRequest): Promise<Exchange> {
+    for (let attempt = 0; ; attempt++) {
+      const answer = await this.exchange(req);
+      const busy = answer.status === 429 || (answer.status === 503 && answer.retryAfter !== null);
+      if (!busy || attempt >= MAX_BUSY_RETRIES) return answer;
+      const seconds = Number(answer.retryAfter);
+      await new Promise((r) =>
+        setTimeout(r, 1000 * Math.min(10, Number.isFinite(seconds) && seconds > 0 ? seconds : 1)),
       );
     }
   }
+
+  /**
+   * Sends a request with node:http(s) and returns the status, content type and text of the answer. Not `fetch`: its
+   * HTTP stack (undici) takes longer to load than a one-request command takes to run.
+   */
+  private async exchange(req: ApiRequest): Promise<Exchange> {
+    const { url, method, headers, body } = this.prepare(req);
+    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+    const { request } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+    return new Promise((resolve, reject) => {
+      const outgoing = request(url, { method, headers }, (answer) => {
+        let text = '';
+        answer.setEncoding('utf8');
+        answer.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        answer.on('end', () => {
+          const header = (name: string) => {
+            const v = answer.headers[name];
+            return typeof v === 'string' ? v : null;
+          };
+          resolve({
+            status: answer.statusCode ?? 0,
+            type: answer.headers['content-type'] ?? '',
+            text,
+            requestId: header('x-request-id'),
+            retryAfter: header('retry-after'),
+          });
+        });
+        answer.on('error', (error) => reject(this.unreachable(String(error))));
+      });
+      outgoing.on('error', (error: NodeJS.ErrnoException) =>
+        reject(this.unreachable(error.code ?? error.message)),
+      );
+      outgoing.end(body);
+    });
+  }
+
+  private unreachable(cause: string): StrataError {
+    return new StrataError(
+      'Unavailable',
+      `Cannot reach Strata at ${this.config.url} (${cause}); is "strata up" running? (set STRATA_URL to point elsewhere)`,
+      { url: this.config.url },
+    );
+  }
 }
 
-/**
- * Returns the server's error answer as a `StrataError`; an answer that is not Strata's error shape (a proxy's
- * page) keeps the status and, when the server named it, the request ID.
- */
+/** What one request got back. */
+interface Exchange {
+  status: number;
+  type: string;
+  text: string;
+  requestId: string | null;
+  retryAfter: string | null;
+}
+
 function errorFromAnswer(status: number, text: string, type: string, requestId: string | null): StrataError {
   if (type.includes('json')) {
     try {

@@ -1,5 +1,4 @@
 /** Asking a person before a change: y/N on a terminal; refused outright when nobody is there to answer. */
-import { createInterface } from 'node:readline/promises';
 import { StrataError } from '../core/errors.ts';
 
 /**
@@ -14,6 +13,8 @@ export async function confirm(question: string): Promise<boolean> {
       { reason: 'ConfirmationRequired' },
     );
   }
+  // Loaded here: only a command that asks needs readline.
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await rl.question(`${question} [y/N] `);

@@ -9,11 +9,9 @@ import type { EngineCommands } from '../engine/contract.ts';
 import { getCluster } from '../store/clusters.ts';
 import type { Store } from '../store/open.ts';
 import { createProfileVersion, getProfileVersion } from '../store/profiles.ts';
+import { DEMO_CLUSTER, DEMO_PROFILE } from './demo-names.ts';
 
-/** The demo profile's name. */
-export const DEMO_PROFILE = 'hello-universe-aws';
-/** The demo cluster's name. */
-export const DEMO_CLUSTER = 'cluster-update-deletion';
+export { DEMO_CLUSTER, DEMO_PROFILE };
 
 const SYSTEM = { actor: 'system' };
 

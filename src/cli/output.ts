@@ -2,9 +2,7 @@
  * How commands print results: `-o table` (default, for people), `-o json` (the API's JSON as is) or
  * `-o yaml`; and errors as one line with their code, or as JSON on stderr under `-o json`.
  */
-import YAML from 'yaml';
 import { isStrataError } from '../core/errors.ts';
-import { VALUES_STRINGIFY_OPTIONS } from '../core/values.ts';
 
 /** Output formats of `-o`. */
 export const OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
@@ -34,6 +32,19 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
   return [line(headers.map((h) => h.toUpperCase())), ...rows.map(line)].join('\n');
 }
 
+// The YAML writer, loaded only for `-o yaml`: the yaml package alone took longer to load than the rest of a start.
+let yamlText: ((data: unknown) => string) | undefined;
+
+/** Loads what printing in `format` needs (the YAML writer for `yaml`); the program calls it before any action. */
+export async function loadOutputFormat(format: OutputFormat): Promise<void> {
+  if (format !== 'yaml' || yamlText) return;
+  const [{ default: YAML }, { VALUES_STRINGIFY_OPTIONS }] = await Promise.all([
+    import('yaml'),
+    import('../core/values.ts'),
+  ]);
+  yamlText = (data) => YAML.stringify(data, VALUES_STRINGIFY_OPTIONS);
+}
+
 /** Prints `data` as JSON or YAML, or the `table` text for the table format. */
 export function printResult(
   printer: Printer,
@@ -42,8 +53,10 @@ export function printResult(
   table: () => string,
 ): void {
   if (format === 'json') printer.out(JSON.stringify(data, null, 2));
-  else if (format === 'yaml') printer.out(YAML.stringify(data, VALUES_STRINGIFY_OPTIONS));
-  else printer.out(table());
+  else if (format === 'yaml') {
+    if (!yamlText) throw new Error('printResult: -o yaml before loadOutputFormat("yaml")');
+    printer.out(yamlText(data));
+  } else printer.out(table());
 }
 
 /** Returns ` (request ID req-…)` for a server failure that names its request (to quote when reporting it), else ''. */

@@ -14,7 +14,14 @@ import { registerTokenCommands } from './commands/tokens.ts';
 import { registerUpCommand } from './commands/up.ts';
 import { registerWorkerCommand } from './commands/worker.ts';
 import type { CliContext } from './context.ts';
-import { OUTPUT_FORMATS, type OutputFormat, type Printer, printError, processPrinter } from './output.ts';
+import {
+  loadOutputFormat,
+  OUTPUT_FORMATS,
+  type OutputFormat,
+  type Printer,
+  printError,
+  processPrinter,
+} from './output.ts';
 
 /** Returns the version in package.json (the one `npm pack` ships). */
 function packageVersion(): string {
@@ -34,7 +41,9 @@ export function buildProgram(ctx: CliContext): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (t) => ctx.printer.out(t), writeErr: (t) => ctx.printer.err(t) })
     // `--version` is answered before parsing (runCli): commands such as `pack add … --version V` take it as theirs.
-    .addHelpText('after', '\n`strata --version` (or -V) prints the version.');
+    .addHelpText('after', '\n`strata --version` (or -V) prints the version.')
+    // Commands import their implementations when they run; what printing needs is loaded here, once `-o` is known.
+    .hook('preAction', () => loadOutputFormat(ctx.format()));
   registerUpCommand(program, ctx);
   registerPackCommands(program, ctx);
   registerProfileCommands(program, ctx);

@@ -1,11 +1,12 @@
 /**
- * Packaging (slow, but runs in CI): `npm pack` of a copy of the source tree (its `prepack` builds the console
- * into dist/web), then the tarball installed the way a user would get it, with no network. A plain
+ * Packaging (slow, but runs in CI): `npm pack` of a copy of the source tree (its `prepack` compiles the CLI and
+ * server into build/ and builds the console into dist/web), then the tarball installed the way a user would get it, with no network. A plain
  * `npm install -g --offline <tarball>` needs registry metadata the local npm cache does not hold (an `npm ci`
  * clone caches tarballs only), so the test extracts the tarball, installs its production dependencies from the
  * cache with this repo's lockfile (`npm ci --offline --omit=dev`) and installs that folder globally into a temp
  * prefix (`npm install -g --offline --prefix`). The installed `strata` must answer `--version` and `--help`, list
- * packs from an in-process server, and start `strata up` with the console's files shipped. `npx strata` works
+ * packs from an in-process server, and start `strata up` with the console's files shipped — all from the compiled
+ * build, since the package ships no TypeScript. `npx strata` works
  * from the clone.
  * (With network, a plain `npm install -g --prefix <tmp> strata-0.1.0.tgz` was also checked by hand: it installs
  * and runs.)
@@ -77,7 +78,7 @@ describe('packaging: npm pack → install into a temp prefix → a working `stra
     assert.equal(r.stdout.trim(), version);
   });
 
-  it('`npm pack` runs the console build (prepack) and ships the CLI, the sources, the packs and dist/web', async () => {
+  it('`npm pack` runs the builds (prepack) and ships the compiled CLI and server, the packs and dist/web', async () => {
     // A copy, so the build writes its own dist/web and never the one other tests are serving.
     const copy = join(work, 'src-copy');
     await mkdir(copy);
@@ -90,6 +91,7 @@ describe('packaging: npm pack → install into a temp prefix → a working `stra
       'README.md',
       'package.json',
       'tsconfig.json',
+      'tsconfig.build.json',
     ]) {
       await cp(join(root, entry), join(copy, entry), { recursive: true });
     }
@@ -106,9 +108,12 @@ describe('packaging: npm pack → install into a temp prefix → a working `stra
     const files = info[0]!.files.map((f) => f.path);
     for (const expected of [
       'bin/strata.js',
-      'src/cli/main.ts',
-      'src/cli/up.ts',
-      'src/store/migrations.ts',
+      'build/cli/main.js',
+      'build/cli/up.js',
+      'build/store/migrations.js',
+      'build/render/sandbox/worker.js',
+      'build/sim/proto/core.proto',
+      'build/.stamp.json',
       'packs/hello-universe/1.2.0/pack.yaml',
       'dist/web/index.html',
       'README.md',
@@ -118,7 +123,11 @@ describe('packaging: npm pack → install into a temp prefix → a working `stra
       assert.ok(files.includes(expected), `${expected} is in the tarball`);
     }
     assert.ok(!files.some((f) => f.startsWith('test/')), 'no tests in the tarball');
-    assert.ok(!files.some((f) => f.startsWith('src/web/')), 'the console ships built, not as sources');
+    assert.ok(
+      !files.some((f) => f.startsWith('src/')),
+      'the CLI, server and console ship built, not as sources',
+    );
+    assert.ok(!files.some((f) => f.endsWith('.ts')), 'no TypeScript in the tarball');
     assert.ok(!files.some((f) => f.startsWith('node_modules/')), 'no dependencies bundled');
   });
 

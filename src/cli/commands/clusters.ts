@@ -11,7 +11,6 @@ import type {
 import { confirm } from '../confirm.ts';
 import { type CliContext, readInputFile, seg } from '../context.ts';
 import { parseDuration } from '../duration.ts';
-import { formatPlanView } from '../format-plan.ts';
 import { age, printResult, renderTable } from '../output.ts';
 import { type ClusterJson, type ClusterSummaryJson, DEFAULT_WAIT_TIMEOUT, waitForCluster } from '../wait.ts';
 
@@ -95,6 +94,7 @@ function objectName(r: ObjectRef): string {
 
 /** Shows a plan, refuses one with errors, asks unless `--yes`; returns true to go on. */
 async function reviewPlan(ctx: CliContext, view: ClusterPlanView, yes: boolean): Promise<boolean> {
+  const { formatPlanView } = await import('../format-plan.ts');
   printResult(ctx.printer, ctx.format(), view, () => formatPlanView(view));
   const first = view.plan.errors[0];
   if (first) throw new StrataError(first.code as StrataError['code'], first.message, first.details);
@@ -274,6 +274,7 @@ export function registerClusterCommands(program: Command, ctx: CliContext): void
       const view = await ctx
         .client()
         .request<ClusterPlanView>({ method: 'POST', path: `${base(name)}/plan`, body: change });
+      const { formatPlanView } = await import('../format-plan.ts');
       printResult(ctx.printer, ctx.format(), view, () => formatPlanView(view));
       const first = view.plan.errors[0];
       if (first) throw new StrataError(first.code as StrataError['code'], first.message, first.details);

@@ -7,7 +7,6 @@ import { basename, join, relative } from 'node:path';
 import { type Command, Option } from 'commander';
 import { StrataError } from '../../core/errors.ts';
 import type { Pack, PackOrigin } from '../../core/model.ts';
-import { writeArchive } from '../../render/archive.ts';
 import { type CliContext, readInputFile, seg, splitRef } from '../context.ts';
 import { printResult, renderTable } from '../output.ts';
 
@@ -145,6 +144,7 @@ async function importBody(paths: string[]): Promise<Record<string, unknown>> {
     return { kind: 'helm', archive: readFileSync(first!).toString('base64'), fileName: basename(first!) };
   }
   if (paths.length === 1 && stats[0]!.isDirectory()) {
+    const { writeArchive } = await import('../../render/archive.ts');
     const dir = first!;
     const names = readdirSync(dir);
     if (names.includes('Chart.yaml')) {

@@ -1,7 +1,6 @@
 /** `strata profile create | list | get | edit | version | revisions`. */
 import type { Command } from 'commander';
 import type { ProfileLayer } from '../../core/model.ts';
-import { parseValues } from '../../core/values.ts';
 import { type CliContext, readInputFile, requireVersionedRef, seg, splitRef } from '../context.ts';
 import { printResult, renderTable } from '../output.ts';
 
@@ -88,7 +87,8 @@ function diffText(d: RevisionDiffJson): string {
 }
 
 /** Returns the resourceVersion a profile file carries (as `profile get -o yaml` writes it), if any. */
-function resourceVersionInFile(text: string): number | undefined {
+async function resourceVersionInFile(text: string): Promise<number | undefined> {
+  const { parseValues } = await import('../../core/values.ts');
   const data = parseValues(text, '-f').toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
   return typeof data.resourceVersion === 'number' ? data.resourceVersion : undefined;
 }
@@ -166,7 +166,7 @@ export function registerProfileCommands(program: Command, ctx: CliContext): void
     .action(async (ref: string, opts: { file: string; resourceVersion?: string }) => {
       const { name, version } = requireVersionedRef(ref, 'profile');
       const text = readInputFile(opts.file, '-f');
-      let expected = opts.resourceVersion ?? resourceVersionInFile(text)?.toString();
+      let expected = opts.resourceVersion ?? (await resourceVersionInFile(text))?.toString();
       if (expected === undefined) {
         const current = await ctx.client().request<ProfileJson>({
           method: 'GET',

@@ -1,8 +1,7 @@
 /** `strata up [--demo] [--port N] [--kube-port N]`: runs Strata in this process until SIGINT/SIGTERM. */
 import type { Command } from 'commander';
-import { getProfileVersion } from '../../store/profiles.ts';
 import type { CliContext } from '../context.ts';
-import { DEMO_PROFILE } from '../demo.ts';
+import { DEMO_PROFILE } from '../demo-names.ts';
 
 function portOption(value: string): number {
   return Number(value);
@@ -30,6 +29,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
         // Loaded on demand: the server, store and simulator are heavy, and every other command is a thin client.
         const { startStrata } = await import('../up.ts');
         const { startEngine } = await import('../../engine/engine.ts');
+        const { getProfileVersion } = await import('../../store/profiles.ts');
         const strata = await startStrata({
           createEngine: async ({ store, catalog, sim, events, renderer }) => {
             const running = startEngine({
