@@ -48,7 +48,11 @@ describe('waitForCluster', () => {
       { until: 'ready', timeoutMs: 20_000, intervalMs: 20 },
       { out: (t) => lines.push(t), err: (t) => lines.push(t) },
     );
-    await new Promise((r) => setTimeout(r, 100));
+    // The change comes once the waiter has seen Pending (a fixed delay missed it on a loaded machine).
+    for (let waited = 0; !lines.some((l) => /phase Pending/.test(l)); waited += 10) {
+      assert.ok(waited < 10_000, `the waiter printed no Pending line: ${lines.join(' | ')}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
     await updateClusterStatus(store.db, 'waited', {
       phase: 'Provisioning',
       conditions: [
