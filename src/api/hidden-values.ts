@@ -79,7 +79,11 @@ export function restoreHiddenValues(
         } else if (typeof source === 'string' && secrets.maskText(source) === written) {
           value.value = source;
           changed = true;
-        } else if (written === HIDDEN_VALUE && typeof child.key === 'string' && isCredentialPath(child.key)) {
+        } else if (
+          written === HIDDEN_VALUE &&
+          ((typeof child.key === 'string' && isCredentialPath(child.key)) ||
+            secrets.declared.covers(childPath))
+        ) {
           const at = childPath.join('.');
           throw new StrataError(
             'ValidationFailed',

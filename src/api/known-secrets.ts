@@ -6,6 +6,7 @@
  * profile layers, plans). Kept cheap: no fleet scans — a bounded set filled from what passes through.
  */
 import type { Catalog } from '../core/catalog.ts';
+import { declaredSecretPaths, SecretPaths } from '../core/secret-paths.ts';
 import { HIDDEN_VALUE, isCredentialPath, isPlainObject, valuesData } from '../core/values.ts';
 
 /** Shorter values are not masked by value (`true`, `admin`, `1234` would mask half of every answer). */
@@ -26,6 +27,8 @@ export class KnownSecrets {
   readonly #values = new Map<string, true>();
   readonly #packsRead = new Set<string>();
   #pattern: RegExp | null = null;
+  /** The value paths any pack of the catalog declares secret (one set for all: a declared path hides everywhere). */
+  readonly declared = new SecretPaths();
 
   /** Learns the values under credential keys of every pack (defaults and preset fragments) not read before. */
   learnCatalog(catalog: Catalog): void {
@@ -35,6 +38,7 @@ export class KnownSecrets {
       const key = `${pack.name}@${pack.version}`;
       if (this.#packsRead.has(key)) continue;
       this.#packsRead.add(key);
+      this.declared.add(declaredSecretPaths(pack));
       this.learnValues(pack.values);
       for (const preset of pack.presets) this.learnValues(preset.add);
     }
@@ -42,27 +46,33 @@ export class KnownSecrets {
 
   /** Learns the values under credential keys of a values text (one that does not parse teaches nothing). */
   learnValues(text: string): void {
-    if (!mayHoldCredentials(text)) return;
+    if (!mayHoldCredentials(text) && !this.declared.mayMatch(text)) return;
     let data: unknown;
     try {
       data = valuesData(text, 'values');
     } catch {
       return;
     }
-    this.#learnData(data, false);
+    this.#learnData(data, false, []);
   }
 
-  #learnData(value: unknown, secret: boolean): void {
+  #learnData(value: unknown, secret: boolean, path: (string | number)[]): void {
     if (typeof value === 'string') {
       if (secret) this.#add(value);
       return;
     }
     if (Array.isArray(value)) {
-      for (const item of value) this.#learnData(item, secret);
+      value.forEach((item, index) => {
+        const at = [...path, index];
+        this.#learnData(item, secret || this.declared.covers(at), at);
+      });
       return;
     }
     if (!isPlainObject(value)) return;
-    for (const [key, child] of Object.entries(value)) this.#learnData(child, secret || isCredentialPath(key));
+    for (const [key, child] of Object.entries(value)) {
+      const at = [...path, key];
+      this.#learnData(child, secret || isCredentialPath(key) || this.declared.covers(at), at);
+    }
   }
 
   #add(value: string): void {

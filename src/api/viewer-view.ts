@@ -12,6 +12,7 @@
  * (hidden-values.ts), so editing what was read never overwrites a credential with the placeholder.
  */
 import type { Catalog } from '../core/catalog.ts';
+import type { SecretPaths } from '../core/secret-paths.ts';
 import { HIDDEN_VALUE, hideCredentialValues, isCredentialPath } from '../core/values.ts';
 import type { Principal } from './auth.ts';
 import { type KnownSecrets, mayHoldCredentials } from './known-secrets.ts';
@@ -46,7 +47,7 @@ export function answerAsSeenBy(
   if (caller === null || seesCredentials(caller)) return text;
   secrets.learnCatalog(catalog);
   if (contentType.includes('json')) {
-    if (!mayHoldCredentials(text)) {
+    if (!mayHoldCredentials(text) && !secrets.declared.mayMatch(text)) {
       const masked = secrets.maskText(text);
       if (masked === text) return text;
     }
@@ -57,7 +58,7 @@ export function answerAsSeenBy(
       return secrets.maskText(text);
     }
     learnFromValuesTexts(secrets, data);
-    return JSON.stringify(secrets.maskData(hideCredentials(data)));
+    return JSON.stringify(secrets.maskData(hideCredentials(data, secrets.declared)));
   }
   if (contentType.startsWith('text/csv') || contentType.startsWith('text/event-stream')) {
     return secrets.maskText(text);
@@ -79,17 +80,21 @@ function learnFromValuesTexts(secrets: KnownSecrets, value: unknown, key?: strin
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) learnFromValuesTexts(secrets, v, k);
 }
 
-function hideCredentials(value: unknown, key?: string): unknown {
+function hideCredentials(value: unknown, declared?: SecretPaths, key?: string): unknown {
   if (typeof value === 'string')
-    return key && VALUES_TEXT_KEYS.has(key) ? hideCredentialValues(value) : value;
-  if (Array.isArray(value)) return value.map((v) => hideCredentials(v));
+    return key && VALUES_TEXT_KEYS.has(key) ? hideCredentialValues(value, declared) : value;
+  if (Array.isArray(value)) return value.map((v) => hideCredentials(v, declared));
   if (value === null || typeof value !== 'object' || value instanceof Date) return value;
   const record = value as Record<string, unknown>;
-  const credentialDiff = typeof record.path === 'string' && isCredentialPath(record.path);
+  const credentialDiff =
+    typeof record.path === 'string' &&
+    (isCredentialPath(record.path) || declared?.covers(record.path) === true);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(record)) {
     out[k] =
-      credentialDiff && DIFF_VALUE_KEYS.has(k) && v !== undefined ? HIDDEN_VALUE : hideCredentials(v, k);
+      credentialDiff && DIFF_VALUE_KEYS.has(k) && v !== undefined
+        ? HIDDEN_VALUE
+        : hideCredentials(v, declared, k);
   }
   return out;
 }

@@ -78,6 +78,11 @@ export interface Pack {
   presets: Preset[];
   /** Dotted value paths (prefixes) whose change alters what runs on nodes and so forces a repave. */
   nodeImpactPaths: string[];
+  /**
+   * Value paths whose values are secret besides the credential key names every pack gets (`secret-paths.ts`):
+   * hidden below admin by path, and by value wherever they turn up. Strata-format packs list them in pack.yaml.
+   */
+  secretPaths?: string[];
   manifests: ManifestTemplate[];
   /** `builtin` for the shipped catalog, `user` for registered packs. */
   source: 'builtin' | 'user';

@@ -8,6 +8,7 @@ import { StrataError } from './errors.ts';
 import { K8S_DISTRIBUTIONS, LAYER_KINDS, type ManifestTemplate, type Pack, type Preset } from './model.ts';
 import { isDnsLabel } from './names.ts';
 import { parseRenderValues } from './render.ts';
+import { badSecretPath } from './secret-paths.ts';
 import { isStrictSemver } from './semver.ts';
 import { parseWithSchema } from './validation.ts';
 
@@ -49,6 +50,11 @@ const manifestSchema = z.strictObject({
   nodeImpactPaths: z
     .array(z.string({ message: 'each node-impact path is a dotted value path (text)' }), {
       message: 'nodeImpactPaths must be a list of dotted value paths',
+    })
+    .default([]),
+  secretPaths: z
+    .array(z.string({ message: 'each secret path is a dotted value path (text)' }), {
+      message: 'secretPaths must be a list of dotted value paths',
     })
     .default([]),
   presets: z.array(presetSchema, { message: 'presets must be a list' }).default([]),
@@ -100,6 +106,17 @@ export function parsePack(files: PackFiles, source: PackSource): Pack {
     }
   }
 
+  const badSecret = badSecretPath(manifest.secretPaths);
+  if (badSecret !== null) {
+    throw invalid(
+      `secretPaths[${badSecret.index}]`,
+      `secret path '${badSecret.path}': ${badSecret.reason}.`,
+      {
+        path: badSecret.path,
+      },
+    );
+  }
+
   const presetNames = new Set<string>();
   const presets: Preset[] = manifest.presets.map((preset, index) => {
     const field = `presets[${index}]`;
@@ -145,6 +162,7 @@ export function parsePack(files: PackFiles, source: PackSource): Pack {
     values: files.values,
     presets,
     nodeImpactPaths: [...manifest.nodeImpactPaths],
+    ...(manifest.secretPaths.length > 0 ? { secretPaths: [...manifest.secretPaths] } : {}),
     manifests,
     source,
     kind: 'strata',

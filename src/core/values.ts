@@ -5,6 +5,7 @@
 import YAML, { type Document, isAlias, isMap, isPair, isScalar, isSeq, type Node, YAMLMap } from 'yaml';
 import { StrataError } from './errors.ts';
 import type { ValuePath } from './model.ts';
+import type { SecretPaths } from './secret-paths.ts';
 
 /**
  * One leaf-level difference between two values texts. Maps recurse; a list is a leaf (compared as a
@@ -396,29 +397,48 @@ export const HIDDEN_VALUE = '(hidden)';
 
 /**
  * Returns a values text with the value of every credential key (`isCredentialPath` of the key: a password,
- * token, secret, …) replaced by `(hidden)` — a nested map or list under such a key as a whole — keeping
- * comments and layout. Text without credentials, or that does not parse, comes back unchanged.
+ * token, secret, …) and of every path `declared` covers (paths a pack declares secret, `secret-paths.ts`)
+ * replaced by `(hidden)` — a nested map or list under such a key as a whole — keeping comments and layout. Text
+ * without credentials, or that does not parse, comes back unchanged.
  */
-export function hideCredentialValues(text: string): string {
+export function hideCredentialValues(text: string, declared?: SecretPaths): string {
   // A cheap pre-check (most values texts hold no credential word at all), with keys' `-`/`_` ignored as above.
-  if (!CREDENTIAL_ANYWHERE.test(text.replace(/[-_]/g, ''))) return text;
+  const byName = CREDENTIAL_ANYWHERE.test(text.replace(/[-_]/g, ''));
+  if (!byName && !declared?.mayMatch(text)) return text;
   const doc = YAML.parseDocument(text, { uniqueKeys: false });
   if (doc.errors.length > 0) return text;
   let hidden = 0;
-  YAML.visit(doc, {
-    Pair(_, pair) {
-      const key = isScalar(pair.key) ? String(pair.key.value) : null;
-      if (key === null || !isCredentialPath(key) || pair.value === null) return;
-      if (isScalar(pair.value) && pair.value.value === HIDDEN_VALUE) return;
-      const replacement = doc.createNode(HIDDEN_VALUE);
-      if (isScalar(pair.value) || isMap(pair.value) || isSeq(pair.value) || isAlias(pair.value)) {
-        replacement.commentBefore = (pair.value as Node).commentBefore;
-        replacement.comment = (pair.value as Node).comment;
+  const hide = (value: unknown): Node | null => {
+    if (value === null || (isScalar(value) && value.value === HIDDEN_VALUE)) return null;
+    const replacement = doc.createNode(HIDDEN_VALUE);
+    if (isScalar(value) || isMap(value) || isSeq(value) || isAlias(value)) {
+      replacement.commentBefore = (value as Node).commentBefore;
+      replacement.comment = (value as Node).comment;
+    }
+    hidden += 1;
+    return replacement;
+  };
+  const visit = (node: unknown, path: (string | number)[]): void => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : null;
+        if (key === null) continue;
+        const at = [...path, key];
+        if (isCredentialPath(key) || declared?.covers(at)) {
+          const replacement = hide(pair.value);
+          if (replacement !== null) pair.value = replacement;
+        } else visit(pair.value, at);
       }
-      pair.value = replacement;
-      hidden += 1;
-      return YAML.visit.SKIP;
-    },
-  });
+    } else if (isSeq(node)) {
+      node.items.forEach((item, index) => {
+        const at = [...path, index];
+        if (declared?.covers(at)) {
+          const replacement = hide(item);
+          if (replacement !== null) node.items[index] = replacement;
+        } else visit(item, at);
+      });
+    }
+  };
+  visit(doc.contents, []);
   return hidden === 0 ? text : doc.toString();
 }

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { it } from 'node:test';
 import type { ClusterSpec } from '../../src/core/model.ts';
+import { writeArchive } from '../../src/render/archive.ts';
 import { recordAudit } from '../../src/store/audit.ts';
 import { createClusters } from '../../src/store/clusters.ts';
 import { recordEvents } from '../../src/store/events.ts';
@@ -223,6 +224,124 @@ forEachApiDriver(
       });
       assert.equal(orphan.status, 400, orphan.text);
       assert.equal(orphan.json.details?.path, 'helloUniverse.extra.apiToken');
+    });
+
+    it('hides the value paths a pack declares secret (pack.yaml secretPaths, a chart schema, secretGenerator literals)', async (t) => {
+      const f = getFixture(t);
+      if (!f) return;
+      // A Strata pack whose secret has no credential word in its key: only its declaration makes it secret.
+      const strata = await f.call('POST', '/v1/packs', {
+        body: {
+          manifest:
+            'name: vaultish\nversion: 1.0.0\nlayer: addon\ndisplayName: Vaultish\nsecretPaths: [admin.passphrase]\n',
+          values: 'admin:\n  # unseal phrase\n  passphrase: open-sesame-default\n  user: root\n',
+          templates: {
+            'cm.yaml':
+              'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: vaultish\n  namespace: default\ndata:\n  user: "{{ values.admin.user }}"\n',
+          },
+        },
+      });
+      assert.equal(strata.status, 201, strata.text);
+      // A chart marking its secret with format: password in values.schema.json.
+      const chart = await writeArchive(
+        new Map([
+          ['keeper/Chart.yaml', Buffer.from('apiVersion: v2\nname: keeper\nversion: 0.1.0\n')],
+          ['keeper/values.yaml', Buffer.from('unlock:\n  phrase: chart-default-phrase\n')],
+          [
+            'keeper/values.schema.json',
+            Buffer.from(
+              JSON.stringify({
+                type: 'object',
+                properties: {
+                  unlock: { type: 'object', properties: { phrase: { type: 'string', format: 'password' } } },
+                },
+              }),
+            ),
+          ],
+          [
+            'keeper/templates/cm.yaml',
+            Buffer.from('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keeper\ndata:\n  a: "1"\n'),
+          ],
+        ]),
+      );
+      const imported = await f.call('POST', '/v1/packs/import', {
+        body: { kind: 'helm', archive: chart.toString('base64') },
+      });
+      assert.equal(imported.status, 201, imported.text);
+      const manifests = await f.call('POST', '/v1/packs/import', {
+        body: {
+          kind: 'manifest',
+          files: { 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n' },
+          name: 'plain-manifests',
+          version: '1.0.0',
+        },
+      });
+      assert.equal(manifests.status, 201, manifests.text);
+
+      for (const [role, token] of roles(f)) {
+        const vaultish = await f.call('GET', '/v1/packs/vaultish/versions/1.0.0', { token });
+        assert.equal(
+          vaultish.text.includes('open-sesame-default'),
+          false,
+          `${role} sees the declared default`,
+        );
+        assert.match(
+          vaultish.json.values as string,
+          /# unseal phrase\n {2}passphrase: \(hidden\)\n {2}user: root/,
+        );
+        const keeper = await f.call('GET', '/v1/packs/keeper/versions/0.1.0', { token });
+        assert.equal(keeper.status, 200, keeper.text);
+        assert.equal(keeper.text.includes('chart-default-phrase'), false, `${role} sees the chart's secret`);
+      }
+
+      const profile = [
+        'name: secret-addons',
+        'version: 1.0.0',
+        'type: addon',
+        'cloudType: sim',
+        'layers:',
+        '  - pack: vaultish',
+        '    version: 1.0.0',
+        '  - pack: keeper',
+        '    version: 0.1.0',
+        '  - pack: plain-manifests',
+        '    version: 1.0.0',
+        '',
+      ].join('\n');
+      assert.equal((await f.call('POST', '/v1/profiles', { body: profile })).status, 201);
+      const overrides: Array<[string, string, string]> = [
+        ['vaultish', 'admin:\n  passphrase: cluster-own-phrase\n', 'cluster-own-phrase'],
+        ['keeper', 'unlock:\n  phrase: cluster-chart-phrase\n', 'cluster-chart-phrase'],
+        [
+          'plain-manifests',
+          'secretGenerator:\n  - name: creds\n    literals: [api-key=generated-literal-1]\n',
+          'generated-literal-1',
+        ],
+      ];
+      await createClusters(f.store.db, { actor: 'test' }, [
+        {
+          ...spec(
+            'declared',
+            Object.fromEntries(overrides.map(([pack, values]) => [pack, { pack, values }])),
+          ),
+          profiles: [{ name: 'secret-addons', version: '1.0.0', revision: 1 }],
+        },
+      ]);
+      await recordEvents(f.store.db, [
+        { cluster: 'declared', type: 'Normal', reason: 'Echo', message: 'phrase is cluster-own-phrase' },
+      ]);
+      const admin = await f.call('GET', '/v1/clusters/declared');
+      for (const [, , secret] of overrides)
+        assert.ok(admin.text.includes(secret), `the admin sees ${secret}`);
+      for (const [role, token] of roles(f)) {
+        for (const url of ['/v1/clusters/declared', '/v1/clusters/declared/events']) {
+          const seen = await f.call('GET', url, { token });
+          assert.equal(seen.status, 200, seen.text);
+          for (const [, , secret] of overrides) {
+            assert.equal(seen.text.includes(secret), false, `${role} ${url} shows ${secret}`);
+          }
+        }
+      }
     });
   },
   { engine: (store) => new RecordingEngine(store) },
