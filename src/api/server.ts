@@ -177,9 +177,18 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
   };
   const redact = { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '***' };
   // Failures are always logged: a 500 whose cause is nowhere cannot be diagnosed (its body names the request ID).
+  // Every log line has the values known to be secret masked (an error's cause may quote one).
+  const secrets = new KnownSecrets();
+  const out = deps.logger ? process.stdout : (deps.errorLog ?? process.stderr);
+  const stream = {
+    write: (line: string) => {
+      secrets.learnCatalog(deps.catalog);
+      out.write(secrets.maskText(line));
+    },
+  };
   const logger = deps.logger
-    ? { level: 'info', redact, serializers }
-    : { level: 'error', redact, serializers, stream: deps.errorLog ?? process.stderr };
+    ? { level: 'info', redact, serializers, stream }
+    : { level: 'error', redact, serializers, stream };
   const ids = deps.ids ?? randomIds;
   const options = {
     logger,
@@ -215,7 +224,7 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     auth: new TokenAuthenticator(deps.store, { ttlMs: deps.tokenCacheTtlMs }),
     streams: new SseStreams(),
     heartbeatMs: deps.heartbeatMs ?? SSE_HEARTBEAT_MS,
-    secrets: new KnownSecrets(),
+    secrets,
   };
 
   registerBodyParsers(app as unknown as FastifyInstance, bodyLimit);

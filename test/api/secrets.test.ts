@@ -343,6 +343,15 @@ forEachApiDriver(
         }
       }
     });
+
+    it('masks known secrets in the server log', async (t) => {
+      const f = getFixture(t);
+      if (!f) return;
+      f.app.log.error({ cause: `the database refused ${DB_PASSWORD}` }, `failed with ${AUTH_TOKEN}`);
+      const line = JSON.stringify(f.errorLog.at(-1));
+      assert.match(line, /failed with \(hidden\)/);
+      assert.equal(line.includes(DB_PASSWORD) || line.includes(AUTH_TOKEN), false, line);
+    });
   },
   { engine: (store) => new RecordingEngine(store) },
 );
