@@ -128,6 +128,8 @@ export interface RolloutPreviewWave {
 /** One distinct plan of a preview, shared by every cluster with the same configuration. */
 export interface RolloutPreviewPlan {
   clusters: number;
+  /** How many distinct cluster configurations make this same change (each planned once). */
+  configurations: number;
   /** A cluster that has this plan (for `strata cluster plan`). */
   example: string;
   changed: boolean;
@@ -155,7 +157,8 @@ export interface RolloutPreview {
     repave: number;
   };
   waves: RolloutPreviewWave[];
-  /** Distinct plans (computed once per distinct configuration), most clusters first. */
+  /** Distinct changes, most clusters first: a plan is computed once per distinct configuration, and
+   * configurations whose plans make the same change share one entry. */
   plans: RolloutPreviewPlan[];
   /** Skipped clusters with their error (the first 100). */
   skipped: Array<{ cluster: string; code: string; message: string }>;

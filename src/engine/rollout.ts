@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { randomIds } from '../core/clock.ts';
 import { isStrataError, StrataError } from '../core/errors.ts';
 import type { ProfileVersion } from '../core/model.ts';
+import type { Plan } from '../core/plan-types.ts';
 import { parseProfileRef } from '../core/profile.ts';
 import type { UpdateRequest } from '../core/workflows.ts';
 import { type AuditContext, recordAudit } from '../store/audit.ts';
@@ -69,6 +70,34 @@ interface RolloutScan {
 
 interface PlanGroup extends RolloutPreviewPlan {
   applicable: boolean;
+  /** Equal for configurations whose plans make the same change (see `diffKey`). */
+  diffKey: string;
+}
+
+/**
+ * Returns a key equal for plans that make the same change: the layers' version, preset and value changes and
+ * conflicts, the objects created, changed (with their fields), left unused or deleted, the repave and the
+ * Kubernetes upgrade, the errors and warnings. Clusters whose configurations differ only where the change does
+ * not reach (an override it keeps, a label) share one line of the preview.
+ */
+function diffKey(plan: Plan): string {
+  // Whether a layer carries an override is said per cluster; what the change does to the layer is compared.
+  const layers = plan.layers.map(({ profile: _p, overridden: _o, ...layer }) => layer);
+  const { unchanged: _u, ...objects } = plan.objects;
+  return createHash('sha256')
+    .update(
+      JSON.stringify([
+        layers,
+        objects,
+        plan.repave,
+        plan.kubernetes,
+        plan.errors.map((e) => [e.code, e.message]),
+        plan.warnings.map((w) => [w.code, w.message]),
+        plan.applicable,
+        plan.changed,
+      ]),
+    )
+    .digest('base64url');
 }
 
 /** Returns the settings of a rollout input with defaults, validated. */
@@ -164,9 +193,17 @@ async function scanFleet(ctx: EngineContext, input: RolloutInput): Promise<Rollo
     start += size;
     return wave;
   });
-  const plans = [...groups.values()]
-    .sort((a, b) => b.clusters - a.clusters)
-    .map(({ applicable: _a, ...plan }) => plan);
+  // Configurations whose plans make the same change are one line: what a reviewer reads is the change.
+  const byDiff = new Map<string, RolloutPreviewPlan>();
+  for (const { applicable: _a, diffKey: key, ...plan } of groups.values()) {
+    const same = byDiff.get(key);
+    if (same === undefined) byDiff.set(key, { ...plan });
+    else {
+      same.clusters += plan.clusters;
+      same.configurations += plan.configurations;
+    }
+  }
+  const plans = [...byDiff.values()].sort((a, b) => b.clusters - a.clusters);
   return {
     eligible,
     skipped,
@@ -188,7 +225,12 @@ async function planGroup(
   cluster: StoredCluster,
   rollout: { from: { profile: string; version: string }; to: { profile: string; version: string } },
 ): Promise<PlanGroup> {
-  const base = { clusters: 0, example: cluster.name, warnings: [] as RolloutPreviewPlan['warnings'] };
+  const base = {
+    clusters: 0,
+    configurations: 1,
+    example: cluster.name,
+    warnings: [] as RolloutPreviewPlan['warnings'],
+  };
   try {
     const change = rolloutChange(cluster.spec, rollout.from, rollout.to);
     if (change?.kind !== 'profiles') throw new StrataError('Internal', 'No change to plan.');
@@ -209,6 +251,7 @@ async function planGroup(
     );
     return {
       ...base,
+      diffKey: diffKey(plan),
       applicable: plan.applicable,
       changed: plan.changed,
       repave: plan.repave.required,
@@ -225,6 +268,7 @@ async function planGroup(
       repave: false,
       summary: 'cannot be planned',
       errors: [{ code: error.code, message: error.message }],
+      diffKey: `error:${error.code}:${error.message}`,
     };
   }
 }

@@ -104,7 +104,7 @@ describe('strata rollout', () => {
     assert.match(preview.stdout, /^WAVE\s+CLUSTERS\s+FIRST$/m);
     assert.match(preview.stdout, /^1\s+1\s+cr-1$/m);
     assert.match(preview.stdout, /^2\s+4\s+cr-2, cr-3, cr-4, cr-5$/m);
-    assert.match(preview.stdout, /^5\s+cr-1\s+no\s+hello-universe values/m);
+    assert.match(preview.stdout, /^5\s+1\s+cr-1\s+no\s+hello-universe values/m);
 
     const unconfirmed = await cli(['rollout', 'start', '--from', 'cli-ro@1.0.0', '--to', 'cli-ro@1.1.0']);
     assert.equal(unconfirmed.code, 1);

@@ -93,9 +93,16 @@ describe('fleet rollouts', () => {
     await fx?.close();
   });
 
-  it('previews canary and growing waves with one plan for clusters sharing a configuration, changing nothing', async () => {
+  it('previews canary and growing waves with one plan per distinct change, changing nothing', async () => {
     // A cluster that cannot finish provisioning (no worker for its pods) cannot be updated: skipped, listed.
     await fx.engine.createCluster(TESTER, { name: 'pa-stuck', profiles: ['ro-a@1.0.0'], workers: 0 });
+    // An override the change does not reach: another configuration, planned apart, but the same change.
+    await fx.engine.applyChange(TESTER, 'pa-2', {
+      kind: 'override',
+      pack: 'hello-universe',
+      values: 'helloUniverse:\n  ui:\n    replicas: 2\n',
+    });
+    await waitForCluster(fx, 'pa-2', converged, 'pa-2 Running with its override', 120_000);
     const missesBefore = fx.running.ctx.proposals.misses;
     const preview = await fx.engine.rollouts.preview({ from: 'ro-a@1.0.0', to: 'ro-a@1.1.0' });
     assert.deepEqual(
@@ -112,9 +119,10 @@ describe('fleet rollouts', () => {
     );
     const shared = preview.plans.find((p) => p.clusters === 5);
     assert.ok(shared, `one plan shared by the five Running clusters: ${JSON.stringify(preview.plans)}`);
+    assert.equal(shared.configurations, 2, 'the overridden cluster makes the same change: one entry');
     assert.match(shared.summary, /hello-universe/);
     assert.ok(
-      fx.running.ctx.proposals.misses - missesBefore <= 2,
+      fx.running.ctx.proposals.misses - missesBefore <= 3,
       'plans computed per configuration, not per cluster',
     );
     const custom = await fx.engine.rollouts.preview({

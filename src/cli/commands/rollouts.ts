@@ -46,12 +46,13 @@ export function formatPreview(p: RolloutPreview): string {
     ),
   ];
   if (p.plans.length > 0) {
-    lines.push('', 'Plans (one per distinct configuration):');
+    lines.push('', 'Plans (one per distinct change):');
     lines.push(
       renderTable(
-        ['clusters', 'example', 'repave', 'plan'],
+        ['clusters', 'configs', 'example', 'repave', 'plan'],
         p.plans.map((plan) => [
           String(plan.clusters),
+          String(plan.configurations ?? 1),
           plan.example,
           plan.repave ? 'yes' : 'no',
           plan.errors.length > 0
