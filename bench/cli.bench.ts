@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCli, staleReason } from '../scripts/build-cli.mjs';
-import { startStrata } from '../src/cli/up.ts';
+import { startStrata } from '../src/main/up.ts';
 import { createClusters } from '../src/store/clusters.ts';
 import { percentile, reportFigure } from './report.ts';
 

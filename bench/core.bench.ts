@@ -6,13 +6,13 @@
 import { performance } from 'node:perf_hooks';
 import YAML from 'yaml';
 import { loadBuiltinCatalog } from '../src/catalog/load.ts';
-import { demoProfileDocument } from '../src/cli/demo.ts';
 import { inventoryOf } from '../src/core/desired.ts';
 import type { ClusterSpec, ProfileVersion } from '../src/core/model.ts';
 import { validateProfileVersion } from '../src/core/profile.ts';
 import { resolveStack } from '../src/core/stack.ts';
 import type { ClusterForUpdate } from '../src/core/workflows.ts';
 import { ProposalCache, proposeClusterUpdate } from '../src/engine/proposals.ts';
+import { demoProfileDocument } from '../src/main/demo.ts';
 import { Renderer } from '../src/render/renderer.ts';
 import { percentile, reportFigure, rssMiB, scaled } from './report.ts';
 

@@ -5,7 +5,8 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { type ErrorDetails, httpStatusFor, isStrataError, type StrataErrorCode } from '../core/errors.ts';
+import { type ErrorDetails, isStrataError, type StrataErrorCode } from '../core/errors.ts';
+import { httpStatusFor } from './http-status.ts';
 import { databaseConflict, isTransientDatabaseError } from './transient.ts';
 import { knownFieldsAt, suggestField } from './unknown-fields.ts';
 

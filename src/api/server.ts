@@ -4,17 +4,14 @@
  * listen: `strata up` (or a test) calls `listen` or `inject`.
  */
 import { stat } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, posix, resolve, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, {
-  type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
   LogController,
-  type RawServerDefault,
 } from 'fastify';
 import {
   jsonSchemaTransform,
@@ -31,11 +28,12 @@ import type { Store } from '../store/open.ts';
 import { storeContentSource } from '../store/pack-contents.ts';
 import { ensureAdminToken } from './admin-token.ts';
 import { AdmissionControl, type ClassLimits, type RouteClass } from './admission.ts';
-import { bearerToken, type Principal, type RouteAccess, requireRole, TokenAuthenticator } from './auth.ts';
+import { bearerToken, requireRole, TokenAuthenticator } from './auth.ts';
 import { checkRequestText, registerBodyParsers } from './body-parsers.ts';
 import { redactUrl, sendError } from './errors.ts';
 import { LiveEventBus } from './event-bus.ts';
 import { KnownSecrets } from './known-secrets.ts';
+import type { ApiApp, RouteContext } from './route-context.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
 import { registerClusterRoutes } from './routes/clusters.ts';
 import { registerEventRoutes } from './routes/events.ts';
@@ -114,53 +112,8 @@ to serve here.</p>
 when needed), then reload this page.</p></body></html>
 `;
 
-/** The Fastify instance routes are registered on, typed by the zod provider. */
-export type ApiApp = FastifyInstance<
-  RawServerDefault,
-  IncomingMessage,
-  ServerResponse,
-  FastifyBaseLogger,
-  ZodTypeProvider
->;
-
-/** What route modules share. */
-export interface RouteContext {
-  store: Store;
-  catalog: Catalog;
-  engine: EngineCommands | null;
-  renderer: Renderer;
-  events: LiveEventBus;
-  auth: TokenAuthenticator;
-  streams: SseStreams;
-  heartbeatMs: number;
-  /** Values known to be secret, masked in what callers below admin are sent (viewer-view.ts). */
-  secrets: KnownSecrets;
-}
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** The least role the route needs, or `public`. Routes without it are refused to all but admins. */
-    access?: RouteAccess;
-    /** Accept the token as `?token=` too (EventSource cannot send headers). */
-    queryToken?: boolean;
-  }
-  interface FastifyRequest {
-    principal: Principal | null;
-  }
-  interface FastifyInstance {
-    /** The server's admission control (how many requests of each class run and wait). */
-    admission: AdmissionControl;
-  }
-}
-
 /** The default request body limit: profiles and packs are text well below it. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
-
-/** Returns the caller of an authenticated route (every route but `public` ones has one). */
-export function callerOf(request: FastifyRequest): Principal {
-  if (!request.principal) throw new StrataError('Unauthorized', 'This route needs a bearer token.');
-  return request.principal;
-}
 
 /**
  * Returns the API server, ready to `listen` or `inject` (nothing listens yet). The admin token file is made

@@ -8,7 +8,7 @@ import type { AttachedProfile } from '../core/model.ts';
 import { MAX_PATHS_PER_OBJECT } from '../core/object-diff.ts';
 import type { LayerPlan, Plan, PlanIssue } from '../core/plan-types.ts';
 import { isCredentialPath, type ValueChange } from '../core/values.ts';
-import type { ClusterPlanView } from '../engine/contract.ts';
+import type { ClusterPlanView } from '../wire/types.ts';
 
 /** Most value paths listed per layer before "… and N more". */
 const MAX_PATHS = 20;

@@ -5,7 +5,7 @@
  */
 import { StrataError } from '../core/errors.ts';
 import type { ClusterSpec } from '../core/model.ts';
-import type { ClusterStatus, ClusterSummary } from '../store/clusters.ts';
+import type { ClusterStatus, ClusterSummaryServer as ClusterSummary } from '../wire/types.ts';
 import type { ApiClient } from './client.ts';
 import type { Printer } from './output.ts';
 

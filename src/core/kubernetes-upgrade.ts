@@ -5,18 +5,9 @@
 import semver from 'semver';
 import type { Catalog } from './catalog.ts';
 import type { K8sDistribution, Pack } from './model.ts';
-import type { PlanIssue } from './plan-types.ts';
+import type { KubernetesUpgrade, PlanIssue } from './plan-types.ts';
 
-/** The Kubernetes side of a plan: from/to and the versions the cluster passes through, in order. */
-export interface KubernetesUpgrade {
-  distribution: K8sDistribution;
-  fromPack: string;
-  toPack: string;
-  from: string;
-  to: string;
-  /** Target versions in order; the last is `to`. One element for a direct upgrade. */
-  steps: string[];
-}
+export type { KubernetesUpgrade };
 
 /** Result of checking a Kubernetes change: the upgrade (null when nothing changes) and any rule violations. */
 export interface KubernetesUpgradeCheck {

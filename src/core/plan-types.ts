@@ -2,9 +2,9 @@
  * The plan: a typed summary of what would change on a cluster, shown before anything changes — by the
  * CLI, the API and the console alike.
  */
-import type { KubernetesUpgrade } from './kubernetes-upgrade.ts';
 import type {
   AttachedProfile,
+  K8sDistribution,
   LayerKind,
   ObjectRef,
   PoolRole,
@@ -13,6 +13,17 @@ import type {
 } from './model.ts';
 import type { ValueChange } from './values.ts';
 import type { MergeConflict } from './values-merge.ts';
+
+/** The Kubernetes side of a plan: from/to and the versions the cluster passes through, in order. */
+export interface KubernetesUpgrade {
+  distribution: K8sDistribution;
+  fromPack: string;
+  toPack: string;
+  from: string;
+  to: string;
+  /** Target versions in order; the last is `to`. One element for a direct upgrade. */
+  steps: string[];
+}
 
 /** A rule violation (error) or a risk worth telling (warning), with a machine-readable code. */
 export interface PlanIssue {

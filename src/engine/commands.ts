@@ -4,7 +4,7 @@
  * audit row and event, and queues the reconcile that carries it out; reads compose store and cluster state.
  */
 
-import { ERROR_STATUS, isStrataError, StrataError, type StrataErrorCode } from '../core/errors.ts';
+import { isErrorCode, isStrataError, StrataError } from '../core/errors.ts';
 import type { ClusterSpec, InventoryEntry, ObjectRef, ProfileVersion } from '../core/model.ts';
 import { requireDnsLabel } from '../core/names.ts';
 import { canonicalJson, refKey } from '../core/objects.ts';
@@ -116,7 +116,7 @@ function planRefusal(proposal: UpdateProposal): StrataError {
   if (!first) {
     return new StrataError('PlanHasErrors', 'The plan cannot be applied.', { plan: proposal.plan });
   }
-  const code = (first.code in ERROR_STATUS ? first.code : 'PlanHasErrors') as StrataErrorCode;
+  const code = isErrorCode(first.code) ? first.code : 'PlanHasErrors';
   return new StrataError(code, first.message, { ...first.details, plan: proposal.plan });
 }
 

@@ -5,7 +5,8 @@
  * Authorised by a bearer token derived from the simulator's token secret, like the clusters' tokens.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { httpStatusFor, isStrataError, StrataError } from '../core/errors.ts';
+import { httpStatusFor } from '../api/http-status.ts';
+import { isStrataError, StrataError } from '../core/errors.ts';
 import type { SimFleet } from './fleet.ts';
 import type { SimInfrastructure } from './machines.ts';
 import { tokenFor } from './tokens.ts';

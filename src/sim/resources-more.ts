@@ -3,8 +3,9 @@
  * slices, storage and node kinds, flow control, certificates), with Kubernetes 1.35's scopes and short names. They
  * are stored and served like any object; nothing calls a webhook or enforces a policy.
  */
+
+import { builtin } from './builtin-resource.ts';
 import type { ResourceType } from './resources.ts';
-import { builtin } from './resources.ts';
 
 /** Appended to resources.ts's list (after the group's preferred versions, so those stay preferred). */
 export const MORE_BUILTIN_RESOURCES: readonly ResourceType[] = [

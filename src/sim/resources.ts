@@ -2,9 +2,13 @@
  * The kinds the simulated API server serves: built-in Kubernetes resources plus, per cluster, the kinds its
  * CustomResourceDefinitions declare. Discovery, routing and table printing all read this registry.
  */
+
+import { builtin } from './builtin-resource.ts';
 import type { KubeObject } from './kube-object.ts';
 import { isJsonObject } from './kube-object.ts';
 import { MORE_BUILTIN_RESOURCES } from './resources-more.ts';
+
+export { builtin };
 
 /** One servable resource type (one group/version/plural). */
 export interface ResourceType {
@@ -46,37 +50,6 @@ export function qualifiedName(type: Pick<ResourceType, 'group' | 'plural'>): str
 /** Returns the `apiVersion` string of a type (`v1`, `apps/v1`). */
 export function apiVersionOf(type: Pick<ResourceType, 'group' | 'version'>): string {
   return type.group === '' ? type.version : `${type.group}/${type.version}`;
-}
-
-/** Returns a built-in resource type; `cluster` makes it cluster-scoped, `all` puts it in `kubectl get all`. */
-export function builtin(
-  group: string,
-  version: string,
-  kind: string,
-  plural: string,
-  options: {
-    shortNames?: string[];
-    cluster?: boolean;
-    status?: boolean;
-    scale?: boolean;
-    all?: boolean;
-  } = {},
-): ResourceType {
-  const subresources: ResourceType['subresources'] = [];
-  if (options.status) subresources.push('status');
-  if (options.scale) subresources.push('scale');
-  return {
-    group,
-    version,
-    kind,
-    listKind: `${kind}List`,
-    plural,
-    singular: kind.toLowerCase(),
-    shortNames: options.shortNames ?? [],
-    namespaced: !options.cluster,
-    subresources,
-    categories: options.all ? ['all'] : [],
-  };
 }
 
 /** Built-in kinds every simulated cluster serves. */

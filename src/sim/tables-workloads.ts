@@ -3,11 +3,12 @@
  * prints them: jobs (STATUS, COMPLETIONS, DURATION), cron jobs, pod disruption budgets, autoscalers, ingresses,
  * ingress classes, CRDs and webhook configurations.
  */
+
+import { humanAge } from './human-age.ts';
 import type { KubeObject } from './kube-object.ts';
 import { isJsonObject } from './kube-object.ts';
 import { selectorText } from './selectors.ts';
 import type { Column } from './tables.ts';
-import { humanAge } from './tables.ts';
 
 const rec = (v: unknown): Record<string, unknown> => (isJsonObject(v) ? v : {});
 const arr = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.filter(isJsonObject) : []);

@@ -3,10 +3,14 @@
  * know for pods, nodes, deployments, replica sets, daemon sets, services and namespaces (`-o wide` columns have
  * priority 1), and NAME/AGE for every other kind.
  */
+
+import { humanAge } from './human-age.ts';
 import type { KubeObject } from './kube-object.ts';
 import { isJsonObject } from './kube-object.ts';
 import { selectorText } from './selectors.ts';
 import { WORKLOAD_COLUMNS } from './tables-workloads.ts';
+
+export { humanAge };
 
 /** One column of a Table: its definition and how a row's cell is computed. */
 export interface Column {
@@ -19,22 +23,6 @@ export interface Column {
 /** True when an Accept header asks for a Table. */
 export function wantsTable(accept: string | undefined): boolean {
   return (accept ?? '').includes('as=Table');
-}
-
-/** Returns a short age like kubectl prints (`45s`, `3m12s`, `5h`, `2d`). */
-export function humanAge(fromIso: string | undefined, now: number): string {
-  if (!fromIso) return '<unknown>';
-  const s = Math.max(0, Math.floor((now - Date.parse(fromIso)) / 1000));
-  if (s < 120) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 10) return s % 60 === 0 ? `${m}m` : `${m}m${s % 60}s`;
-  if (m < 180) return `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 8) return m % 60 === 0 ? `${h}h` : `${h}h${m % 60}m`;
-  if (h < 48) return `${h}h`;
-  const d = Math.floor(h / 24);
-  if (d < 8) return h % 24 === 0 ? `${d}d` : `${d}d${h % 24}h`;
-  return `${d}d`;
 }
 
 const rec = (v: unknown): Record<string, unknown> => (isJsonObject(v) ? v : {});

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { httpStatusFor } from '../../src/core/errors.ts';
+import { httpStatusFor } from '../../src/api/http-status.ts';
 import { openStore, type Store } from '../../src/store/open.ts';
 import { type ApiFixture, profileYaml, startApiFixture } from './fixture.ts';
 

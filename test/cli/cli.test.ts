@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import YAML from 'yaml';
-import { type RunningStrata, startStrata } from '../../src/cli/up.ts';
+import { type RunningStrata, startStrata } from '../../src/main/up.ts';
 import { profileYaml } from '../api/fixture.ts';
 import { emptyPlan, RecordingEngine } from '../api/recording-engine.ts';
 

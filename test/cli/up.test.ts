@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { DEMO_CLUSTER, DEMO_PROFILE } from '../../src/cli/demo.ts';
-import { startStrata } from '../../src/cli/up.ts';
+import { DEMO_CLUSTER, DEMO_PROFILE } from '../../src/main/demo.ts';
+import { startStrata } from '../../src/main/up.ts';
 import { RecordingEngine } from '../api/recording-engine.ts';
 
 const root = new URL('../..', import.meta.url).pathname;

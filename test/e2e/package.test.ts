@@ -18,7 +18,7 @@ import { cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type RunningStrata, startStrata } from '../../src/cli/up.ts';
+import { type RunningStrata, startStrata } from '../../src/main/up.ts';
 import { type CommandResult, runStrata } from './support.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -109,7 +109,7 @@ describe('packaging: npm pack → install into a temp prefix → a working `stra
     for (const expected of [
       'bin/strata.js',
       'build/cli/main.js',
-      'build/cli/up.js',
+      'build/main/up.js',
       'build/store/migrations.js',
       'build/render/sandbox/worker.js',
       'build/sim/proto/core.proto',

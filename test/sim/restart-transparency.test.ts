@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DEMO_CLUSTER } from '../../src/cli/demo.ts';
+import { DEMO_CLUSTER } from '../../src/main/demo.ts';
 import { eventually } from '../e2e/support.ts';
 import { findKubectl, type KubectlSession, kubectlSession } from '../support/kubectl.ts';
 import { requireOrSkip } from '../support/requirements.ts';

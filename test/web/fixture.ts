@@ -7,9 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { type RunningStrata, startStrata } from '../../src/cli/up.ts';
 import { startEngine } from '../../src/engine/engine.ts';
 import { destroySharedAgents } from '../../src/kube/agents.ts';
+import { type RunningStrata, startStrata } from '../../src/main/up.ts';
 import { buildConsole } from './build-console.ts';
 
 /** A running Strata with its console. */

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { DEMO_CLUSTER, demoProfileDocument } from '../../src/cli/demo.ts';
+import { DEMO_CLUSTER, demoProfileDocument } from '../../src/main/demo.ts';
 import { requireOrSkip } from '../support/requirements.ts';
 import { chromiumMissing, launchBrowser, type TestBrowser } from './browser.ts';
 import { type ConsoleFixture, signIn, startConsoleFixture } from './fixture.ts';

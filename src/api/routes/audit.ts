@@ -4,8 +4,8 @@
  * bound on the rows scanned per request, so a rare action never makes one request read the whole log.
  */
 import { type AuditEntry, listAudit } from '../../store/audit.ts';
+import type { ApiApp, RouteContext } from '../route-context.ts';
 import { auditQuery } from '../schemas.ts';
-import type { ApiApp, RouteContext } from '../server.ts';
 
 /** Rows one request reads at most while filtering by action or time. */
 export const AUDIT_SCAN_LIMIT = 5_000;

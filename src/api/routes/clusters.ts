@@ -18,6 +18,7 @@ import { listEvents } from '../../store/events.ts';
 import { listNodes } from '../../store/node-pools.ts';
 import { auditOf, requireRole } from '../auth.ts';
 import { clusterLayerSources, restoreHiddenValues } from '../hidden-values.ts';
+import { type ApiApp, callerOf, type RouteContext } from '../route-context.ts';
 import {
   clusterChangeSchema,
   clusterListQuery,
@@ -31,7 +32,6 @@ import {
   pruneSchema,
   repaveActionSchema,
 } from '../schemas.ts';
-import { type ApiApp, callerOf, type RouteContext } from '../server.ts';
 import { retryTransient } from '../transient.ts';
 import { answerAsSeenBy } from '../viewer-view.ts';
 

@@ -1,6 +1,7 @@
 /** The fleet-wide live event stream (server-sent events). */
+
+import type { ApiApp, RouteContext } from '../route-context.ts';
 import { streamQuery } from '../schemas.ts';
-import type { ApiApp, RouteContext } from '../server.ts';
 import { answerAsSeenBy } from '../viewer-view.ts';
 
 /** Registers `GET /v1/events/stream`. */

@@ -12,6 +12,7 @@ import {
 import { provePackRenders } from '../../render/prove.ts';
 import { getPack, listPacks, registerPack } from '../../store/packs.ts';
 import { auditOf } from '../auth.ts';
+import { type ApiApp, callerOf, type RouteContext } from '../route-context.ts';
 import {
   chartVersionsQuery,
   nameParams,
@@ -21,7 +22,6 @@ import {
   packPullSchema,
   packQuery,
 } from '../schemas.ts';
-import { type ApiApp, callerOf, type RouteContext } from '../server.ts';
 
 /** A pack as lists show it: identity, kind, where it came from and presets, without values and templates. */
 export interface PackSummary {

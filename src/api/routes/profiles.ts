@@ -26,6 +26,7 @@ import {
 import { auditOf } from '../auth.ts';
 import { packSources, restoreHiddenValues } from '../hidden-values.ts';
 import { diffProfileRevisions } from '../revision-diff.ts';
+import { type ApiApp, callerOf, type RouteContext } from '../route-context.ts';
 import {
   copyProfileSchema,
   nameParams,
@@ -36,7 +37,6 @@ import {
   revisionDiffQuery,
   revisionQuery,
 } from '../schemas.ts';
-import { type ApiApp, callerOf, type RouteContext } from '../server.ts';
 import { retryTransient } from '../transient.ts';
 
 /** The warning every in-place edit answers with. */

@@ -1,8 +1,8 @@
 /** Routes of chart registry logins (admin): sign in, list (never a password), sign out. */
 import { deleteRegistryLogin, listRegistryLogins, saveRegistryLogin } from '../../store/registries.ts';
 import { auditOf } from '../auth.ts';
+import { type ApiApp, callerOf, type RouteContext } from '../route-context.ts';
 import { registryHostParams, registryLoginSchema } from '../schemas.ts';
-import { type ApiApp, callerOf, type RouteContext } from '../server.ts';
 
 /** Registers the registry routes. */
 export function registerRegistryRoutes(app: ApiApp, ctx: RouteContext): void {

@@ -6,6 +6,7 @@
 import { StrataError } from '../../core/errors.ts';
 import type { RolloutCommands, StoredRollout } from '../../engine/contract.ts';
 import { auditOf } from '../auth.ts';
+import { type ApiApp, callerOf, type RouteContext } from '../route-context.ts';
 import {
   rolloutActionSchema,
   rolloutGetQuery,
@@ -13,7 +14,6 @@ import {
   rolloutParams,
   rolloutStartSchema,
 } from '../schemas.ts';
-import { type ApiApp, callerOf, type RouteContext } from '../server.ts';
 import { retryTransient } from '../transient.ts';
 
 function requireRollouts(ctx: RouteContext): RolloutCommands {

@@ -2,8 +2,8 @@
 import { StrataError } from '../../core/errors.ts';
 import { createToken, listTokens, revokeToken, type TokenRecord } from '../../store/tokens.ts';
 import { auditOf } from '../auth.ts';
+import { type ApiApp, callerOf, type RouteContext } from '../route-context.ts';
 import { createTokenSchema, tokenRefParams } from '../schemas.ts';
-import { type ApiApp, callerOf, type RouteContext } from '../server.ts';
 
 /** Returns the token a `{ref}` names: the one with that id, else the one active token of that name. */
 function resolveToken(tokens: readonly TokenRecord[], ref: string): TokenRecord {

@@ -2,12 +2,7 @@
 import type { Command } from 'commander';
 import { StrataError } from '../../core/errors.ts';
 import type { ObjectRef } from '../../core/model.ts';
-import type {
-  ClusterChangeInput,
-  ClusterPlanView,
-  PruneResult,
-  WorkloadsView,
-} from '../../engine/contract.ts';
+import type { ClusterChangeInput, ClusterPlanView, PruneResult, WorkloadsView } from '../../wire/types.ts';
 import { confirm } from '../confirm.ts';
 import { type CliContext, readInputFile, seg } from '../context.ts';
 import { parseDuration } from '../duration.ts';

@@ -27,20 +27,8 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .action(
       async (opts: { demo?: boolean; port?: number; kubePort?: number; home?: string; log?: boolean }) => {
         // Loaded on demand: the server, store and simulator are heavy, and every other command is a thin client.
-        const { startStrata } = await import('../up.ts');
-        const { startEngine } = await import('../../engine/engine.ts');
-        const { getProfileVersion } = await import('../../store/profiles.ts');
-        const strata = await startStrata({
-          createEngine: async ({ store, catalog, sim, events, renderer }) => {
-            const running = startEngine({
-              store,
-              catalog,
-              sim,
-              renderer,
-              publish: (event) => events.publish(event),
-            });
-            return { commands: running.engine, stop: () => running.stop() };
-          },
+        const { startServer } = await import('../../main/up.ts');
+        const strata = await startServer({
           demo: opts.demo,
           port: opts.port,
           kubePort: opts.kubePort,
@@ -63,7 +51,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
         for (const made of strata.demoCreated) p.out(`  demo: created ${made}`);
         p.out('Try:');
         p.out('  strata pack list');
-        if (await getProfileVersion(strata.store.db, DEMO_PROFILE, '1.0.0')) {
+        if (strata.hasDemoProfile) {
           p.out(`  strata profile get ${DEMO_PROFILE}@1.0.0`);
           p.out(`  strata cluster create demo --profile ${DEMO_PROFILE}@1.0.0 --wait`);
         } else {

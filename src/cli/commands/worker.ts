@@ -4,7 +4,6 @@
  * reaches the simulated clusters through the simulator that `strata up` runs. It serves no API.
  */
 import type { Command } from 'commander';
-import { StrataError } from '../../core/errors.ts';
 import type { CliContext } from '../context.ts';
 
 /** Options of `strata worker`. */
@@ -34,70 +33,21 @@ export function registerWorkerCommand(program: Command, ctx: CliContext): void {
       (v) => Number(v),
     )
     .action(async (opts: WorkerOptions) => {
-      const databaseUrl = process.env.DATABASE_URL;
-      if (!databaseUrl) {
-        throw new StrataError(
-          'ValidationFailed',
-          'strata worker needs DATABASE_URL: the embedded store belongs to the one `strata up` process; several processes share a PostgreSQL server.',
-          { field: 'DATABASE_URL' },
-        );
-      }
-      if (opts.concurrency !== undefined && !(Number.isInteger(opts.concurrency) && opts.concurrency > 0)) {
-        throw new StrataError('ValidationFailed', '--concurrency must be a positive whole number.', {
-          field: 'concurrency',
-        });
-      }
-      const { join, resolve } = await import('node:path');
-      const { openStore, defaultStrataHome } = await import('../../store/open.ts');
-      const { loadBuiltinCatalog } = await import('../../catalog/load.ts');
-      const { loadUserPacks } = await import('../../catalog/user-packs.ts');
-      const { connectRemoteSimulator } = await import('../../sim/remote.ts');
-      const { notifyLive } = await import('../../store/live-channel.ts');
-      const { startEngine } = await import('../../engine/engine.ts');
-      const home = resolve(opts.home ?? defaultStrataHome());
-      const schema = process.env.STRATA_DB_SCHEMA || undefined;
-      const store = await openStore({ home, databaseUrl, schema });
-      let running: { stop(): Promise<void> } | undefined;
-      try {
-        const catalog = await loadBuiltinCatalog();
-        await loadUserPacks(store.db, catalog);
-        const simUrl =
-          opts.simUrl ??
-          process.env.STRATA_SIM_URL ??
-          `https://127.0.0.1:${process.env.STRATA_KUBE_PORT || 7443}`;
-        const sim = opts.sim
-          ? await connectRemoteSimulator({ url: simUrl, pkiDir: join(home, 'pki') })
-          : null;
-        running = startEngine({
-          store,
-          catalog,
-          sim,
-          concurrency: opts.concurrency,
-          // Watches belong to the process that serves the API; the resync finds drift from here too.
-          watchDrift: false,
-          // The API process relays these to its live views (server-sent events).
-          publish: (event) => {
-            notifyLive(store, schema, event).catch(() => {});
-          },
-        });
-        ctx.printer.out(
-          `Strata worker is up: claiming work from PostgreSQL${sim ? `, simulator at ${sim.url}` : ''}. Stop with Ctrl-C.`,
-        );
-      } catch (error) {
-        await store.close();
-        throw error;
-      }
+      // Loaded on demand: the engine and the store are heavy, and every other command is a thin client.
+      const { startWorker } = await import('../../main/worker.ts');
+      const running = await startWorker(opts);
+      ctx.printer.out(
+        `Strata worker is up: claiming work from PostgreSQL${running.simUrl ? `, simulator at ${running.simUrl}` : ''}. Stop with Ctrl-C.`,
+      );
       await new Promise<void>((done) => {
         const stop = (signal: string) => {
           process.off('SIGINT', onInt);
           process.off('SIGTERM', onTerm);
           ctx.printer.err(`${signal}: finishing running steps…`);
-          (running?.stop() ?? Promise.resolve())
-            .then(() => store.close())
-            .then(done, (error: unknown) => {
-              ctx.printer.err(`error while stopping: ${String(error)}`);
-              done();
-            });
+          running.stop().then(done, (error: unknown) => {
+            ctx.printer.err(`error while stopping: ${String(error)}`);
+            done();
+          });
         };
         const onInt = () => stop('SIGINT');
         const onTerm = () => stop('SIGTERM');

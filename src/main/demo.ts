@@ -3,13 +3,14 @@
  * without presets) and 1.1.0 (with the `enable-api` preset), and, when the engine runs, the cluster
  * `cluster-update-deletion` from 1.0.0. Idempotent: what exists is left alone.
  */
+
+import { DEMO_CLUSTER, DEMO_PROFILE } from '../cli/demo-names.ts';
 import type { Catalog } from '../core/catalog.ts';
 import { type ProfileDocument, validateProfileVersion } from '../core/profile.ts';
 import type { EngineCommands } from '../engine/contract.ts';
 import { getCluster } from '../store/clusters.ts';
 import type { Store } from '../store/open.ts';
 import { createProfileVersion, getProfileVersion } from '../store/profiles.ts';
-import { DEMO_CLUSTER, DEMO_PROFILE } from './demo-names.ts';
 
 export { DEMO_CLUSTER, DEMO_PROFILE };
 

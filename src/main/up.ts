@@ -1,7 +1,8 @@
 /**
- * `strata up`, the composition root: opens the store, loads the catalog (built-in + user packs), starts the
+ * `strata up`, in the composition root: opens the store, loads the catalog (built-in + user packs), starts the
  * simulated Kubernetes API, the engine (when one is plugged in) and the REST API, and makes the admin token.
- * `startStrata` runs in-process, so tests start a whole Strata on free ports and stop it again.
+ * `startServer` is what the command runs (with the engine); `startStrata` takes the engine as a factory, so
+ * tests start a whole Strata — with an engine of their own or none — on free ports and stop it again.
  */
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -13,16 +14,18 @@ import { createApiServer } from '../api/server.ts';
 import { loadBuiltinCatalog } from '../catalog/load.ts';
 import { loadUserPacks } from '../catalog/user-packs.ts';
 import type { Catalog } from '../core/catalog.ts';
-import { isStrataError, StrataError } from '../core/errors.ts';
+import { StrataError } from '../core/errors.ts';
 import type { EngineCommands } from '../engine/contract.ts';
+import { startEngine } from '../engine/engine.ts';
 import { Renderer } from '../render/renderer.ts';
 import { type SimKubeServer, startSimKubeServer } from '../sim/server.ts';
 import { listenLive } from '../store/live-channel.ts';
 import { defaultStrataHome, openStore, type Store } from '../store/open.ts';
 import { storeContentSource } from '../store/pack-contents.ts';
-import { listPacks, syncBuiltinPacks } from '../store/packs.ts';
+import { syncBuiltinPacks } from '../store/packs.ts';
+import { getProfileVersion } from '../store/profiles.ts';
 import { StoreSimPersistence } from '../store/sim-objects.ts';
-import { setUpDemo } from './demo.ts';
+import { DEMO_PROFILE, setUpDemo } from './demo.ts';
 
 /** What an engine is started with. */
 export interface EngineDeps {
@@ -232,4 +235,23 @@ export async function startStrata(options: StartOptions = {}): Promise<RunningSt
     await stopAll();
     throw error;
   }
+}
+
+/** The engine `strata up` runs in its own process: it publishes what it changed to the live views. */
+export const localEngine: EngineFactory = async ({ store, catalog, sim, events, renderer }) => {
+  const running = startEngine({ store, catalog, sim, renderer, publish: (event) => events.publish(event) });
+  return { commands: running.engine, stop: () => running.stop() };
+};
+
+/** A running `strata up`: Strata with its engine, and whether the demo profile is there to suggest. */
+export interface RunningServer extends RunningStrata {
+  /** The demo profile's 1.0.0 exists (made by `--demo` now or earlier). */
+  hasDemoProfile: boolean;
+}
+
+/** What `strata up` runs: Strata with the engine in this process. */
+export async function startServer(options: Omit<StartOptions, 'createEngine'> = {}): Promise<RunningServer> {
+  const strata = await startStrata({ ...options, createEngine: localEngine });
+  const hasDemoProfile = (await getProfileVersion(strata.store.db, DEMO_PROFILE, '1.0.0')) !== undefined;
+  return { ...strata, hasDemoProfile };
 }

@@ -1,0 +1,77 @@
+/**
+ * The clients' boundary: the console (src/web) and the CLI (src/cli) speak the REST contract (src/wire) and may
+ * use the pure core, never the store, the engine or the simulator — not even for a type. Only the composition
+ * root (src/main), which the CLI's `up` and `worker` actions load, wires those.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+
+const root = resolve(import.meta.dirname, '../..');
+const FORBIDDEN = ['src/store/', 'src/engine/', 'src/sim/'];
+
+/** Lists the TypeScript files below a folder. */
+function sources(dir: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== 'node_modules' && entry.name !== 'dist') found.push(...sources(path));
+    } else if (/\.tsx?$/.test(entry.name)) found.push(path);
+  }
+  return found;
+}
+
+/** Returns every module specifier a file names: static imports and re-exports (type-only too) and `import()`. */
+export function specifiers(text: string): string[] {
+  const found: string[] = [];
+  // Comments may name modules in prose; they are not imports.
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+  const patterns = [
+    /\b(?:import|export)\s[^'";]*?\sfrom\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ];
+  for (const pattern of patterns) for (const m of code.matchAll(pattern)) found.push(m[1] as string);
+  return found;
+}
+
+/** The imports of files below `dir` that reach a forbidden room, as `file → target` lines. */
+function crossings(dir: string): string[] {
+  const bad: string[] = [];
+  for (const file of sources(join(root, dir))) {
+    for (const spec of specifiers(readFileSync(file, 'utf8'))) {
+      if (!spec.startsWith('.')) continue;
+      const target = relative(root, resolve(dirname(file), spec));
+      if (FORBIDDEN.some((room) => target.startsWith(room))) bad.push(`${relative(root, file)} → ${target}`);
+    }
+  }
+  return bad;
+}
+
+describe('architecture: clients import the wire, not the server', () => {
+  it('finds imports of every form (so the check below can fail)', () => {
+    assert.deepEqual(
+      specifiers(
+        [
+          "import type { A } from '../store/a.ts';",
+          "import { b } from '../engine/b.ts';",
+          "export type { C } from '../sim/c.ts';",
+          "import '../store/side-effect.ts';",
+          "const m = await import('../engine/lazy.ts');",
+          "// import { x } from '../store/commented.ts';",
+        ].join('\n'),
+      ),
+      ['../store/a.ts', '../engine/b.ts', '../sim/c.ts', '../store/side-effect.ts', '../engine/lazy.ts'],
+    );
+  });
+
+  it('src/cli imports neither src/store, src/engine nor src/sim', () => {
+    assert.deepEqual(crossings('src/cli'), []);
+  });
+
+  it('src/web imports neither src/store, src/engine nor src/sim', () => {
+    assert.deepEqual(crossings('src/web/src'), []);
+  });
+});
