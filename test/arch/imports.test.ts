@@ -1,7 +1,7 @@
 /**
- * The clients' boundary: the console (src/web) and the CLI (src/cli) speak the REST contract (src/wire) and may
+ * The rooms' boundaries. The console (src/web) and the CLI (src/cli) speak the REST contract (src/wire) and may
  * use the pure core, never the store, the engine or the simulator — not even for a type. Only the composition
- * root (src/main), which the CLI's `up` and `worker` actions load, wires those.
+ * root (src/main), which the CLI's `up` and `worker` actions load, wires those. The store implements ports it is handed and imports no room but the core; the core imports none.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -38,13 +38,13 @@ export function specifiers(text: string): string[] {
 }
 
 /** The imports of files below `dir` that reach a forbidden room, as `file → target` lines. */
-function crossings(dir: string): string[] {
+function crossings(dir: string, forbidden: readonly string[] = FORBIDDEN): string[] {
   const bad: string[] = [];
   for (const file of sources(join(root, dir))) {
     for (const spec of specifiers(readFileSync(file, 'utf8'))) {
       if (!spec.startsWith('.')) continue;
       const target = relative(root, resolve(dirname(file), spec));
-      if (FORBIDDEN.some((room) => target.startsWith(room))) bad.push(`${relative(root, file)} → ${target}`);
+      if (forbidden.some((room) => target.startsWith(room))) bad.push(`${relative(root, file)} → ${target}`);
     }
   }
   return bad;
@@ -73,5 +73,36 @@ describe('architecture: clients import the wire, not the server', () => {
 
   it('src/web imports neither src/store, src/engine nor src/sim', () => {
     assert.deepEqual(crossings('src/web/src'), []);
+  });
+
+  it('src/store imports neither src/engine, src/api, src/sim nor the clients (it implements ports it is handed)', () => {
+    assert.deepEqual(
+      crossings('src/store', ['src/engine/', 'src/api/', 'src/sim/', 'src/cli/', 'src/web/', 'src/main/']),
+      [],
+    );
+  });
+
+  it('src/core imports no other room of src/', () => {
+    const rooms = [
+      'api',
+      'catalog',
+      'cli',
+      'engine',
+      'kube',
+      'main',
+      'registry',
+      'render',
+      'sim',
+      'store',
+      'web',
+      'wire',
+    ];
+    assert.deepEqual(
+      crossings(
+        'src/core',
+        rooms.map((room) => `src/${room}/`),
+      ),
+      [],
+    );
   });
 });
