@@ -1,7 +1,8 @@
 /**
  * The rooms' boundaries. The console (src/web) and the CLI (src/cli) speak the REST contract (src/wire) and may
  * use the pure core, never the store, the engine or the simulator — not even for a type. Only the composition
- * root (src/main), which the CLI's `up` and `worker` actions load, wires those. The store implements ports it is handed and imports no room but the core; the core imports none.
+ * root (src/main), which the CLI's `up` and `worker` actions load, wires those. The store implements ports it
+ * is handed and imports no room but the core; the core imports none.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
