@@ -93,4 +93,11 @@ describe('architecture: clients import the wire, not the server', () => {
       [],
     );
   });
+
+  it('src/engine imports neither the API, the clients, the composition root nor the simulator', () => {
+    assert.deepEqual(
+      crossings('src/engine', ['src/api/', 'src/cli/', 'src/web/', 'src/main/', 'src/sim/']),
+      [],
+    );
+  });
 });
