@@ -18,6 +18,7 @@ import { StrataError } from '../core/errors.ts';
 import type { EngineCommands } from '../engine/contract.ts';
 import { startEngine } from '../engine/engine.ts';
 import { Renderer } from '../render/renderer.ts';
+import type { SimObjectPersistence } from '../sim/persistence.ts';
 import { type SimKubeServer, startSimKubeServer } from '../sim/server.ts';
 import { listenLive } from '../store/live-channel.ts';
 import { defaultStrataHome, openStore, type Store } from '../store/open.ts';
@@ -181,7 +182,8 @@ export async function startStrata(options: StartOptions = {}): Promise<RunningSt
     const sim = await startSimKubeServer({
       port: kubePort,
       pkiDir: join(home, 'pki'),
-      persistence: new StoreSimPersistence(store.db),
+      // The store implements the simulator's port without importing it; this assignment checks that they agree.
+      persistence: new StoreSimPersistence(store.db) satisfies SimObjectPersistence,
       timing: simTimingFromEnv(),
     });
     cleanups.push(() => sim.stop());

@@ -1,19 +1,39 @@
 /**
- * Durable storage of the simulated clusters' Kubernetes objects (the `SimObjectPersistence` the simulator
- * uses), so a restart of Strata keeps every simulated cluster's objects and resourceVersions.
+ * Durable storage of the simulated clusters' Kubernetes objects, so a restart of Strata keeps every simulated
+ * cluster's objects and resourceVersions. The simulator owns the port (`SimObjectPersistence` in
+ * src/sim/persistence.ts); the store does not import it. It describes the rows it keeps in its own terms below,
+ * and the composition root (src/main/up.ts) hands this class to the simulator as that port, where the compiler
+ * checks that the two agree.
  */
 
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
-import type {
-  SimClusterWrite,
-  SimObjectKey,
-  SimObjectPersistence,
-  SimObjectRecord,
-  SimObjectWrite,
-} from '../sim/persistence.ts';
 import type { Database } from './schema.ts';
 import { toJson } from './transact.ts';
+
+/** One stored object of one simulated cluster: its identity, resourceVersion (monotonic per cluster) and JSON. */
+export interface SimObjectRecord {
+  cluster: string;
+  /** API group ('' for core). */
+  group: string;
+  /** Plural resource name. */
+  resource: string;
+  /** '' for cluster-scoped objects. */
+  namespace: string;
+  name: string;
+  resourceVersion: number;
+  object: Record<string, unknown>;
+}
+
+type SimObjectKey = Pick<SimObjectRecord, 'cluster' | 'group' | 'resource' | 'namespace' | 'name'>;
+type SimObjectWrite = { op: 'put'; record: SimObjectRecord } | { op: 'delete'; key: SimObjectKey };
+
+/** One cluster's writes of a batch, in order, and the highest resourceVersion they reached. */
+export interface SimClusterWrite {
+  cluster: string;
+  writes: SimObjectWrite[];
+  lastResourceVersion: number;
+}
 
 const BATCH = 500;
 
@@ -21,8 +41,8 @@ function keyOf(k: SimObjectKey): string {
   return JSON.stringify([k.cluster, k.group, k.resource, k.namespace, k.name]);
 }
 
-/** `SimObjectPersistence` on the store's `sim_objects` and `sim_clusters` tables. */
-export class StoreSimPersistence implements SimObjectPersistence {
+/** The simulator's object persistence on the store's `sim_objects` and `sim_clusters` tables. */
+export class StoreSimPersistence {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Returns a cluster's objects (one index range on the primary key) and its last resourceVersion. */

@@ -3,26 +3,14 @@
  * who is imported first. Type-only imports (`import type`, `export type … from`) are erased and do not count.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-
-const root = resolve(import.meta.dirname, '../..');
-
-function sources(dir: string): string[] {
-  const found: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (entry.name !== 'node_modules' && entry.name !== 'dist') found.push(...sources(path));
-    } else if (/\.tsx?$/.test(entry.name) && !entry.name.endsWith('.d.ts')) found.push(path);
-  }
-  return found;
-}
+import { ROOT, sources, withoutComments } from './source-files.ts';
 
 /** The module specifiers a file loads at run time: value imports, re-exports, side-effect and `import()`. */
 export function runtimeSpecifiers(text: string): string[] {
-  const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+  const code = withoutComments(text);
   const found: string[] = [];
   for (const m of code.matchAll(/\b(import|export)\s+([^'";]*?)\s*from\s*['"]([^'"]+)['"]/g)) {
     const clause = (m[2] as string).trim();
@@ -85,9 +73,9 @@ function graphOf(dir: string): Map<string, string[]> {
     for (const spec of runtimeSpecifiers(readFileSync(file, 'utf8'))) {
       if (!spec.startsWith('.')) continue;
       const target = resolve(dirname(file), spec);
-      if (existsSync(target)) edges.push(relative(root, target));
+      if (existsSync(target)) edges.push(relative(ROOT, target));
     }
-    graph.set(relative(root, file), edges);
+    graph.set(relative(ROOT, file), edges);
   }
   return graph;
 }
@@ -110,7 +98,7 @@ describe('architecture: no runtime import cycle', () => {
   });
 
   it('src/ has none', () => {
-    const graph = graphOf(join(root, 'src'));
+    const graph = graphOf(join(ROOT, 'src'));
     assert.ok(graph.size > 100, `only ${graph.size} modules found under src/`);
     assert.deepEqual(cycles(graph), []);
   });

@@ -1,33 +1,21 @@
 /**
- * The clients' boundary: the console (src/web) and the CLI (src/cli) speak the REST contract (src/wire) and may
+ * The rooms' boundaries. The console (src/web) and the CLI (src/cli) speak the REST contract (src/wire) and may
  * use the pure core, never the store, the engine or the simulator — not even for a type. Only the composition
- * root (src/main), which the CLI's `up` and `worker` actions load, wires those.
+ * ROOT (src/main), which the CLI's `up` and `worker` actions load, wires those. The store implements ports it
+ * is handed and imports no room but the core; the core imports none.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import { ROOT, sources, withoutComments } from './source-files.ts';
 
-const root = resolve(import.meta.dirname, '../..');
 const FORBIDDEN = ['src/store/', 'src/engine/', 'src/sim/'];
-
-/** Lists the TypeScript files below a folder. */
-function sources(dir: string): string[] {
-  const found: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (entry.name !== 'node_modules' && entry.name !== 'dist') found.push(...sources(path));
-    } else if (/\.tsx?$/.test(entry.name)) found.push(path);
-  }
-  return found;
-}
 
 /** Returns every module specifier a file names: static imports and re-exports (type-only too) and `import()`. */
 export function specifiers(text: string): string[] {
   const found: string[] = [];
-  // Comments may name modules in prose; they are not imports.
-  const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+  const code = withoutComments(text);
   const patterns = [
     /\b(?:import|export)\s[^'";]*?\sfrom\s*['"]([^'"]+)['"]/g,
     /\bimport\s*['"]([^'"]+)['"]/g,
@@ -38,13 +26,13 @@ export function specifiers(text: string): string[] {
 }
 
 /** The imports of files below `dir` that reach a forbidden room, as `file → target` lines. */
-function crossings(dir: string): string[] {
+function crossings(dir: string, forbidden: readonly string[] = FORBIDDEN): string[] {
   const bad: string[] = [];
-  for (const file of sources(join(root, dir))) {
+  for (const file of sources(join(ROOT, dir))) {
     for (const spec of specifiers(readFileSync(file, 'utf8'))) {
       if (!spec.startsWith('.')) continue;
-      const target = relative(root, resolve(dirname(file), spec));
-      if (FORBIDDEN.some((room) => target.startsWith(room))) bad.push(`${relative(root, file)} → ${target}`);
+      const target = relative(ROOT, resolve(dirname(file), spec));
+      if (forbidden.some((room) => target.startsWith(room))) bad.push(`${relative(ROOT, file)} → ${target}`);
     }
   }
   return bad;
@@ -73,5 +61,43 @@ describe('architecture: clients import the wire, not the server', () => {
 
   it('src/web imports neither src/store, src/engine nor src/sim', () => {
     assert.deepEqual(crossings('src/web/src'), []);
+  });
+
+  it('src/store imports neither src/engine, src/api, src/sim nor the clients (it implements ports it is handed)', () => {
+    assert.deepEqual(
+      crossings('src/store', ['src/engine/', 'src/api/', 'src/sim/', 'src/cli/', 'src/web/', 'src/main/']),
+      [],
+    );
+  });
+
+  it('src/core imports no other room of src/', () => {
+    const rooms = [
+      'api',
+      'catalog',
+      'cli',
+      'engine',
+      'kube',
+      'main',
+      'registry',
+      'render',
+      'sim',
+      'store',
+      'web',
+      'wire',
+    ];
+    assert.deepEqual(
+      crossings(
+        'src/core',
+        rooms.map((room) => `src/${room}/`),
+      ),
+      [],
+    );
+  });
+
+  it('src/engine imports neither the API, the clients, the composition root nor the simulator', () => {
+    assert.deepEqual(
+      crossings('src/engine', ['src/api/', 'src/cli/', 'src/web/', 'src/main/', 'src/sim/']),
+      [],
+    );
   });
 });
