@@ -6,29 +6,13 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { ROOT, sources, withoutComments } from './source-files.ts';
+import { importsOf, ROOT, sources } from './source-files.ts';
 
 /** The module specifiers a file loads at run time: value imports, re-exports, side-effect and `import()`. */
 export function runtimeSpecifiers(text: string): string[] {
-  const code = withoutComments(text);
-  const found: string[] = [];
-  for (const m of code.matchAll(/\b(import|export)\s+([^'";]*?)\s*from\s*['"]([^'"]+)['"]/g)) {
-    const clause = (m[2] as string).trim();
-    if (clause.startsWith('type ') || clause.startsWith('type{')) continue;
-    // `import { type A, type B } from` is erased too when every name is a type.
-    const names = /^\{([\s\S]*)\}$/.exec(clause)?.[1];
-    if (names !== undefined) {
-      const items = names
-        .split(',')
-        .map((n) => n.trim())
-        .filter((n) => n !== '');
-      if (items.length > 0 && items.every((n) => n.startsWith('type '))) continue;
-    }
-    found.push(m[3] as string);
-  }
-  for (const m of code.matchAll(/\bimport\s*['"]([^'"]+)['"]/g)) found.push(m[1] as string);
-  for (const m of code.matchAll(/\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push(m[1] as string);
-  return found;
+  return importsOf(text)
+    .filter((i) => !i.typeOnly)
+    .map((i) => i.specifier);
 }
 
 /** Returns the import cycles (strongly connected components of more than one module, or a self-import). */

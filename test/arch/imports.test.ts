@@ -8,21 +8,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { ROOT, sources, withoutComments } from './source-files.ts';
+import { importsOf, ROOT, sources } from './source-files.ts';
 
 const FORBIDDEN = ['src/store/', 'src/engine/', 'src/sim/'];
 
 /** Returns every module specifier a file names: static imports and re-exports (type-only too) and `import()`. */
 export function specifiers(text: string): string[] {
-  const found: string[] = [];
-  const code = withoutComments(text);
-  const patterns = [
-    /\b(?:import|export)\s[^'";]*?\sfrom\s*['"]([^'"]+)['"]/g,
-    /\bimport\s*['"]([^'"]+)['"]/g,
-    /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
-  ];
-  for (const pattern of patterns) for (const m of code.matchAll(pattern)) found.push(m[1] as string);
-  return found;
+  return importsOf(text).map((i) => i.specifier);
 }
 
 /** The imports of files below `dir` that reach a forbidden room, as `file → target` lines. */
