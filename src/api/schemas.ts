@@ -6,7 +6,7 @@
  * quietly mean `dryRun: false`.
  */
 import { z } from 'zod';
-import { LAYER_KINDS } from '../core/model.ts';
+import { CLUSTER_NOTICES, LAYER_KINDS } from '../core/model.ts';
 import { isDnsLabel } from '../core/names.ts';
 import { isStrictSemver } from '../core/semver.ts';
 import { TOKEN_ROLES } from '../store/tokens.ts';
@@ -245,6 +245,25 @@ export const clusterListQuery = z.object({
     .enum(['Pending', 'Provisioning', 'Running', 'Updating', 'Deleting', 'Deleted', 'Unknown'])
     .optional(),
   profile: profileRefSchema.optional(),
+  health: z.enum(['Healthy', 'Degraded', 'Unhealthy', 'Unknown']).optional(),
+  /** The Kubernetes version the control plane runs, e.g. `1.30.10`. */
+  kubernetesVersion: z
+    .string()
+    .max(64)
+    .regex(/^v?[0-9A-Za-z.+-]+$/, 'must be a version such as 1.30.10')
+    .optional(),
+  /** Labels every cluster listed carries: `k=v,k2=v2`, as a rollout's selector. */
+  label: selectorSchema.optional(),
+  /** The start of the name. */
+  namePrefix: z.string().max(253).optional(),
+  /** A part of the name, anywhere in it. */
+  search: z.string().max(253).optional(),
+  /** Clusters carrying a notice: an update available, a repave waiting for approval, drift, unused resources. */
+  notice: z.enum(CLUSTER_NOTICES).optional(),
+  /** Name order, ascending (default) or descending: `name` or `-name`. */
+  sort: z.enum(['name', '-name']).default('name'),
+  /** `phase`: the answer adds `counts` (total, by phase, by health) of the clusters the other filters match. */
+  counts: z.enum(['phase']).optional(),
   /** `summary` (default): what a list row needs; `full`: each cluster's whole document. */
   view: z.enum(['summary', 'full']).default('summary'),
 });

@@ -228,6 +228,19 @@ export function conditionNeedsAttention(condition: Condition): boolean {
     : condition.status === 'True';
 }
 
+/**
+ * The notices a cluster list shows and filters by, each the condition that is True while it applies (a repave
+ * waiting for approval also shows through `status.repave.state` = `Pending`).
+ */
+export const CLUSTER_NOTICES = ['update-available', 'repave-pending', 'drift', 'unused'] as const;
+export type ClusterNotice = (typeof CLUSTER_NOTICES)[number];
+export const NOTICE_CONDITION: Readonly<Record<ClusterNotice, string>> = {
+  'update-available': 'UpdateAvailable',
+  'repave-pending': 'RepavePending',
+  drift: 'Drifted',
+  unused: 'UnusedResources',
+};
+
 /** The desired state of a cluster, written by users. */
 export interface ClusterSpec {
   name: string;

@@ -10,12 +10,14 @@ import { StrataError } from '../core/errors.ts';
 import {
   type AttachedProfile,
   type ClusterHealth,
+  type ClusterNotice,
   type ClusterPhase,
   type ClusterSpec,
   type Condition,
   conditionNeedsAttention,
   type InventoryEntry,
   type LayerOverride,
+  NOTICE_CONDITION,
   type NodePoolSpec,
   type RepaveState,
 } from '../core/model.ts';
@@ -135,6 +137,26 @@ export interface ClusterQuery {
   phase?: ClusterPhase;
   /** Clusters attached to this profile (at this version, at this revision when given). */
   profile?: { name: string; version: string; revision?: number };
+  health?: ClusterHealth;
+  /** The Kubernetes version the control plane runs, exactly. */
+  kubernetesVersion?: string;
+  /** Labels every listed cluster carries with these values (a `k=v,k2=v2` selector). */
+  labels?: Record<string, string>;
+  /** The start of the name. */
+  namePrefix?: string;
+  /** A part of the name, anywhere in it. */
+  search?: string;
+  /** Clusters that carry one of the notices the console shows (a condition that is True). */
+  notice?: ClusterNotice;
+  /** Name order; pages walk it with the cursor either way. Default ascending. */
+  order?: 'asc' | 'desc';
+}
+
+/** Counts of the clusters a list's filters match, by phase and by health (`counts` of the list). */
+export interface ClusterCounts {
+  total: number;
+  phase: Partial<Record<ClusterPhase, number>>;
+  health: Partial<Record<ClusterHealth, number>>;
 }
 
 /** A status change for one cluster, for batched status writes. */
@@ -451,17 +473,22 @@ export async function listClustersJson(
   let last: string | null;
   let more: boolean;
   if (options.oneRow) {
+    const direction = sql.raw(query.order === 'desc' ? 'DESC' : 'ASC');
     const page = listQuery(executor, query, limit)
-      .select(['c.name', text, sql<number>`row_number() OVER (ORDER BY c.name)`.as('n')])
+      .select(['c.name', text, sql<number>`row_number() OVER (ORDER BY c.name ${direction})`.as('n')])
       .as('p');
     const row = await executor
       .selectFrom(page)
       .modifyFront(sql.raw(PREPARED))
       .select([
-        sql<string | null>`string_agg(p.text, ',' ORDER BY p.name) FILTER (WHERE p.n <= ${limit})`.as(
-          'items',
+        sql<
+          string | null
+        >`string_agg(p.text, ',' ORDER BY p.name ${direction}) FILTER (WHERE p.n <= ${limit})`.as('items'),
+        sql<
+          string | null
+        >`${sql.raw(query.order === 'desc' ? 'min' : 'max')}(p.name) FILTER (WHERE p.n <= ${limit})`.as(
+          'last',
         ),
-        sql<string | null>`max(p.name) FILTER (WHERE p.n <= ${limit})`.as('last'),
         sql<number>`count(*)::int`.as('total'),
       ])
       .executeTakeFirstOrThrow();
@@ -486,26 +513,74 @@ function pageLimit(query: ClusterQuery): number {
   return Math.max(1, Math.min(query.limit ?? 100, MAX_PAGE));
 }
 
-/** The page query (limit + 1 rows, keyset after the cursor), filtered by phase and attached profile. */
+/**
+ * The page query (limit + 1 rows, keyset after the cursor in name order, either way), filtered. The name order
+ * is the stable sort: a cluster's place never depends on its changing status, so a page boundary never skips or
+ * repeats a cluster while statuses change. A profile filter walks the attached-profile index (its key ends with
+ * the cluster name); the phase filter walks `clusters_by_phase`; the others filter the walk.
+ */
 function listQuery(executor: Executor, query: ClusterQuery, limit: number) {
   const after = query.cursor ? decodeCursor(query.cursor) : null;
-  if (query.profile) {
-    // Walk the attached-profile index in cluster order (its key ends with the cluster name).
-    const p = query.profile;
-    let q = executor
-      .selectFrom('cluster_profiles as cp')
-      .innerJoin('clusters as c', 'c.name', 'cp.cluster')
-      .where('cp.profile', '=', p.name)
-      .where('cp.version', '=', p.version);
-    if (p.revision !== undefined) q = q.where('cp.revision', '=', p.revision);
-    if (query.phase !== undefined) q = q.where('c.phase', '=', query.phase);
-    if (after !== null) q = q.where('cp.cluster', '>', after);
-    return q.orderBy('cp.cluster').limit(limit + 1);
+  const desc = query.order === 'desc';
+  const q = fromFiltered(executor, query, true);
+  // With a profile filter, `c.name` equals `cp.cluster`: the planner walks the attached-profile index in order.
+  return (after === null ? q : q.where('c.name', desc ? '<' : '>', after))
+    .orderBy('c.name', desc ? 'desc' : 'asc')
+    .limit(limit + 1);
+}
+
+/** `clusters as c` (joined with `cluster_profiles as cp` for a profile filter) with the query's filters. */
+function fromFiltered(executor: Executor, query: ClusterQuery, withPhase: boolean) {
+  const p = query.profile;
+  const base = p
+    ? executor
+        .selectFrom('cluster_profiles as cp')
+        .innerJoin('clusters as c', 'c.name', 'cp.cluster')
+        .where('cp.profile', '=', p.name)
+        .where('cp.version', '=', p.version)
+        .$if(p.revision !== undefined, (q) => q.where('cp.revision', '=', p.revision!))
+    : executor.selectFrom('clusters as c');
+  return base.where((eb) => {
+    const terms = [];
+    if (withPhase && query.phase !== undefined) terms.push(eb('c.phase', '=', query.phase));
+    if (query.health !== undefined) terms.push(eb('c.health', '=', query.health));
+    if (query.kubernetesVersion !== undefined)
+      terms.push(sql<boolean>`c.status->>'kubernetesVersion' = ${query.kubernetesVersion}`);
+    if (query.labels !== undefined && Object.keys(query.labels).length > 0)
+      terms.push(sql<boolean>`c.spec->'labels' @> ${JSON.stringify(query.labels)}::jsonb`);
+    if (query.namePrefix) terms.push(sql<boolean>`starts_with(c.name, ${query.namePrefix})`);
+    if (query.search) terms.push(sql<boolean>`strpos(c.name, ${query.search}) > 0`);
+    if (query.notice !== undefined) {
+      const condition = JSON.stringify([{ type: NOTICE_CONDITION[query.notice], status: 'True' }]);
+      const carries = sql<boolean>`c.status->'conditions' @> ${condition}::jsonb`;
+      terms.push(
+        query.notice === 'repave-pending'
+          ? sql<boolean>`(${carries} OR c.status->'repave'->>'state' = 'Pending')`
+          : carries,
+      );
+    }
+    return eb.and(terms);
+  });
+}
+
+/**
+ * Counts the clusters `query`'s filters match, by phase and by health, in one grouped query. The phase filter
+ * is left out (the counts say how many each phase would show), so a console shows its phase tabs from one read.
+ */
+export async function countClusters(executor: Executor, query: ClusterQuery = {}): Promise<ClusterCounts> {
+  const rows = await fromFiltered(executor, query, false)
+    .select(['c.phase', 'c.health', sql<number>`count(*)::int`.as('n')])
+    .groupBy(['c.phase', 'c.health'])
+    .execute();
+  const counts: ClusterCounts = { total: 0, phase: {}, health: {} };
+  for (const row of rows) {
+    const phase = row.phase as ClusterPhase;
+    const health = row.health as ClusterHealth;
+    counts.total += row.n;
+    counts.phase[phase] = (counts.phase[phase] ?? 0) + row.n;
+    counts.health[health] = (counts.health[health] ?? 0) + row.n;
   }
-  let q = executor.selectFrom('clusters as c');
-  if (query.phase !== undefined) q = q.where('c.phase', '=', query.phase);
-  if (after !== null) q = q.where('c.name', '>', after);
-  return q.orderBy('c.name').limit(limit + 1);
+  return counts;
 }
 
 /** Returns how many clusters are attached to a profile version (at a revision when given), by index. */

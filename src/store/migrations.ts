@@ -400,6 +400,17 @@ const uniqueTokenNames: readonly string[] = [
   `CREATE UNIQUE INDEX api_tokens_active_name ON api_tokens (name) WHERE revoked_at IS NULL`,
 ];
 
+/**
+ * Indexes for the fleet list's filters: labels (a containment index over `spec.labels`, so `label=k=v` finds
+ * its clusters without reading the others) and health in name order, as `clusters_by_phase` serves the phase.
+ * Both change only with the spec or the health, never with every status write, so status updates stay cheap.
+ * The Kubernetes version, notices and name parts filter the name-ordered walk instead.
+ */
+const clusterListFilters: readonly string[] = [
+  `CREATE INDEX clusters_by_labels ON clusters USING gin ((spec->'labels') jsonb_path_ops)`,
+  `CREATE INDEX clusters_by_health ON clusters (health, name)`,
+];
+
 /** Every migration, by name; names sort in run order. Never edit a released one: add the next. */
 export const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -428,5 +439,8 @@ export const migrations: Record<string, Migration> = {
   },
   '0009_pack_contents': {
     up: (db) => runStatements(db, packContents),
+  },
+  '0010_cluster_list_filters': {
+    up: (db) => runStatements(db, clusterListFilters),
   },
 };

@@ -8,7 +8,9 @@ import { parseProfileRef } from '../../core/profile.ts';
 import { HIDDEN_VALUE, parseValues } from '../../core/values.ts';
 import type { ClusterChangeInput, EngineCommands } from '../../engine/contract.ts';
 import {
+  type ClusterQuery,
   clusterDocument,
+  countClusters,
   getCluster,
   getClusterJson,
   listClustersJson,
@@ -34,6 +36,17 @@ import {
 } from '../schemas.ts';
 import { retryTransient } from '../transient.ts';
 import { answerAsSeenBy } from '../viewer-view.ts';
+
+/** The labels of a `k=v,k2=v2` selector the schema has checked. */
+function selectorLabels(selector: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const part of selector.split(',')) {
+    if (part.trim() === '') continue;
+    const eq = part.indexOf('=');
+    labels[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+  }
+  return labels;
+}
 
 /** Returns the engine, or throws the 503 that says it is not running. */
 export function requireEngine(ctx: RouteContext): EngineCommands {
@@ -130,20 +143,28 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
       schema: {
         tags,
         summary:
-          'List clusters (paginated; filter by phase or profile=NAME@VER): summaries, or whole documents with view=full',
+          'List clusters in name order, a page at a time (cursor), filtered by phase, health, profile=NAME@VER, Kubernetes version, labels, name prefix or part, notice; counts=phase adds counts by phase and health; summaries, or whole documents with view=full',
         querystring: clusterListQuery,
       },
       config: { access: 'viewer' },
     },
     async (request, reply) => {
-      const { limit, cursor, phase, profile, view } = request.query;
-      const ref = profile === undefined ? undefined : parseProfileRef(profile, 'profile');
+      const { limit, cursor, profile, view, sort, counts, label, ...filters } = request.query;
+      const query: ClusterQuery = {
+        ...filters,
+        limit,
+        cursor,
+        order: sort === '-name' ? 'desc' : 'asc',
+        ...(profile === undefined ? {} : { profile: parseProfileRef(profile, 'profile') }),
+        ...(label === undefined ? {} : { labels: selectorLabels(label) }),
+      };
       // The page arrives as JSON text rendered by the database: no parse and stringify of every cluster here.
-      const page = await listClustersJson(ctx.store.db, { limit, cursor, phase, profile: ref }, view, {
-        oneRow: ctx.store.driver === 'pglite',
-      });
+      const [page, tally] = await Promise.all([
+        listClustersJson(ctx.store.db, query, view, { oneRow: ctx.store.driver === 'pglite' }),
+        counts === undefined ? undefined : countClusters(ctx.store.db, query),
+      ]);
       // Whole documents carry overrides, whose credentials the answer filter hides below admin (viewer-view.ts).
-      return sendJsonText(reply, page);
+      return sendJsonText(reply, tally ? `${page.slice(0, -1)},"counts":${JSON.stringify(tally)}}` : page);
     },
   );
 
