@@ -183,6 +183,48 @@ describe('strata CLI', () => {
     );
   });
 
+  it('lists clusters filtered on the server by labels, name prefix and health, in either order', async () => {
+    const { createClusters, updateClusterStatus } = await import('../../src/store/clusters.ts');
+    await createClusters(
+      strata.store.db,
+      { actor: 'test' },
+      ['shop-eu-1', 'shop-eu-2', 'shop-us-1', 'blog-eu-1'].map((name) => ({
+        name,
+        cloudType: 'sim' as const,
+        profiles: [{ name: 'fleet', version: '1.0.0', revision: 1 }],
+        overrides: {},
+        pools: [],
+        settings: { repave: 'manual' as const, prune: false, selfHeal: true },
+        labels: { region: name.includes('-eu-') ? 'eu' : 'us' },
+      })),
+      { phase: 'Running', health: 'Healthy', kubernetesVersion: '1.30.10' },
+    );
+    await updateClusterStatus(strata.store.db, 'shop-eu-2', { health: 'Degraded' });
+    const names = (r: CliResult) =>
+      (JSON.parse(r.stdout) as { items: Array<{ name: string }> }).items.map((c) => c.name);
+    const [eu, prefixed, degraded, reversed, bad] = await Promise.all([
+      cli(['cluster', 'list', '-l', 'region=eu', '--prefix', 'shop-', '-o', 'json']),
+      cli(['cluster', 'list', '--prefix', 'shop-']),
+      cli(['cluster', 'list', '--health', 'Degraded', '-o', 'json']),
+      cli(['cluster', 'list', '--search', '-eu-', '--desc', '-o', 'json']),
+      cli(['cluster', 'list', '--notice', 'sunny']),
+    ]);
+    assert.deepEqual(names(eu), ['shop-eu-1', 'shop-eu-2']);
+    assert.equal(prefixed.code, 0, prefixed.stderr);
+    assert.deepEqual(
+      prefixed.stdout
+        .split('\n')
+        .slice(1)
+        .filter(Boolean)
+        .map((line) => line.split(/\s+/)[0]),
+      ['shop-eu-1', 'shop-eu-2', 'shop-us-1'],
+    );
+    assert.deepEqual(names(degraded), ['shop-eu-2']);
+    assert.deepEqual(names(reversed), ['shop-eu-2', 'shop-eu-1', 'blog-eu-1']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /notice.*\[ValidationFailed\]/);
+  });
+
   it('prints the request ID of an Internal error, so a user can quote it', async () => {
     const { createClusters } = await import('../../src/store/clusters.ts');
     await createClusters(strata.store.db, { actor: 'test' }, [

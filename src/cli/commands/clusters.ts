@@ -125,6 +125,21 @@ async function waitIfAsked(
   );
 }
 
+/** Options of `strata cluster list`: each filter is the list endpoint's, checked by the server. */
+interface ClusterListOptions {
+  phase?: string;
+  profile?: string;
+  health?: string;
+  kubernetesVersion?: string;
+  selector?: string;
+  prefix?: string;
+  search?: string;
+  notice?: string;
+  desc?: boolean;
+  limit: string;
+  cursor?: string;
+}
+
 /** Registers the `cluster` commands. */
 export function registerClusterCommands(program: Command, ctx: CliContext): void {
   const cluster = program.command('cluster').description('Create, inspect, update and delete clusters');
@@ -178,15 +193,35 @@ export function registerClusterCommands(program: Command, ctx: CliContext): void
     .description('List clusters: a table of summaries; -o json|yaml prints whole clusters')
     .option('--phase <phase>', 'only clusters in this phase')
     .option('--profile <ref>', 'only clusters attached to NAME@VERSION')
+    .option('--health <health>', 'only clusters of this health (Healthy, Degraded, Unhealthy, Unknown)')
+    .option('--kubernetes-version <version>', 'only clusters whose control plane runs this version')
+    .option('-l, --selector <k=v,...>', 'only clusters carrying these labels')
+    .option('--prefix <text>', 'only clusters whose name starts with this')
+    .option('--search <text>', 'only clusters whose name contains this')
+    .option('--notice <notice>', 'only clusters with update-available, repave-pending, drift or unused')
+    .option('--desc', 'in descending name order')
     .option('--limit <n>', 'page size', '100')
     .option('--cursor <cursor>', 'the next-page cursor a previous list printed')
-    .action(async (opts: { phase?: string; profile?: string; limit: string; cursor?: string }) => {
+    .action(async (opts: ClusterListOptions) => {
       // The table needs the list's summaries; -o json|yaml prints whole clusters, as kubectl's -o does.
       const view = ctx.format() === 'table' ? 'summary' : 'full';
       const data = await ctx.client().request<{ items: ClusterSummaryJson[]; nextCursor: string | null }>({
         method: 'GET',
         path: '/v1/clusters',
-        query: { phase: opts.phase, profile: opts.profile, limit: opts.limit, cursor: opts.cursor, view },
+        query: {
+          phase: opts.phase,
+          profile: opts.profile,
+          health: opts.health,
+          kubernetesVersion: opts.kubernetesVersion,
+          label: opts.selector,
+          namePrefix: opts.prefix,
+          search: opts.search,
+          notice: opts.notice,
+          sort: opts.desc ? '-name' : undefined,
+          limit: opts.limit,
+          cursor: opts.cursor,
+          view,
+        },
       });
       printResult(
         ctx.printer,
