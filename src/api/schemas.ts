@@ -256,7 +256,7 @@ export const clusterListQuery = z.object({
   label: selectorSchema.optional(),
   /** The start of the name. */
   namePrefix: z.string().max(253).optional(),
-  /** A part of the name, anywhere in it. */
+  /** A part of the name, or of a label's key or value. */
   search: z.string().max(253).optional(),
   /** Clusters carrying a notice: an update available, a repave waiting for approval, drift, unused resources. */
   notice: z.enum(CLUSTER_NOTICES).optional(),

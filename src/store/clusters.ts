@@ -144,7 +144,7 @@ export interface ClusterQuery {
   labels?: Record<string, string>;
   /** The start of the name. */
   namePrefix?: string;
-  /** A part of the name, anywhere in it. */
+  /** A part of the name, or of a label's key or value, anywhere in it. */
   search?: string;
   /** Clusters that carry one of the notices the console shows (a condition that is True). */
   notice?: ClusterNotice;
@@ -549,7 +549,10 @@ function fromFiltered(executor: Executor, query: ClusterQuery, withPhase: boolea
     if (query.labels !== undefined && Object.keys(query.labels).length > 0)
       terms.push(sql<boolean>`c.spec->'labels' @> ${JSON.stringify(query.labels)}::jsonb`);
     if (query.namePrefix) terms.push(sql<boolean>`starts_with(c.name, ${query.namePrefix})`);
-    if (query.search) terms.push(sql<boolean>`strpos(c.name, ${query.search}) > 0`);
+    if (query.search)
+      terms.push(
+        sql<boolean>`(strpos(c.name, ${query.search}) > 0 OR strpos((c.spec->'labels')::text, ${query.search}) > 0)`,
+      );
     if (query.notice !== undefined) {
       const condition = JSON.stringify([{ type: NOTICE_CONDITION[query.notice], status: 'True' }]);
       const carries = sql<boolean>`c.status->'conditions' @> ${condition}::jsonb`;

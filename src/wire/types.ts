@@ -11,6 +11,8 @@ import type { PackSummary } from '../api/routes/packs.ts';
 import type {
   AttachedProfile,
   CloudType,
+  ClusterHealth,
+  ClusterNotice,
   ClusterPhase,
   Condition,
   LayerKind,
@@ -32,6 +34,7 @@ import type {
   WorkloadsView,
 } from '../engine/contract.ts';
 import type {
+  ClusterCounts,
   ClusterDocument,
   ClusterStatus,
   ClusterSummary as ClusterSummaryServer,
@@ -54,6 +57,9 @@ export type {
   AttachedProfile,
   CloudType,
   ClusterChangeInput,
+  ClusterCounts,
+  ClusterHealth,
+  ClusterNotice,
   ClusterPhase,
   ClusterPlanView,
   ClusterStatus,
@@ -91,10 +97,11 @@ export type Cluster = Wire<ClusterDocument>;
 /** A cluster as `GET /v1/clusters` lists it: a row's fields and only the conditions that ask for attention. */
 export type ClusterSummary = Wire<ClusterSummaryServer>;
 
-/** One page of `GET /v1/clusters`. */
+/** One page of `GET /v1/clusters`; `counts` when asked for with `counts=phase`. */
 export interface ClusterPage {
   items: ClusterSummary[];
   nextCursor: string | null;
+  counts?: ClusterCounts;
 }
 
 /** A profile version in lists (`GET /v1/profiles`): layers without values. */
@@ -177,3 +184,9 @@ export const CLUSTER_PHASES: readonly ClusterPhase[] = [
 
 /** The layer kinds in stack order, bottom first. */
 export const LAYER_ORDER: readonly LayerKind[] = ['os', 'k8s', 'cni', 'csi', 'addon'];
+
+/** The health a cluster can report, in the order filters offer them. */
+export const CLUSTER_HEALTHS: readonly ClusterHealth[] = ['Healthy', 'Degraded', 'Unhealthy', 'Unknown'];
+
+/** The notices a cluster list filters by, and the condition that is True while each applies. */
+export { CLUSTER_NOTICES, NOTICE_CONDITION } from '../core/model.ts';

@@ -25,13 +25,19 @@ export interface ConsoleFixture {
 let built: Promise<string> | null = null;
 
 /** Starts Strata (with the demo profiles) serving the console. */
-export async function startConsoleFixture(options: { withEngine: boolean }): Promise<ConsoleFixture> {
+export async function startConsoleFixture(options: {
+  withEngine: boolean;
+  /** PostgreSQL (in `schema`) instead of the in-memory embedded store. */
+  postgres?: { databaseUrl: string; schema: string };
+}): Promise<ConsoleFixture> {
   built ??= buildConsole();
   const dist = await built;
   const home = await mkdtemp(join(tmpdir(), 'strata-web-home-'));
   const strata = await startStrata({
     home,
-    memory: true,
+    ...(options.postgres
+      ? { databaseUrl: options.postgres.databaseUrl, schema: options.postgres.schema }
+      : { memory: true }),
     port: 0,
     kubePort: 0,
     demo: true,

@@ -197,7 +197,7 @@ export function registerClusterCommands(program: Command, ctx: CliContext): void
     .option('--kubernetes-version <version>', 'only clusters whose control plane runs this version')
     .option('-l, --selector <k=v,...>', 'only clusters carrying these labels')
     .option('--prefix <text>', 'only clusters whose name starts with this')
-    .option('--search <text>', 'only clusters whose name contains this')
+    .option('--search <text>', 'only clusters whose name or a label contains this')
     .option('--notice <notice>', 'only clusters with update-available, repave-pending, drift or unused')
     .option('--desc', 'in descending name order')
     .option('--limit <n>', 'page size', '100')

@@ -1,8 +1,7 @@
 /** What a cluster's status says at a glance: the notices the list and the cluster page show as badges. */
-import type { ClusterSummary } from '../api/types.ts';
+import { CLUSTER_NOTICES, type ClusterNotice, type ClusterSummary, NOTICE_CONDITION } from '../api/types.ts';
 
-/** A notice on a cluster. */
-export type ClusterNotice = 'update-available' | 'repave-pending' | 'drift' | 'unused';
+export type { ClusterNotice };
 
 /** Labels and tones of the notices. */
 export const NOTICE_LABEL: Record<
@@ -15,18 +14,11 @@ export const NOTICE_LABEL: Record<
   unused: { label: 'Unused resources', tone: 'info' },
 };
 
-const CONDITION_OF: Record<ClusterNotice, string> = {
-  'update-available': 'UpdateAvailable',
-  'repave-pending': 'RepavePending',
-  drift: 'Drifted',
-  unused: 'UnusedResources',
-};
-
 /** Returns the notices that apply to a cluster, each with the condition message that explains it. */
 export function clusterNotices(cluster: ClusterSummary): Array<{ notice: ClusterNotice; message: string }> {
   const out: Array<{ notice: ClusterNotice; message: string }> = [];
-  for (const notice of Object.keys(CONDITION_OF) as ClusterNotice[]) {
-    const condition = cluster.status.conditions.find((c) => c.type === CONDITION_OF[notice]);
+  for (const notice of CLUSTER_NOTICES) {
+    const condition = cluster.status.conditions.find((c) => c.type === NOTICE_CONDITION[notice]);
     if (condition?.status === 'True') out.push({ notice, message: condition.message });
     else if (notice === 'repave-pending' && cluster.status.repave.state === 'Pending')
       out.push({ notice, message: 'Node replacement waits for approval.' });

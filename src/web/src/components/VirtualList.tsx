@@ -7,6 +7,8 @@ import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react'
 /** Props of `VirtualList`. */
 export interface VirtualListProps<T> {
   items: readonly T[];
+  /** How many rows there are in all when only some are loaded (for assistive technology); default the items'. */
+  rowCount?: number;
   rowHeight: number;
   /** Renders one row; `active` is the keyboard-highlighted one. */
   renderRow(item: T, index: number, active: boolean): ReactNode;
@@ -94,7 +96,7 @@ export function VirtualList<T>(props: VirtualListProps<T>) {
       tabIndex={0}
       role="grid"
       aria-label={props.label}
-      aria-rowcount={items.length}
+      aria-rowcount={props.rowCount ?? items.length}
       onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
       onKeyDown={onKeyDown}
     >

@@ -1,9 +1,18 @@
 /**
- * The clusters list: search, phase, profile and notice filters over a virtualised table that stays fast at
- * 10,000 clusters (pages stream in; only visible rows are rendered; search runs on the loaded rows).
+ * The clusters list at any fleet size: the server filters (phase, health, profile, notice, a search over names
+ * and labels, a `key=value` label selector), orders by name either way and pages; the page renders only the
+ * rows in view and fetches the next page as the last ones come into view. Phase and health counts come with
+ * the first page, from one aggregate query. Filters live in the URL query, so a filtered view can be shared.
  */
-import { useDeferredValue, useMemo, useState } from 'react';
-import { CLUSTER_PHASES, type ClusterPhase, type ClusterSummary, type ProfileSummary } from '../api/types.ts';
+import { useEffect, useState } from 'react';
+import {
+  CLUSTER_HEALTHS,
+  CLUSTER_PHASES,
+  type ClusterHealth,
+  type ClusterPhase,
+  type ClusterSummary,
+  type ProfileSummary,
+} from '../api/types.ts';
 import { href, navigate } from '../app/router.ts';
 import { useResource } from '../app/use-resource.ts';
 import { CreateClusterDialog } from '../clusters/CreateClusterDialog.tsx';
@@ -14,7 +23,7 @@ import {
   NOTICE_LABEL,
   profileLabels,
 } from '../clusters/cluster-notices.ts';
-import { useClusterList } from '../clusters/use-cluster-list.ts';
+import { type ClusterListFilter, useClusterList } from '../clusters/use-cluster-list.ts';
 import { Badge, HealthBadge, PhaseBadge } from '../components/Badges.tsx';
 import { ErrorBanner } from '../components/ErrorBanner.tsx';
 import { GuardedButton } from '../components/GuardedButton.tsx';
@@ -22,38 +31,55 @@ import { Empty, Loading } from '../components/States.tsx';
 import { VirtualList } from '../components/VirtualList.tsx';
 
 const ROW_HEIGHT = 44;
+/** How long typing pauses before the search goes to the server. */
+const SEARCH_DELAY_MS = 200;
+/** A search that reads as a label selector: `key=value`, comma-separated. */
+const SELECTOR =
+  /^\s*[A-Za-z0-9][-A-Za-z0-9_./]*=[-A-Za-z0-9_.]*(\s*,\s*[A-Za-z0-9][-A-Za-z0-9_./]*=[-A-Za-z0-9_.]*)*\s*$/;
 
-/** Renders the clusters page; filters live in the URL query so a filtered view can be shared. */
+/** The list's server filters from the page's URL query. */
+function filterOf(query: URLSearchParams): ClusterListFilter {
+  const q = query.get('q')?.trim() ?? '';
+  const filter: ClusterListFilter = {
+    phase: (query.get('phase') ?? undefined) as ClusterPhase | undefined,
+    health: (query.get('health') ?? undefined) as ClusterHealth | undefined,
+    profile: query.get('profile') ?? undefined,
+    notice: (query.get('notice') ?? undefined) as ClusterNotice | undefined,
+    sort: query.get('sort') === '-name' ? '-name' : undefined,
+  };
+  if (q && SELECTOR.test(q)) filter.label = q.replace(/\s+/g, '');
+  else if (q) filter.search = q.toLowerCase();
+  return filter;
+}
+
+/** Renders the clusters page. */
 export function ClustersPage(props: { query: URLSearchParams }) {
-  const phase = (props.query.get('phase') ?? undefined) as ClusterPhase | undefined;
-  const profile = props.query.get('profile') ?? undefined;
-  const notice = (props.query.get('notice') ?? undefined) as ClusterNotice | undefined;
-  const [search, setSearch] = useState(props.query.get('q') ?? '');
-  const deferredSearch = useDeferredValue(search);
+  const filter = filterOf(props.query);
+  const urlSearch = props.query.get('q') ?? '';
+  const [search, setSearch] = useState(urlSearch);
   const [creating, setCreating] = useState(false);
-  const list = useClusterList({ phase, profile });
+  const list = useClusterList(filter);
   const profiles = useResource<{ items: ProfileSummary[] }>('/v1/profiles');
 
-  const shown = useMemo(() => {
-    const needle = deferredSearch.trim().toLowerCase();
-    if (!needle && !notice) return list.items;
-    return list.items.filter((c) => {
-      if (
-        needle &&
-        !c.name.includes(needle) &&
-        !Object.values(c.spec.labels).some((v) => v.toLowerCase().includes(needle))
-      )
-        return false;
-      if (notice && !clusterNotices(c).some((n) => n.notice === notice)) return false;
-      return true;
-    });
-  }, [list.items, deferredSearch, notice]);
-
   const setFilter = (key: string, value: string | undefined) => {
-    const next: Record<string, string | undefined> = { phase, profile, notice, q: search || undefined };
+    const next: Record<string, string | undefined> = {};
+    for (const k of ['phase', 'health', 'profile', 'notice', 'sort', 'q'])
+      next[k] = props.query.get(k) ?? undefined;
     next[key] = value || undefined;
     navigate(['clusters'], next, true);
   };
+  // The search goes to the server once typing pauses.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: only the typed text starts the delay.
+  useEffect(() => {
+    if (search === urlSearch) return;
+    const timer = window.setTimeout(() => setFilter('q', search.trim()), SEARCH_DELAY_MS);
+    return () => window.clearTimeout(timer);
+  }, [search]);
+
+  const counts = list.counts;
+  const matching = counts ? (filter.phase ? (counts.phase[filter.phase] ?? 0) : counts.total) : null;
+  const filtered = Object.entries(filter).some(([k, v]) => k !== 'sort' && v !== undefined);
+  const countText = (n: number | undefined) => (counts ? ` (${(n ?? 0).toLocaleString('en-US')})` : '');
 
   return (
     <div className="page page-fill">
@@ -61,13 +87,13 @@ export function ClustersPage(props: { query: URLSearchParams }) {
         <div>
           <h1>Clusters</h1>
           <div className="subtitle" data-testid="cluster-count">
-            {list.items.length === 0
-              ? list.loading
-                ? 'Loading…'
-                : 'Clusters made from profile versions appear here, live.'
-              : list.complete || !list.loading
-                ? `${shown.length.toLocaleString()} of ${list.items.length.toLocaleString()} clusters`
-                : `${list.items.length.toLocaleString()} clusters loaded…`}
+            {matching === null
+              ? list.error
+                ? ''
+                : 'Loading…'
+              : matching === 0 && !filtered
+                ? 'Clusters made from profile versions appear here, live.'
+                : `${matching.toLocaleString('en-US')} ${filtered ? 'matching ' : ''}cluster${matching === 1 ? '' : 's'}`}
           </div>
         </div>
         <div className="page-actions">
@@ -80,26 +106,45 @@ export function ClustersPage(props: { query: URLSearchParams }) {
         <input
           className="search"
           type="search"
-          placeholder="Search by name or label  ( / )"
+          placeholder="Search names and labels, or key=value  ( / )"
           value={search}
           aria-label="Search clusters"
           onChange={(e) => setSearch(e.target.value)}
           onKeyDown={(e) => {
+            if (e.key === 'Enter') setFilter('q', search.trim());
             if (e.key === 'ArrowDown') (document.querySelector('.vlist') as HTMLElement | null)?.focus();
           }}
           data-hotkey="/"
         />
-        <select aria-label="Phase" value={phase ?? ''} onChange={(e) => setFilter('phase', e.target.value)}>
-          <option value="">All phases</option>
+        <select
+          aria-label="Phase"
+          value={filter.phase ?? ''}
+          onChange={(e) => setFilter('phase', e.target.value)}
+        >
+          <option value="">All phases{countText(counts?.total)}</option>
           {CLUSTER_PHASES.map((p) => (
             <option key={p} value={p}>
               {p}
+              {countText(counts?.phase[p])}
+            </option>
+          ))}
+        </select>
+        <select
+          aria-label="Health"
+          value={filter.health ?? ''}
+          onChange={(e) => setFilter('health', e.target.value)}
+        >
+          <option value="">Any health</option>
+          {CLUSTER_HEALTHS.map((h) => (
+            <option key={h} value={h}>
+              {h}
+              {countText(counts?.health[h])}
             </option>
           ))}
         </select>
         <select
           aria-label="Profile"
-          value={profile ?? ''}
+          value={filter.profile ?? ''}
           onChange={(e) => setFilter('profile', e.target.value)}
         >
           <option value="">All profiles</option>
@@ -111,7 +156,7 @@ export function ClustersPage(props: { query: URLSearchParams }) {
         </select>
         <select
           aria-label="Notice"
-          value={notice ?? ''}
+          value={filter.notice ?? ''}
           onChange={(e) => setFilter('notice', e.target.value)}
         >
           <option value="">Any state</option>
@@ -129,8 +174,8 @@ export function ClustersPage(props: { query: URLSearchParams }) {
       {list.items.length === 0 && list.loading ? (
         <Loading label="Loading clusters…" />
       ) : list.items.length === 0 && !list.error ? (
-        <Empty title={phase || profile ? 'No clusters match these filters' : 'No clusters yet'}>
-          {phase || profile ? (
+        <Empty title={filtered ? 'No clusters match these filters' : 'No clusters yet'}>
+          {filtered ? (
             <a href={href(['clusters'])}>Clear filters</a>
           ) : (
             <>
@@ -142,7 +187,14 @@ export function ClustersPage(props: { query: URLSearchParams }) {
       ) : (
         <div className="table table-fill" data-testid="clusters-table">
           <div className="thead cluster-grid" role="row" tabIndex={-1}>
-            <span>Name</span>
+            <button
+              type="button"
+              className="sort-header"
+              aria-label={`Sort by name, ${filter.sort === '-name' ? 'descending' : 'ascending'}`}
+              onClick={() => setFilter('sort', filter.sort === '-name' ? undefined : '-name')}
+            >
+              Name {filter.sort === '-name' ? '↓' : '↑'}
+            </button>
             <span>Phase</span>
             <span>Health</span>
             <span>Profile</span>
@@ -150,18 +202,16 @@ export function ClustersPage(props: { query: URLSearchParams }) {
             <span>Notices</span>
             <span>Updated</span>
           </div>
-          {shown.length === 0 ? (
-            <Empty title="Nothing matches the search">Try another name, or clear the notice filter.</Empty>
-          ) : (
-            <VirtualList
-              label="Clusters"
-              items={shown}
-              rowHeight={ROW_HEIGHT}
-              rowKey={(c) => c.name}
-              onOpen={(c) => navigate(['clusters', c.name])}
-              renderRow={(c) => <ClusterRow cluster={c} />}
-            />
-          )}
+          <VirtualList
+            label="Clusters"
+            items={list.items}
+            rowCount={matching ?? undefined}
+            rowHeight={ROW_HEIGHT}
+            rowKey={(c) => c.name}
+            onOpen={(c) => navigate(['clusters', c.name])}
+            onEndReached={list.complete ? undefined : list.loadMore}
+            renderRow={(c) => <ClusterRow cluster={c} />}
+          />
         </div>
       )}
       {creating ? (

@@ -1,0 +1,45 @@
+/**
+ * Paths of the REST API, built from typed arguments so no client writes a path by hand: a renamed route or
+ * query parameter fails to compile in every client. Query types come from the API's own zod schemas (what the
+ * server validates a request into, every field optional since the server fills the defaults), as types only.
+ */
+import type { z } from 'zod';
+import type { clusterListQuery } from '../api/schemas.ts';
+
+/** The query of `GET /v1/clusters`, as the server's schema accepts it. */
+export type ClusterListQuery = Partial<z.output<typeof clusterListQuery>>;
+
+/** Returns `base` with the defined, non-empty `query` values as its query string (in the order given). */
+function withQuery(
+  base: string,
+  query: Readonly<Record<string, string | number | boolean | undefined>>,
+): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== '') params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `${base}?${text}` : base;
+}
+
+/** `GET /v1/clusters` with filters, order, counts and a page cursor. */
+export function clusterListPath(query: ClusterListQuery = {}): string {
+  return withQuery('/v1/clusters', query);
+}
+
+/** `GET /v1/clusters/{name}`, and the cluster's sub-resources (`plan`, `events`, …) with an optional query. */
+export function clusterPath(
+  name: string,
+  sub?: string,
+  query: Readonly<Record<string, string | number | boolean | undefined>> = {},
+): string {
+  return withQuery(`/v1/clusters/${encodeURIComponent(name)}${sub ? `/${sub}` : ''}`, query);
+}
+
+/** `GET /v1/rollouts/{id}` with an optional page of members (by wave and/or state). */
+export function rolloutPath(
+  id: string,
+  query: Readonly<{ wave?: number; state?: string; limit?: number; cursor?: string }> = {},
+): string {
+  return withQuery(`/v1/rollouts/${encodeURIComponent(id)}`, query);
+}
