@@ -157,4 +157,32 @@ describe('web console: the clusters list with 10,000 clusters', () => {
     for (const [what, ms] of Object.entries(figures))
       assert.ok(ms < CHANGE_BOUND_MS, `${what} took ${ms} ms`);
   });
+  it('patches a changed cluster from the live stream, without reading the fleet again', async (t) => {
+    if (!requireOrSkip(t, 'Chromium', missing)) return;
+    const { page } = browser;
+    await page.goto(`${fx.url}#/clusters?health=Degraded`);
+    const degraded = fleetCount(FLEET, (i) => fleetState(i).health === 'Degraded');
+    await timeChange(page, async () => {}, { first: fleetName(1), count: countLine(degraded, true) });
+    const lists: string[] = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname === '/v1/clusters') lists.push(url.search);
+    });
+    const { updateClusterStatus } = await import('../../src/store/clusters.ts');
+    await updateClusterStatus(fx.strata.store.db, fleetName(1), { health: 'Healthy' });
+    fx.strata.events.publish({ kind: 'cluster.conditions', cluster: fleetName(1), data: { health: 'Healthy' } });
+    // The healed cluster leaves the Degraded list, and the counts follow within their 2 s refresh.
+    const ms = await timeChange(page, async () => {}, {
+      first: fleetName(51),
+      count: countLine(degraded - 1, true),
+    });
+    console.log(
+      `# a live change shown among ${FLEET} clusters after ${ms} ms (counts refresh at most every 2 s)`,
+    );
+    assert.ok(
+      lists.length > 0 && lists.every((q) => q.includes('limit=1&')),
+      `only counts were re-read: ${lists}`,
+    );
+    await updateClusterStatus(fx.strata.store.db, fleetName(1), { health: 'Degraded' });
+  });
 });
