@@ -170,7 +170,11 @@ describe('web console: the clusters list with 10,000 clusters', () => {
     });
     const { updateClusterStatus } = await import('../../src/store/clusters.ts');
     await updateClusterStatus(fx.strata.store.db, fleetName(1), { health: 'Healthy' });
-    fx.strata.events.publish({ kind: 'cluster.conditions', cluster: fleetName(1), data: { health: 'Healthy' } });
+    fx.strata.events.publish({
+      kind: 'cluster.conditions',
+      cluster: fleetName(1),
+      data: { health: 'Healthy' },
+    });
     // The healed cluster leaves the Degraded list, and the counts follow within their 2 s refresh.
     const ms = await timeChange(page, async () => {}, {
       first: fleetName(51),

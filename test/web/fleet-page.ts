@@ -34,18 +34,26 @@ function fleetSpec(i: number): ClusterSpec {
   };
 }
 
-/** Stores `size` clusters in batches of 2,000, each batch's clusters grouped by phase and health. */
+/** Stores `size` clusters in batches of 2,000, each batch's clusters grouped by phase, health and version. */
 export async function seedFleet(store: Store, size: number): Promise<number> {
   const started = performance.now();
   for (let from = 0; from < size; from += 2000) {
     const groups = new Map<string, ClusterSpec[]>();
     for (let i = from; i < Math.min(size, from + 2000); i++) {
-      const key = JSON.stringify(fleetState(i));
-      groups.set(key, [...(groups.get(key) ?? []), fleetSpec(i)]);
+      const spec = fleetSpec(i);
+      const key = JSON.stringify({ ...fleetState(i), version: spec.profiles[0]!.version });
+      groups.set(key, [...(groups.get(key) ?? []), spec]);
     }
     for (const [key, specs] of groups) {
       const state = JSON.parse(key) as { phase: ClusterPhase; health: ClusterHealth };
-      await createClusters(store.db, { actor: 'test' }, specs, { ...state, kubernetesVersion: '1.30.10' });
+      // As the engine leaves a reconciled cluster: the spec's generation observed, its profiles applied.
+      await createClusters(store.db, { actor: 'test' }, specs, {
+        phase: state.phase,
+        health: state.health,
+        kubernetesVersion: '1.30.10',
+        observedGeneration: 1,
+        appliedProfiles: specs[0]!.profiles,
+      });
     }
   }
   return Math.round(performance.now() - started);

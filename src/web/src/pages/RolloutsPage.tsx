@@ -3,13 +3,15 @@
  * why), start it, watch it wave by wave live, and pause, resume or cancel it; a halted rollout says why.
  */
 import { useEffect, useState } from 'react';
-import type {
-  ProfileSummary,
-  RolloutListPage,
-  RolloutMemberState,
-  RolloutPreview,
-  RolloutView,
-  StoredRolloutWire,
+import { asApiError } from '../api/client.ts';
+import {
+  type ProfileSummary,
+  type RolloutListPage,
+  type RolloutMemberState,
+  type RolloutPreview,
+  type RolloutView,
+  rolloutPath,
+  type StoredRolloutWire,
 } from '../api/types.ts';
 import { href, navigate } from '../app/router.ts';
 import { useSession } from '../app/session.tsx';
@@ -318,8 +320,9 @@ function PreviewView(props: { preview: RolloutPreview }) {
 
 function RolloutDetail(props: { id: string }) {
   const { api } = useSession();
-  const path = `/v1/rollouts/${encodeURIComponent(props.id)}`;
-  const rollout = useResource<RolloutView>(path);
+  const path = rolloutPath(props.id);
+  // The view's own page of members is its failures: the members panel below pages through the rest.
+  const rollout = useResource<RolloutView>(rolloutPath(props.id, { state: 'failed', limit: 20 }));
   const action = useAction();
   useLiveEvents(
     () => void rollout.reload(),
@@ -431,10 +434,10 @@ function RolloutDetail(props: { id: string }) {
               ))}
             </tbody>
           </table>
-          {r.members.items.some((m) => m.message) ? (
-            <ul className="object-list">
+          {r.members.items.some((m) => m.state === 'failed') ? (
+            <ul className="object-list" data-testid="rollout-failures">
               {r.members.items
-                .filter((m) => m.message)
+                .filter((m) => m.state === 'failed')
                 .slice(0, 20)
                 .map((m) => (
                   <li key={m.cluster}>
@@ -444,9 +447,133 @@ function RolloutDetail(props: { id: string }) {
                 ))}
             </ul>
           ) : null}
+          <RolloutMembers id={props.id} rollout={r} />
         </>
       )}
     </section>
+  );
+}
+
+const MEMBER_PAGE = 50;
+
+/**
+ * The members of a rollout, a page at a time: filtered by wave and state on the server, with "Show more" for
+ * the next page, so a rollout of 100,000 clusters reads 50 rows. The first page follows the rollout's updates
+ * until the user asks for more.
+ */
+function RolloutMembers(props: { id: string; rollout: RolloutView }) {
+  const { api } = useSession();
+  const [wave, setWave] = useState<number | undefined>(undefined);
+  const [state, setState] = useState<RolloutMemberState | undefined>(undefined);
+  const [page, setPage] = useState<RolloutView['members'] | null>(null);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [more, setMore] = useState(false);
+  const r = props.rollout;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: re-read the first page as the rollout changes.
+  useEffect(() => {
+    if (more) return;
+    let cancelled = false;
+    api
+      .get<RolloutView>(rolloutPath(props.id, { wave, state, limit: MEMBER_PAGE }))
+      .then((answer) => {
+        if (cancelled) return;
+        setPage(answer.members);
+        setError(undefined);
+      })
+      .catch((e: unknown) => {
+        if (!cancelled) setError(asApiError(e).message);
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [api, props.id, wave, state, r.updatedAt, r.counts]);
+  const showMore = async () => {
+    if (!page?.nextCursor) return;
+    setMore(true);
+    try {
+      const answer = await api.get<RolloutView>(
+        rolloutPath(props.id, { wave, state, limit: MEMBER_PAGE, cursor: page.nextCursor }),
+      );
+      setPage({ items: [...page.items, ...answer.members.items], nextCursor: answer.members.nextCursor });
+    } catch (e) {
+      setError(asApiError(e).message);
+    }
+  };
+  const filterBy = (next: { wave?: number; state?: RolloutMemberState }) => {
+    setMore(false);
+    setPage(null);
+    setWave(next.wave);
+    setState(next.state);
+  };
+  const total = r.waveSizes.reduce((n, size) => n + size, 0);
+  return (
+    <div className="rollout-members" data-testid="rollout-members">
+      <div className="toolbar">
+        <strong>Members</strong>
+        <select
+          aria-label="Members of wave"
+          value={wave ?? ''}
+          onChange={(e) =>
+            filterBy({ wave: e.target.value === '' ? undefined : Number(e.target.value), state })
+          }
+        >
+          <option value="">All waves ({total.toLocaleString('en-US')})</option>
+          {r.waves.map((w) => (
+            <option key={w.wave} value={w.wave}>
+              {w.wave === 0 ? 'Skipped' : `Wave ${w.wave}`} ({w.size.toLocaleString('en-US')})
+            </option>
+          ))}
+        </select>
+        <select
+          aria-label="Members in state"
+          value={state ?? ''}
+          onChange={(e) => filterBy({ wave, state: (e.target.value || undefined) as RolloutMemberState })}
+        >
+          <option value="">Any state</option>
+          {MEMBER_ORDER.map((m) => (
+            <option key={m} value={m}>
+              {m} ({(r.counts[m] ?? 0).toLocaleString('en-US')})
+            </option>
+          ))}
+        </select>
+      </div>
+      {error ? <div className="issues issues-error">{error}</div> : null}
+      {page === null ? (
+        <Loading />
+      ) : page.items.length === 0 ? (
+        <div className="muted">No members match.</div>
+      ) : (
+        <table className="simple">
+          <thead>
+            <tr>
+              <th>Cluster</th>
+              <th>Wave</th>
+              <th>State</th>
+              <th>Message</th>
+            </tr>
+          </thead>
+          <tbody>
+            {page.items.map((m) => (
+              <tr key={m.cluster}>
+                <td className="cell-mono">
+                  <a href={href(['clusters', m.cluster])}>{m.cluster}</a>
+                </td>
+                <td>{m.wave === 0 ? 'Skipped' : m.wave}</td>
+                <td>
+                  <Badge tone={MEMBER_TONE[m.state]}>{m.state}</Badge>
+                </td>
+                <td className="small">{m.message ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {page?.nextCursor ? (
+        <button type="button" className="btn btn-secondary" onClick={() => void showMore()}>
+          Show {MEMBER_PAGE} more
+        </button>
+      ) : null}
+    </div>
   );
 }
 
