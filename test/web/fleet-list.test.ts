@@ -136,7 +136,9 @@ describe('web console: the clusters list with 10,000 clusters', () => {
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('Enter');
     await page.waitForURL(/#\/clusters\/fleet-007777/);
-    await page.goto(`${fx.url}#/clusters`);
+    await page.getByRole('link', { name: 'Clusters' }).first().click();
+    await page.getByTestId('cluster-count').getByText(countLine(FLEET, false)).waitFor();
+    assert.equal(await search.inputValue(), '', 'the search box follows the URL back to the whole fleet');
 
     const updating = fleetCount(FLEET, (i) => fleetState(i).phase === 'Updating');
     figures.phase = await timeChange(

@@ -121,6 +121,18 @@ export async function timeChange(
   const before = await page.evaluate(() => (globalThis as unknown as InPage).performance.now());
   await change();
   const at = await frameWhen(page, expected);
-  if (at < 0) throw new Error(`the fleet page never showed ${JSON.stringify(expected)}`);
+  if (at < 0) {
+    const shown = await page.evaluate(() => {
+      const w = globalThis as unknown as InPage;
+      const row = w.document.querySelector('[data-testid="clusters-table"] .vrow .cell-name');
+      return {
+        first: row?.textContent,
+        count: w.document.querySelector('[data-testid="cluster-count"]')?.textContent,
+      };
+    });
+    throw new Error(
+      `the fleet page never showed ${JSON.stringify(expected)}; it shows ${JSON.stringify(shown)}`,
+    );
+  }
   return Math.round(at - before);
 }

@@ -68,6 +68,11 @@ export function ClustersPage(props: { query: URLSearchParams }) {
     next[key] = value || undefined;
     navigate(['clusters'], next, true);
   };
+  // The box follows the URL when it changes from elsewhere (a link, the back button, the Clusters tab).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: only a change of the URL's search syncs the box.
+  useEffect(() => {
+    if (urlSearch !== search.trim()) setSearch(urlSearch);
+  }, [urlSearch]);
   // The search goes to the server once typing pauses.
   // biome-ignore lint/correctness/useExhaustiveDependencies: only the typed text starts the delay.
   useEffect(() => {
