@@ -4,7 +4,7 @@
  */
 import { createContext, type ReactNode, useContext, useMemo } from 'react';
 import { type ApiClient, ApiError } from '../api/client.ts';
-import type { Identity, TokenRole } from '../api/types.ts';
+import { API_PATHS, type Identity, type TokenRole } from '../api/types.ts';
 
 /** A signed-in session. */
 export interface Session {
@@ -41,12 +41,12 @@ export function rememberToken(token: string | null): void {
  */
 export async function identify(api: ApiClient): Promise<Identity> {
   try {
-    return await api.get<Identity>('/v1/whoami');
+    return await api.get<Identity>(API_PATHS.whoami);
   } catch (error) {
     if (!(error instanceof ApiError) || error.code !== 'NotFound') throw error;
   }
   try {
-    await api.get('/v1/tokens');
+    await api.get(API_PATHS.tokens);
     return { name: 'admin', role: 'admin' };
   } catch (error) {
     if (error instanceof ApiError && error.code === 'Forbidden') {

@@ -1,6 +1,6 @@
 /** Create a cluster from a profile version: name, profile, control-plane size and workers. */
 import { useState } from 'react';
-import type { Cluster, ProfileSummary } from '../api/types.ts';
+import { API_PATHS, type Cluster, type ProfileSummary } from '../api/types.ts';
 import { navigate } from '../app/router.ts';
 import { useSession } from '../app/session.tsx';
 import { useAction } from '../app/use-resource.ts';
@@ -26,7 +26,12 @@ export function CreateClusterDialog(props: {
 
   const create = async () => {
     const created = await action.run(() =>
-      api.post<Cluster>('/v1/clusters', { name: name.trim(), profiles: [profile], controlPlane, workers }),
+      api.post<Cluster>(API_PATHS.clusters, {
+        name: name.trim(),
+        profiles: [profile],
+        controlPlane,
+        workers,
+      }),
     );
     if (created) {
       props.onClose();

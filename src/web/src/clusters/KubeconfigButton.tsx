@@ -1,4 +1,6 @@
 /** Downloads a cluster's kubeconfig: admin for operators and admins, read-only for viewers. */
+
+import { clusterPath } from '../api/types.ts';
 import { useSession } from '../app/session.tsx';
 import { useAction } from '../app/use-resource.ts';
 import { ErrorBanner } from '../components/ErrorBanner.tsx';
@@ -9,9 +11,7 @@ export function KubeconfigButton(props: { cluster: string }) {
   const action = useAction();
   const role = identity.role === 'viewer' ? 'read-only' : 'admin';
   const download = async () => {
-    const text = await action.run(() =>
-      api.text(`/v1/clusters/${encodeURIComponent(props.cluster)}/kubeconfig?role=${role}`),
-    );
+    const text = await action.run(() => api.text(clusterPath(props.cluster, 'kubeconfig', { role })));
     if (text === undefined) return;
     const url = URL.createObjectURL(new Blob([text], { type: 'application/yaml' }));
     const link = document.createElement('a');

@@ -2,7 +2,7 @@
  * Node pools and the repave gate: each pool's role, size, machine and update strategy; a pending repave's
  * reasons (which pack change, which pools) and the approval button; and the nodes when the server reports them.
  */
-import type { Cluster, NodePoolSpec, RepaveView } from '../api/types.ts';
+import { type Cluster, clusterPath, type NodePoolSpec, type RepaveView } from '../api/types.ts';
 import { useSession } from '../app/session.tsx';
 import { useAction, useResource } from '../app/use-resource.ts';
 import { Badge } from '../components/Badges.tsx';
@@ -38,16 +38,13 @@ export function NodesTab(props: { cluster: Cluster; reload(): Promise<void> }) {
   const c = props.cluster;
   const { api } = useSession();
   const approve = useAction();
-  const nodes = useResource<{ items: NodeRow[] }>(`/v1/clusters/${encodeURIComponent(c.name)}/nodes`);
+  const nodes = useResource<{ items: NodeRow[] }>(clusterPath(c.name, 'nodes'));
   const repave = c.status.repave;
 
   const onApprove = async () => {
     const answer = await approve.run(() =>
       // Pressing "Approve repave" is the user's confirmation, which the server wants said (`?confirm=NAME`).
-      api.post<RepaveView>(
-        `/v1/clusters/${encodeURIComponent(c.name)}/repave?confirm=${encodeURIComponent(c.name)}`,
-        { action: 'approve' },
-      ),
+      api.post<RepaveView>(clusterPath(c.name, 'repave', { confirm: c.name }), { action: 'approve' }),
     );
     if (answer) await props.reload();
   };

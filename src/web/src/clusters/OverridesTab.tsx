@@ -3,7 +3,7 @@
  * repave when one is needed), save. Removing an override returns the layer to the profile's values.
  */
 import { useEffect, useState } from 'react';
-import type { Cluster, ClusterPlanView } from '../api/types.ts';
+import { type Cluster, type ClusterPlanView, clusterPath } from '../api/types.ts';
 import { usePermission, useSession } from '../app/session.tsx';
 import { useAction } from '../app/use-resource.ts';
 import { Badge } from '../components/Badges.tsx';
@@ -53,7 +53,7 @@ export function OverridesTab(props: { cluster: Cluster; reload(): Promise<void> 
   const preview = async (values: string | null) => {
     setRemove(values === null);
     const answer = await planAction.run(() =>
-      api.post<ClusterPlanView>(`/v1/clusters/${encodeURIComponent(c.name)}/plan`, {
+      api.post<ClusterPlanView>(clusterPath(c.name, 'plan'), {
         kind: 'override',
         pack,
         values,
@@ -66,7 +66,7 @@ export function OverridesTab(props: { cluster: Cluster; reload(): Promise<void> 
   const save = async () => {
     if (!view || !pack) return;
     const answer = await saveAction.run(() =>
-      api.post(`/v1/clusters/${encodeURIComponent(c.name)}/overrides`, {
+      api.post(clusterPath(c.name, 'overrides'), {
         pack,
         values: remove ? null : draft,
         replace: true,

@@ -3,7 +3,7 @@
  * conditions that explain any wait, and its events with new ones arriving live.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { Cluster, ClusterEventItem } from '../api/types.ts';
+import { type Cluster, type ClusterEventItem, clusterPath } from '../api/types.ts';
 import { useSession } from '../app/session.tsx';
 import { useResource } from '../app/use-resource.ts';
 import { Badge } from '../components/Badges.tsx';
@@ -124,8 +124,9 @@ export function OverviewTab(props: { cluster: Cluster }) {
  */
 export function EventsPanel(props: { cluster: string; reasons?: readonly string[]; title?: string }) {
   const { api } = useSession();
-  const base = `/v1/clusters/${encodeURIComponent(props.cluster)}/events`;
-  const first = useResource<{ items: ClusterEventItem[]; lastId: number | null }>(`${base}?limit=100`);
+  const first = useResource<{ items: ClusterEventItem[]; lastId: number | null }>(
+    clusterPath(props.cluster, 'events', { limit: 100 }),
+  );
   const [events, setEvents] = useState<ClusterEventItem[]>([]);
 
   useEffect(() => {
@@ -148,7 +149,7 @@ export function EventsPanel(props: { cluster: string; reasons?: readonly string[
       for (;;) {
         try {
           const page = await api.get<{ items: ClusterEventItem[] }>(
-            `${base}?afterId=${newestId.current}&limit=200`,
+            clusterPath(props.cluster, 'events', { afterId: newestId.current, limit: 200 }),
           );
           if (page.items.length > 0) {
             newestId.current = Math.max(newestId.current, ...page.items.map((e) => e.id));
@@ -168,7 +169,7 @@ export function EventsPanel(props: { cluster: string; reasons?: readonly string[
     } finally {
       reading.current = 'idle';
     }
-  }, [api, base]);
+  }, [api, props.cluster]);
 
   useLiveEvents(
     () => void tail(),

@@ -5,7 +5,15 @@
  * 3-way merge, true conflicts marked) → Apply changes → progress until the cluster has reconciled.
  */
 import { Fragment, useEffect, useMemo, useState } from 'react';
-import type { Cluster, ClusterPlanView, ProfileDetail, ProfileSummary } from '../api/types.ts';
+import {
+  type Cluster,
+  type ClusterPlanView,
+  clusterPath,
+  type ProfileDetail,
+  type ProfileSummary,
+  profilePath,
+  profileVersionPath,
+} from '../api/types.ts';
 import { href } from '../app/router.ts';
 import { usePermission, useSession } from '../app/session.tsx';
 import { useAction } from '../app/use-resource.ts';
@@ -50,15 +58,13 @@ export function ProfileTab(props: { cluster: Cluster; reload(): Promise<void> })
     void loadAction.run(async () => {
       const lists = await Promise.all(
         c.spec.profiles.map((p) =>
-          api.get<{ name: string; versions: ProfileSummary[] }>(`/v1/profiles/${encodeURIComponent(p.name)}`),
+          api.get<{ name: string; versions: ProfileSummary[] }>(profilePath(p.name)),
         ),
       );
       setCatalog(lists.map((l) => ({ name: l.name, versions: l.versions })));
       const details = await Promise.all(
         c.spec.profiles.map((p) =>
-          api.get<ProfileDetail>(
-            `/v1/profiles/${encodeURIComponent(p.name)}/versions/${encodeURIComponent(p.version)}?revision=${p.revision}`,
-          ),
+          api.get<ProfileDetail>(profileVersionPath(p.name, p.version, undefined, { revision: p.revision })),
         ),
       );
       setAttached(details);
@@ -77,7 +83,7 @@ export function ProfileTab(props: { cluster: Cluster; reload(): Promise<void> })
 
   const plan = async (resolutions?: Record<string, string>) => {
     const answer = await planAction.run(() =>
-      api.post<ClusterPlanView>(`/v1/clusters/${encodeURIComponent(c.name)}/plan`, {
+      api.post<ClusterPlanView>(clusterPath(c.name, 'plan'), {
         kind: 'profiles',
         profiles: targets,
         ...(resolutions && Object.keys(resolutions).length > 0 ? { resolutions } : {}),
@@ -127,7 +133,7 @@ export function ProfileTab(props: { cluster: Cluster; reload(): Promise<void> })
   const apply = async () => {
     if (!view) return;
     const answer = await applyAction.run(() =>
-      api.post<ClusterPlanView>(`/v1/clusters/${encodeURIComponent(c.name)}/update`, {
+      api.post<ClusterPlanView>(clusterPath(c.name, 'update'), {
         kind: 'profiles',
         profiles: targets,
         resolutions: resolutions(),

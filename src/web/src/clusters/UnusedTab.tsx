@@ -3,7 +3,7 @@
  * default; here they can be previewed and pruned — all, or the ones ticked — with the cap enforced by the server.
  */
 import { useCallback, useEffect, useState } from 'react';
-import type { Cluster, ObjectRef, PruneResult } from '../api/types.ts';
+import { type Cluster, clusterPath, type ObjectRef, type PruneResult } from '../api/types.ts';
 import { usePermission, useSession } from '../app/session.tsx';
 import { useAction } from '../app/use-resource.ts';
 import { Dialog } from '../components/Dialog.tsx';
@@ -19,10 +19,10 @@ function keyOf(o: ObjectRef): string {
 export function UnusedTab(props: { cluster: Cluster }) {
   const { api } = useSession();
   const can = usePermission('operator');
-  const base = `/v1/clusters/${encodeURIComponent(props.cluster.name)}/prune`;
   const [unused, setUnused] = useState<ObjectRef[] | null>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [confirm, setConfirm] = useState<PruneResult | null>(null);
+  const base = clusterPath(props.cluster.name, 'prune');
   const [force, setForce] = useState(false);
   const [done, setDone] = useState<ObjectRef[] | null>(null);
   const load = useAction();
@@ -53,7 +53,7 @@ export function UnusedTab(props: { cluster: Cluster }) {
     const objects = confirm.objects;
     // The confirm dialog was the user's yes: the server wants it said (`?confirm=NAME`).
     const result = await prune.run(() =>
-      api.post<PruneResult>(`${base}?confirm=${encodeURIComponent(props.cluster.name)}`, {
+      api.post<PruneResult>(clusterPath(props.cluster.name, 'prune', { confirm: props.cluster.name }), {
         dryRun: false,
         force: force || !confirm.refused ? force : false,
         objects,

@@ -1,6 +1,6 @@
 /** Pods by namespace (status, node, container IDs), deployments and services, read live from the cluster's API. */
 import { useState } from 'react';
-import type { Cluster, WorkloadsView } from '../api/types.ts';
+import { type Cluster, clusterPath, type WorkloadsView } from '../api/types.ts';
 import { useResource } from '../app/use-resource.ts';
 import { Badge } from '../components/Badges.tsx';
 import { ErrorBanner } from '../components/ErrorBanner.tsx';
@@ -8,9 +8,7 @@ import { Empty, Loading } from '../components/States.tsx';
 
 /** Renders the Workloads tab. */
 export function WorkloadsTab(props: { cluster: Cluster }) {
-  const workloads = useResource<WorkloadsView>(
-    `/v1/clusters/${encodeURIComponent(props.cluster.name)}/workloads`,
-  );
+  const workloads = useResource<WorkloadsView>(clusterPath(props.cluster.name, 'workloads'));
   const [namespace, setNamespace] = useState('');
   const [kind, setKind] = useState<'pods' | 'deployments' | 'services'>('pods');
   if (workloads.error) return <ErrorBanner error={workloads.error} />;

@@ -1,7 +1,7 @@
 /** The layers a cluster's attached profile versions define, at the revisions it is attached to. */
 import { useEffect, useState } from 'react';
 import type { ApiError } from '../api/client.ts';
-import type { Cluster, ProfileDetail } from '../api/types.ts';
+import { type Cluster, type ProfileDetail, profileVersionPath } from '../api/types.ts';
 import { useSession } from '../app/session.tsx';
 import { useAction } from '../app/use-resource.ts';
 
@@ -28,9 +28,7 @@ export function useAttachedLayers(cluster: Cluster): {
     void action.run(async () => {
       const details = await Promise.all(
         cluster.spec.profiles.map((p) =>
-          api.get<ProfileDetail>(
-            `/v1/profiles/${encodeURIComponent(p.name)}/versions/${encodeURIComponent(p.version)}?revision=${p.revision}`,
-          ),
+          api.get<ProfileDetail>(profileVersionPath(p.name, p.version, undefined, { revision: p.revision })),
         ),
       );
       setLayers(

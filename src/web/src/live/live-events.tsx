@@ -14,7 +14,7 @@ import {
   useState,
 } from 'react';
 import type { ApiClient } from '../api/client.ts';
-import type { LiveEvent } from '../api/types.ts';
+import { API_PATHS, type LiveEvent } from '../api/types.ts';
 
 /** Whether the live stream is connected. */
 export type LiveState = 'connecting' | 'live' | 'offline';
@@ -55,7 +55,7 @@ export function LiveEventsProvider(props: { api: ApiClient; children: ReactNode 
       setState('offline');
       return;
     }
-    const source = new EventSource(props.api.streamUrl('/v1/events/stream'));
+    const source = new EventSource(props.api.streamUrl(API_PATHS.eventStream));
     const deliver = (message: MessageEvent<string>) => {
       let event: LiveEvent;
       try {

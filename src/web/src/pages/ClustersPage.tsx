@@ -6,6 +6,7 @@
  */
 import { useEffect, useState } from 'react';
 import {
+  API_PATHS,
   CLUSTER_HEALTHS,
   CLUSTER_PHASES,
   type ClusterHealth,
@@ -59,7 +60,7 @@ export function ClustersPage(props: { query: URLSearchParams }) {
   const [search, setSearch] = useState(urlSearch);
   const [creating, setCreating] = useState(false);
   const list = useClusterList(filter);
-  const profiles = useResource<{ items: ProfileSummary[] }>('/v1/profiles');
+  const profiles = useResource<{ items: ProfileSummary[] }>(API_PATHS.profiles);
 
   const setFilter = (key: string, value: string | undefined) => {
     const next: Record<string, string | undefined> = {};

@@ -1,6 +1,6 @@
 /** The pack catalog: every pack by layer with its versions, presets and default values. */
 import { useMemo, useState } from 'react';
-import { LAYER_ORDER, type PackDetail, type PackSummary } from '../api/types.ts';
+import { API_PATHS, LAYER_ORDER, type PackDetail, type PackSummary, packPath } from '../api/types.ts';
 import { href } from '../app/router.ts';
 import { useResource } from '../app/use-resource.ts';
 import { Badge } from '../components/Badges.tsx';
@@ -10,12 +10,10 @@ import { YamlEditor } from '../components/YamlEditor.tsx';
 
 /** Renders the catalog; `selected` is `name@version` of the pack shown on the right. */
 export function PacksPage(props: { selected?: string }) {
-  const packs = useResource<{ items: PackSummary[] }>('/v1/packs');
+  const packs = useResource<{ items: PackSummary[] }>(API_PATHS.packs);
   const [search, setSearch] = useState('');
   const [name, version] = (props.selected ?? '').split('@');
-  const detail = useResource<PackDetail>(
-    name && version ? `/v1/packs/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}` : null,
-  );
+  const detail = useResource<PackDetail>(name && version ? packPath(name, version) : null);
   const byLayer = useMemo(() => {
     const needle = search.trim().toLowerCase();
     const items = (packs.data?.items ?? []).filter(

@@ -1,6 +1,6 @@
 /** One profile: its versions with revisions and layers, and "create a new version" from any of them. */
 import { useState } from 'react';
-import type { ProfileSummary } from '../api/types.ts';
+import { type ProfileSummary, profilePath } from '../api/types.ts';
 import { href } from '../app/router.ts';
 import { useResource } from '../app/use-resource.ts';
 import { ago } from '../clusters/cluster-notices.ts';
@@ -12,9 +12,7 @@ import { NewVersionDialog } from '../profiles/NewVersionDialog.tsx';
 
 /** Renders the profile `name`. */
 export function ProfilePage(props: { name: string }) {
-  const profile = useResource<{ name: string; versions: ProfileSummary[] }>(
-    `/v1/profiles/${encodeURIComponent(props.name)}`,
-  );
+  const profile = useResource<{ name: string; versions: ProfileSummary[] }>(profilePath(props.name));
   const [copyFrom, setCopyFrom] = useState<string | null>(null);
   const versions = profile.data?.versions ?? [];
   return (

@@ -4,12 +4,15 @@
  * "update available" — or creating a new version; its revision history with diffs; the clusters using it.
  */
 import { useEffect, useMemo, useState } from 'react';
-import type {
-  ClusterPage,
-  LayerKind,
-  ProfileDetail,
-  ProfileEditResult,
-  ProfileSummary,
+import {
+  type ClusterPage,
+  clusterListPath,
+  type LayerKind,
+  type ProfileDetail,
+  type ProfileEditResult,
+  type ProfileSummary,
+  profilePath,
+  profileVersionPath,
 } from '../api/types.ts';
 import { href } from '../app/router.ts';
 import { useSession } from '../app/session.tsx';
@@ -30,13 +33,11 @@ import { validateValues } from '../values/validate.ts';
 /** Renders `name@version` with `tab` (layers | history | clusters) open. */
 export function ProfileVersionPage(props: { name: string; version: string; tab: string }) {
   const { api } = useSession();
-  const path = `/v1/profiles/${encodeURIComponent(props.name)}/versions/${encodeURIComponent(props.version)}`;
+  const path = profileVersionPath(props.name, props.version);
   const detail = useResource<ProfileDetail>(path);
-  const siblings = useResource<{ versions: ProfileSummary[] }>(
-    `/v1/profiles/${encodeURIComponent(props.name)}`,
-  );
+  const siblings = useResource<{ versions: ProfileSummary[] }>(profilePath(props.name));
   const users = useResource<ClusterPage>(
-    `/v1/clusters?limit=200&profile=${encodeURIComponent(`${props.name}@${props.version}`)}`,
+    clusterListPath({ limit: 200, profile: `${props.name}@${props.version}` }),
   );
   const packs = usePackCache();
   const [draft, setDraft] = useState<DraftLayer[] | null>(null);

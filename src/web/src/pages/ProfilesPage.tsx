@@ -1,6 +1,6 @@
 /** Profiles: every profile with its versions, newest first, and the layers of its latest version. */
 import { useMemo, useState } from 'react';
-import type { ProfileSummary } from '../api/types.ts';
+import { API_PATHS, type ProfileSummary } from '../api/types.ts';
 import { href } from '../app/router.ts';
 import { useResource } from '../app/use-resource.ts';
 import { ago } from '../clusters/cluster-notices.ts';
@@ -10,7 +10,7 @@ import { Empty, Loading } from '../components/States.tsx';
 
 /** Renders the profiles list. */
 export function ProfilesPage() {
-  const profiles = useResource<{ items: ProfileSummary[] }>('/v1/profiles');
+  const profiles = useResource<{ items: ProfileSummary[] }>(API_PATHS.profiles);
   const [search, setSearch] = useState('');
   const groups = useMemo(() => {
     const byName = new Map<string, ProfileSummary[]>();

@@ -5,11 +5,14 @@
 import { useEffect, useState } from 'react';
 import { asApiError } from '../api/client.ts';
 import {
+  API_PATHS,
   type ProfileSummary,
   type RolloutListPage,
   type RolloutMemberState,
   type RolloutPreview,
   type RolloutView,
+  rolloutActionPath,
+  rolloutListPath,
   rolloutPath,
   type StoredRolloutWire,
 } from '../api/types.ts';
@@ -55,7 +58,7 @@ function refOf(r: { from: { profile: string; version: string }; to: { profile: s
 
 /** Renders the rollouts page; `selected` is a rollout id. */
 export function RolloutsPage(props: { selected?: string }) {
-  const rollouts = useResource<RolloutListPage>('/v1/rollouts?limit=50');
+  const rollouts = useResource<RolloutListPage>(rolloutListPath({ limit: 50 }));
   useLiveEvents(
     () => void rollouts.reload(),
     (e) => e.kind === 'rollout.changed',
@@ -123,7 +126,7 @@ function RolloutRow(props: { rollout: StoredRolloutWire; selected: boolean }) {
 
 function StartRollout() {
   const { api } = useSession();
-  const profiles = useResource<{ items: ProfileSummary[] }>('/v1/profiles');
+  const profiles = useResource<{ items: ProfileSummary[] }>(API_PATHS.profiles);
   const refs = (profiles.data?.items ?? []).map((p) => `${p.name}@${p.version}`);
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
@@ -222,7 +225,7 @@ function StartRollout() {
           disabled={!from || !to}
           onClick={async () => {
             const answer = await previewAction.run(() =>
-              api.post<RolloutPreview>('/v1/rollouts', { ...body, preview: true }),
+              api.post<RolloutPreview>(API_PATHS.rollouts, { ...body, preview: true }),
             );
             if (answer) setPreview(answer);
           }}
@@ -236,7 +239,7 @@ function StartRollout() {
           disabled={startReason !== undefined}
           title={startReason}
           onClick={async () => {
-            const answer = await startAction.run(() => api.post<RolloutView>('/v1/rollouts', body));
+            const answer = await startAction.run(() => api.post<RolloutView>(API_PATHS.rollouts, body));
             if (answer) {
               // Started: the preview is spent (no second start by accident); the page follows the rollout.
               setPreview(null);
@@ -320,7 +323,6 @@ function PreviewView(props: { preview: RolloutPreview }) {
 
 function RolloutDetail(props: { id: string }) {
   const { api } = useSession();
-  const path = rolloutPath(props.id);
   // The view's own page of members is its failures: the members panel below pages through the rest.
   const rollout = useResource<RolloutView>(rolloutPath(props.id, { state: 'failed', limit: 20 }));
   const action = useAction();
@@ -339,7 +341,7 @@ function RolloutDetail(props: { id: string }) {
     return () => window.clearInterval(timer);
   }, [active]);
   const act = (verb: 'pause' | 'resume' | 'cancel') => async () => {
-    const answer = await action.run(() => api.post<RolloutView>(`${path}/${verb}`, {}));
+    const answer = await action.run(() => api.post<RolloutView>(rolloutActionPath(props.id, verb), {}));
     if (answer) rollout.set(answer);
   };
   const total = r ? r.waveSizes.reduce((n, s) => n + s, 0) : 0;

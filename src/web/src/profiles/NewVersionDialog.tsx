@@ -1,6 +1,6 @@
 /** "Create a new version": copies a profile version (at its current revision) to a new semver, then opens it. */
 import { useState } from 'react';
-import type { ProfileDetail } from '../api/types.ts';
+import { type ProfileDetail, profileVersionPath } from '../api/types.ts';
 import { navigate } from '../app/router.ts';
 import { useSession } from '../app/session.tsx';
 import { useAction } from '../app/use-resource.ts';
@@ -18,10 +18,7 @@ export function NewVersionDialog(props: { name: string; from: string; existing: 
   const taken = props.existing.includes(version);
   const create = async () => {
     const created = await action.run(() =>
-      api.post<ProfileDetail>(
-        `/v1/profiles/${encodeURIComponent(props.name)}/versions/${encodeURIComponent(props.from)}/copy`,
-        { version },
-      ),
+      api.post<ProfileDetail>(profileVersionPath(props.name, props.from, 'copy'), { version }),
     );
     if (created) {
       props.onClose();

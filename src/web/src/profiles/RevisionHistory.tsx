@@ -3,7 +3,12 @@
  * per layer what changed (versions, presets, value paths) and the values side by side.
  */
 import { useEffect, useState } from 'react';
-import type { ProfileDetail, ProfileRevisionItem, RevisionDiff } from '../api/types.ts';
+import {
+  type ProfileDetail,
+  type ProfileRevisionItem,
+  profileVersionPath,
+  type RevisionDiff,
+} from '../api/types.ts';
 import { useSession } from '../app/session.tsx';
 import { useAction, useResource } from '../app/use-resource.ts';
 import { showValue } from '../clusters/PlanSummary.tsx';
@@ -17,8 +22,9 @@ const noop = () => {};
 /** Renders the history of `name@version` (currently at revision `current`). */
 export function RevisionHistory(props: { name: string; version: string; current: number }) {
   const { api } = useSession();
-  const base = `/v1/profiles/${encodeURIComponent(props.name)}/versions/${encodeURIComponent(props.version)}`;
-  const history = useResource<{ items: ProfileRevisionItem[] }>(`${base}/revisions`);
+  const history = useResource<{ items: ProfileRevisionItem[] }>(
+    profileVersionPath(props.name, props.version, 'revisions'),
+  );
   const [from, setFrom] = useState(Math.max(1, props.current - 1));
   const [to, setTo] = useState(props.current);
   const [diff, setDiff] = useState<RevisionDiff | null>(null);
@@ -34,15 +40,15 @@ export function RevisionHistory(props: { name: string; version: string; current:
     }
     void load.run(async () => {
       const [d, a, b] = await Promise.all([
-        api.get<RevisionDiff>(`${base}/revisions?from=${from}&to=${to}`),
-        api.get<ProfileDetail>(`${base}?revision=${from}`),
-        api.get<ProfileDetail>(`${base}?revision=${to}`),
+        api.get<RevisionDiff>(profileVersionPath(props.name, props.version, 'revisions', { from, to })),
+        api.get<ProfileDetail>(profileVersionPath(props.name, props.version, undefined, { revision: from })),
+        api.get<ProfileDetail>(profileVersionPath(props.name, props.version, undefined, { revision: to })),
       ]);
       setDiff(d);
       setTexts({ a, b });
       setOpen(d.layers.find((l) => l.change !== 'unchanged')?.pack ?? null);
     });
-  }, [api, base, from, to, props.current]);
+  }, [api, props.name, props.version, from, to, props.current]);
 
   if (history.error) return <ErrorBanner error={history.error} />;
   if (!history.data) return <Loading />;

@@ -1,6 +1,6 @@
 /** Pack versions and details, fetched on demand and cached for the life of the page. */
 import { useCallback, useRef, useState } from 'react';
-import type { PackDetail, PackSummary } from '../api/types.ts';
+import { type PackDetail, type PackSummary, packPath } from '../api/types.ts';
 import { useSession } from '../app/session.tsx';
 
 /** What the layer editor needs of packs. */
@@ -34,15 +34,13 @@ export function usePackCache(): PackCache {
       };
       if (!versions.current.has(name)) {
         load(`v:${name}`, async () => {
-          const answer = await api.get<{ versions: PackSummary[] }>(`/v1/packs/${encodeURIComponent(name)}`);
+          const answer = await api.get<{ versions: PackSummary[] }>(packPath(name));
           versions.current.set(name, answer.versions);
         });
       }
       if (version && !details.current.has(`${name}@${version}`)) {
         load(`d:${name}@${version}`, async () => {
-          const answer = await api.get<PackDetail>(
-            `/v1/packs/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`,
-          );
+          const answer = await api.get<PackDetail>(packPath(name, version));
           details.current.set(`${name}@${version}`, answer);
         });
       }
