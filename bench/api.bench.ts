@@ -1,6 +1,7 @@
 /**
- * API benchmark: latency and throughput of `GET /v1/clusters/{name}`, `GET /v1/clusters?limit=100` (summaries)
- * and `GET /v1/clusters?limit=100&view=full` with 100,000 clusters stored — running clusters, their status
+ * API benchmark: latency and throughput of `GET /v1/clusters/{name}`, `GET /v1/clusters?limit=100` (summaries),
+ * `GET /v1/clusters?limit=100&view=full` and the fleet page's filtered lists (a mix of label + counts, health, name
+ * prefix, search, descending order and notice + counts, as the console asks) with 100,000 clusters stored — running clusters, their status
  * shaped as the engine writes it (conditions, applied state, node templates in force) — measured from a separate load process (`node:http` with keep-alive on loopback, after
  * 2 s of unrecorded warm-up at the same load) — first at a fixed 500 requests/s (open loop: latency includes
  * queueing), then flat out with 32 requests in flight. Goal: p99 < 20 ms at 500 requests/s.
@@ -143,6 +144,13 @@ const pathOf = () => {
   const i = Math.floor(Math.random() * n);
   const name = 'bench-' + String(i).padStart(6, '0');
   if (kind === 'get') return '/v1/clusters/' + name;
+  if (kind === 'list-filtered') {
+    // The console's fleet page: a first page with counts, or a next page, under one of its filters.
+    const cursor = '&cursor=' + Buffer.from(name).toString('base64url');
+    const filters = ['label=env%3Dprod&counts=phase', 'health=Healthy' + cursor, 'namePrefix=bench-0' + String(i).slice(0, 2),
+      'search=' + String(i).padStart(4, '0').slice(-4), 'sort=-name' + cursor, 'notice=update-available&counts=phase'];
+    return '/v1/clusters?limit=100&' + filters[i % filters.length];
+  }
   const view = kind === 'list-full' ? '&view=full' : '';
   return '/v1/clusters?limit=100' + view + '&cursor=' + Buffer.from(name).toString('base64url');
 };
@@ -194,11 +202,13 @@ const elapsed = (performance.now() - started) / 1000;
 process.stdout.write(JSON.stringify({ latencies, starts, errors, dropped, elapsed }));
 `;
 
-type Kind = 'get' | 'list' | 'list-full';
+type Kind = 'get' | 'list' | 'list-full' | 'list-filtered';
 const LABEL: Record<Kind, string> = {
   get: 'GET /v1/clusters/{name}',
   list: 'GET /v1/clusters?limit=100',
   'list-full': 'GET /v1/clusters?limit=100&view=full',
+  'list-filtered':
+    'GET /v1/clusters?limit=100 filtered (label + counts, health, name prefix, search, descending, notice + counts)',
 };
 
 async function runLoad(
@@ -269,10 +279,10 @@ async function benchDriver(driver: 'pglite' | 'postgres', store: Store): Promise
   const token = (await ensureAdminToken(store, home)).token;
   const seconds = Math.max(3, Math.round(10 * Math.min(1, benchScale * 10)));
   try {
-    for (const kind of ['get', 'list', 'list-full'] as const) {
+    for (const kind of ['get', 'list', 'list-full', 'list-filtered'] as const) {
       const label = LABEL[kind];
       const sample = await fetch(
-        `${url}${kind === 'get' ? '/v1/clusters/bench-000000' : `/v1/clusters?limit=100${kind === 'list' ? '' : '&view=full'}`}`,
+        `${url}${kind === 'get' ? '/v1/clusters/bench-000000' : `/v1/clusters?limit=100${kind === 'list-full' ? '&view=full' : kind === 'list-filtered' ? '&label=env%3Dprod&counts=phase' : ''}`}`,
         {
           headers: { authorization: `Bearer ${token}` },
         },
@@ -297,7 +307,7 @@ async function benchDriver(driver: 'pglite' | 'postgres', store: Store): Promise
       const p50 = percentile(sorted, 50);
       const p99 = percentile(sorted, 99);
       reportFigure(
-        `api.${kind.replace('-', '')}.${driver}.500rps`,
+        `api.${kind.replaceAll('-', '')}.${driver}.500rps`,
         {
           clusters: fleet,
           responseBytes: bytes,
@@ -314,7 +324,7 @@ async function benchDriver(driver: 'pglite' | 'postgres', store: Store): Promise
       const flatSorted = flat.latencies.sort((a, b) => a - b);
       const rps = flatSorted.length / flat.elapsed;
       reportFigure(
-        `api.${kind.replace('-', '')}.${driver}.max`,
+        `api.${kind.replaceAll('-', '')}.${driver}.max`,
         {
           clusters: fleet,
           requestsPerSecond: Math.round(rps),

@@ -548,10 +548,12 @@ function fromFiltered(executor: Executor, query: ClusterQuery, withPhase: boolea
       terms.push(sql<boolean>`c.status->>'kubernetesVersion' = ${query.kubernetesVersion}`);
     if (query.labels !== undefined && Object.keys(query.labels).length > 0)
       terms.push(sql<boolean>`c.spec->'labels' @> ${JSON.stringify(query.labels)}::jsonb`);
-    if (query.namePrefix) terms.push(sql<boolean>`starts_with(c.name, ${query.namePrefix})`);
+    if (query.namePrefix)
+      terms.push(sql<boolean>`c.name LIKE ${`${likeAnywhere(query.namePrefix).slice(1)}`}`);
     if (query.search)
       terms.push(
-        sql<boolean>`(strpos(c.name, ${query.search}) > 0 OR strpos((c.spec->'labels')::text, ${query.search}) > 0)`,
+        // LIKE, not strpos: a trigram index (migration 0010) serves LIKE '%…%'.
+        sql<boolean>`(c.name LIKE ${likeAnywhere(query.search)} OR (c.spec->'labels')::text LIKE ${likeAnywhere(query.search)})`,
       );
     if (query.notice !== undefined) {
       const condition = JSON.stringify([{ type: NOTICE_CONDITION[query.notice], status: 'True' }]);
@@ -564,6 +566,11 @@ function fromFiltered(executor: Executor, query: ClusterQuery, withPhase: boolea
     }
     return eb.and(terms);
   });
+}
+
+/** A LIKE pattern matching `text` anywhere, its own `%`, `_` and `\` taken literally. */
+function likeAnywhere(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 /**

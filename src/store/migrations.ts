@@ -409,6 +409,23 @@ const uniqueTokenNames: readonly string[] = [
 const clusterListFilters: readonly string[] = [
   `CREATE INDEX clusters_by_labels ON clusters USING gin ((spec->'labels') jsonb_path_ops)`,
   `CREATE INDEX clusters_by_health ON clusters (health, name)`,
+  // The search (a part of a name, or of the labels' text) walks trigram indexes when the database has pg_trgm
+  // (the embedded store loads it; PostgreSQL ships it in contrib). Where the extension cannot be created (no
+  // privilege, not installed) the search still works, by walking the clusters, and the reason is a NOTICE.
+  // The extension lives in \`public\`, never in a Strata schema, so dropping a schema cannot drop it.
+  `DO $$
+  BEGIN
+    BEGIN
+      CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public;
+    EXCEPTION WHEN others THEN
+      RAISE NOTICE 'pg_trgm unavailable (%): the cluster search walks the fleet without an index', SQLERRM;
+    END;
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+      EXECUTE 'CREATE INDEX clusters_by_name_trigrams ON clusters USING gin (name public.gin_trgm_ops)';
+      EXECUTE 'CREATE INDEX clusters_by_label_trigrams ON clusters USING gin (((spec->''labels'')::text) public.gin_trgm_ops)';
+    END IF;
+  END
+  $$`,
 ];
 
 /** Every migration, by name; names sort in run order. Never edit a released one: add the next. */

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import { Kysely, Migrator, sql, type Transaction } from 'kysely';
 import pg from 'pg';
@@ -141,7 +142,8 @@ async function openPglite(options: StoreOptions): Promise<Store> {
   }
   let pglite: PGlite | undefined;
   try {
-    pglite = await PGlite.create(dataDir ?? 'memory://');
+    // pg_trgm: the fleet list's search (a part of a name or label) walks a trigram index, not every cluster.
+    pglite = await PGlite.create(dataDir ?? 'memory://', { extensions: { pg_trgm } });
     // PGlite is one connection: a pool of one, never recycled, queues callers in order.
     const pool = new pg.Pool({
       ...createPgConfig(fairPglite(pglite)),

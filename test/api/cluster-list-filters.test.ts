@@ -123,6 +123,10 @@ forEachApiDriver((getFixture) => {
       expected((i) => i % 3 === 0 && i % 4 === 1 && i % 6 !== 5),
     );
     assert.deepEqual(await names(f, 'kubernetesVersion=9.9.9'), []);
+    // A search's `%` and `_` are characters, not patterns.
+    assert.deepEqual(await names(f, 'search=%25'), []);
+    assert.deepEqual(await names(f, 'namePrefix=lf-0_'), []);
+    assert.deepEqual(await names(f, 'search=lf_0'), []);
   });
 
   it('pages in descending name order with the cursor, neither skipping nor repeating a cluster', async (t) => {
