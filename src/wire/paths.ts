@@ -52,7 +52,10 @@ export function profilePath(name: string): string {
 
 /** `/v1/profiles/{name}/versions/{version}`, a sub-resource (`copy`, `revisions`, …) and a query. */
 export function profileVersionPath(name: string, version: string, sub?: string, query: Query = {}): string {
-  return withQuery(`${profilePath(name)}/versions/${encodeURIComponent(version)}${sub ? `/${sub}` : ''}`, query);
+  return withQuery(
+    `${profilePath(name)}/versions/${encodeURIComponent(version)}${sub ? `/${sub}` : ''}`,
+    query,
+  );
 }
 
 /** `/v1/packs/{name}`, or one version of it. */
@@ -62,7 +65,9 @@ export function packPath(name: string, version?: string): string {
 }
 
 /** `GET /v1/rollouts`, newest first, a page at a time. */
-export function rolloutListPath(query: Readonly<{ limit?: number; cursor?: string; state?: string }> = {}): string {
+export function rolloutListPath(
+  query: Readonly<{ limit?: number; cursor?: string; state?: string }> = {},
+): string {
   return withQuery(API_PATHS.rollouts, query);
 }
 
