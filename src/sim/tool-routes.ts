@@ -46,10 +46,17 @@ export interface ToolRequest {
 
 const CORE_EVENTS = BUILTIN_RESOURCES.find((t) => t.group === '' && t.plural === 'events') as ResourceType;
 
-function forbidden(role: SimTokenRole, verb: string, resource: string, group: string, namespace?: string) {
+function forbidden(
+  role: SimTokenRole,
+  verb: string,
+  resource: string,
+  group: string,
+  namespace?: string,
+  name?: string,
+) {
   return new StrataError(
     'Forbidden',
-    `${resource.split('/')[0]} is forbidden: User "${userOf(role).username}" cannot ${verb} resource "${resource}" in API group "${group}"${namespace ? ` in the namespace "${namespace}"` : ''}`,
+    `${resource.split('/')[0]}${name ? ` "${name}"` : ''} is forbidden: User "${userOf(role).username}" cannot ${verb} resource "${resource}" in API group "${group}"${namespace ? ` in the namespace "${namespace}"` : ''}`,
   );
 }
 
@@ -112,7 +119,7 @@ export async function serveToolRequest(path: ParsedPath, r: ToolRequest): Promis
       }
       if (fifth === 'eviction') {
         requirePost(r.req, 'pods/eviction');
-        if (r.role !== 'admin') throw forbidden(r.role, 'create', 'pods/eviction', '', namespace);
+        if (r.role !== 'admin') throw forbidden(r.role, 'create', 'pods/eviction', '', namespace, fourth);
         await serveEviction(r, namespace, fourth);
         return true;
       }

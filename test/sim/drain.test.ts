@@ -56,6 +56,7 @@ describe('drains honour PodDisruptionBudgets', () => {
   let fixture: SimFixture | undefined;
   let kubectl: KubectlSession | undefined;
   let missing: string | null = null;
+  let kubectlPath = '';
   const cluster = 'drain';
 
   before(async () => {
@@ -64,6 +65,7 @@ describe('drains honour PodDisruptionBudgets', () => {
       missing = found.missing;
       return;
     }
+    kubectlPath = found.path;
     // Containers take 1.5 s to start, so a replacement is not Ready before kubectl's second eviction arrives.
     fixture = await startFixture({ timing: { podStartMs: 1500, drainTimeoutMs: 6000 } });
     await createReadyCluster(fixture.server, cluster, 2);
@@ -210,5 +212,37 @@ describe('drains honour PodDisruptionBudgets', () => {
     );
     assert.equal((await pods('api')).length, 3, 'no api pod was evicted');
     await fixture!.server.infra.uncordonNode(cluster, target);
+  });
+
+  test('a pod two budgets cover cannot be evicted (500), and a read-only kubeconfig may not evict', async (t) => {
+    if (!requireOrSkip(t, 'kubectl', missing)) return;
+    await k(['apply', '-f', '-'], budget('api-too', 'api', '1'));
+    const [victim] = await pods('api');
+    const name: string = victim!['metadata']['name'];
+    const path = `/api/v1/namespaces/default/pods/${name}/eviction`;
+    const eviction = JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name } });
+    const twice = await kubectl!.run(['create', '--raw', path, '-f', '-'], { input: eviction });
+    assert.notEqual(twice.code, 0);
+    assert.match(
+      twice.stderr,
+      /Error from server \(InternalError\): Internal error occurred: This pod has more than one PodDisruptionBudget, which the eviction subresource does not support\./,
+    );
+    const viewer = await kubectlSession(kubectlPath, fixture!.server.kubeconfig(cluster, 'read-only'));
+    try {
+      const denied = await viewer.run(['create', '--raw', path, '-f', '-'], { input: eviction });
+      assert.notEqual(denied.code, 0);
+      assert.match(
+        denied.stderr,
+        new RegExp(
+          `Error from server \\(Forbidden\\): pods "${name}" is forbidden: User "read-only" cannot create resource "pods/eviction" in API group "" in the namespace "default"`,
+        ),
+      );
+    } finally {
+      await viewer.cleanup();
+    }
+    assert.ok(
+      (await pods('api')).some((p) => p['metadata']['name'] === name),
+      `${name} is still there`,
+    );
   });
 });
