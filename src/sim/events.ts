@@ -222,3 +222,15 @@ export function recordContainersKilled(cluster: SimCluster, pod: KubeObject): vo
     });
   }
 }
+
+/** Records the node controller's `RemovingNode` for a Node that went away. */
+export function recordNodeRemoved(cluster: SimCluster, node: KubeObject): void {
+  const name = node.metadata.name;
+  recordEvent(cluster, {
+    regarding: node,
+    type: 'Normal',
+    reason: 'RemovingNode',
+    message: `Node ${name} event: Removing Node ${name} from Controller`,
+    component: 'node-controller',
+  });
+}

@@ -13,16 +13,25 @@ export interface KubeStatus {
   status: 'Failure' | 'Success';
   message: string;
   reason: string;
-  details?: { name?: string; group?: string; kind?: string; causes?: StatusCause[] };
+  details?: {
+    name?: string;
+    group?: string;
+    kind?: string;
+    causes?: StatusCause[];
+    retryAfterSeconds?: number;
+  };
   code: number;
 }
 
-/** One field error of an `Invalid` Status (`details.causes[]`), as kubectl prints it: `<field>: <message>`. */
+/**
+ * One cause of a failure (`details.causes[]`): a field error of an `Invalid` Status, as kubectl prints it
+ * (`<field>: <message>`), or another cause such as an eviction's `DisruptionBudget` (no field).
+ */
 export interface StatusCause {
-  /** `FieldValueRequired`, `FieldValueInvalid`, `FieldValueTooLong`, `FieldValueNotSupported`, … */
+  /** `FieldValueRequired`, `FieldValueInvalid`, `FieldValueTooLong`, `FieldValueNotSupported`, `DisruptionBudget`, … */
   reason: string;
   message: string;
-  field: string;
+  field?: string;
 }
 
 /** Which resource an error is about, for the `details` of the Status. */
@@ -73,6 +82,10 @@ export function statusFor(error: unknown): KubeStatus {
   const causes = error.details['causes'];
   if (Array.isArray(causes) && causes.length > 0) {
     status.details = { ...(status.details ?? {}), causes: causes as StatusCause[] };
+  }
+  const retryAfter = error.details['retryAfterSeconds'];
+  if (typeof retryAfter === 'number' && retryAfter > 0) {
+    status.details = { ...(status.details ?? {}), retryAfterSeconds: retryAfter };
   }
   return status;
 }

@@ -145,21 +145,24 @@ export function logSourceOf(pod: KubeObject, container: string, previous: boolea
     intervalMs: 2000 + (digest(`${pod.metadata.uid}/${container}`).readUInt16BE(0) % 4000),
   };
   const restarts = Number(status?.['restartCount'] ?? 0);
+  const last = isJsonObject(status?.['lastState']) ? status['lastState'] : {};
+  const lastTerminated = isJsonObject(last['terminated']) ? last['terminated'] : undefined;
+  // The last terminated instance: the one before the running one, or, while the container waits to be
+  // restarted (CrashLoopBackOff), the one that just exited — which is also what a plain log request shows then.
+  const lastInstance = (term: Record<string, unknown>): LogSource => ({
+    ...base,
+    instance: isJsonObject(state['waiting']) ? restarts : Math.max(0, restarts - 1),
+    startedAt: Date.parse(String(term['startedAt'] ?? '')) || 0,
+    finishedAt: Date.parse(String(term['finishedAt'] ?? '')) || 0,
+  });
   if (previous) {
-    const last = isJsonObject(status?.['lastState']) ? status['lastState'] : {};
-    const term = isJsonObject(last['terminated']) ? last['terminated'] : undefined;
-    if (!term || restarts === 0) {
+    if (!lastTerminated) {
       throw new StrataError(
         'BadRequest',
         `previous terminated container "${container}" in pod "${podName}" not found`,
       );
     }
-    return {
-      ...base,
-      instance: restarts - 1,
-      startedAt: Date.parse(String(term['startedAt'] ?? '')) || 0,
-      finishedAt: Date.parse(String(term['finishedAt'] ?? '')) || 0,
-    };
+    return lastInstance(lastTerminated);
   }
   const running = isJsonObject(state['running']) ? state['running'] : undefined;
   const terminated = isJsonObject(state['terminated']) ? state['terminated'] : undefined;
@@ -174,6 +177,7 @@ export function logSourceOf(pod: KubeObject, container: string, previous: boolea
       finishedAt: Date.parse(String(terminated['finishedAt'] ?? '')) || 0,
     };
   }
+  if (lastTerminated) return lastInstance(lastTerminated);
   const waiting = isJsonObject(state['waiting']) ? state['waiting'] : {};
   throw new StrataError(
     'BadRequest',

@@ -8,6 +8,7 @@ import { randomSuffix } from './api-operations.ts';
 import { controllerKind, KINDS, section, writeChange } from './controllers/controller-writes.ts';
 import { nodeIsReady } from './controllers/nodes.ts';
 import { addressFor } from './defaults.ts';
+import { evictPod, isEvictionRefusal } from './eviction.ts';
 import type { SimFleet } from './fleet.ts';
 import type { KubeObject } from './kube-object.ts';
 import { kubeTime } from './kube-object.ts';
@@ -225,19 +226,39 @@ export class SimInfrastructure {
   }
 
   /**
-   * Cordons a node and evicts its pods except DaemonSet ones; controllers recreate them on other nodes with new
-   * container IDs. Returns the names (`namespace/name`) of the evicted pods.
+   * Cordons a node and evicts its pods except DaemonSet ones through the Eviction API's rules (eviction.ts), as
+   * `kubectl drain` does: pods no PodDisruptionBudget covers go at once; a pod whose budget allows no disruption
+   * now waits until replacements are Ready elsewhere. Controllers recreate evicted pods on other nodes with new
+   * container IDs. Gives up after `drainTimeoutMs` with `TooManyRequests` naming the budget that still refuses.
+   * Returns the names (`namespace/name`) of the evicted pods.
    */
   async drainNode(clusterName: string, nodeName: string): Promise<string[]> {
     await this.cordonNode(clusterName, nodeName);
-    const cluster = await this.fleet.require(clusterName);
+    const started = this.fleet.clock.now();
+    const deadline = started + this.fleet.timing.drainTimeoutMs;
     const evicted: string[] = [];
-    for (const pod of cluster.store.list(resourceKey(KINDS.pods))) {
-      if (section(pod, 'spec')['nodeName'] !== nodeName || controllerKind(pod) === 'DaemonSet') continue;
-      cluster.removeNow(KINDS.pods, pod, 'Background');
-      evicted.push(`${pod.metadata.namespace}/${pod.metadata.name}`);
+    for (;;) {
+      const cluster = await this.fleet.require(clusterName);
+      requireNode(cluster, nodeName);
+      const refused: { pod: string; error: StrataError }[] = [];
+      for (const pod of cluster.store.list(resourceKey(KINDS.pods))) {
+        if (section(pod, 'spec')['nodeName'] !== nodeName || controllerKind(pod) === 'DaemonSet') continue;
+        if (pod.metadata.deletionTimestamp) continue;
+        const name = `${pod.metadata.namespace}/${pod.metadata.name}`;
+        try {
+          evictPod(cluster, pod, { dryRun: false });
+          evicted.push(name);
+        } catch (error) {
+          if (!isEvictionRefusal(error)) throw error;
+          refused.push({ pod: name, error });
+        }
+      }
+      if (refused.length === 0) return evicted;
+      const now = this.fleet.clock.now();
+      if (now >= deadline) throw drainTimedOut(nodeName, now - started, refused);
+      // Replacements becoming Ready change the store (and the budgets' status): look again then, or at the deadline.
+      await nextChange(cluster, Math.min(deadline - now, DRAIN_POLL_MS));
     }
-    return evicted;
   }
 
   /** Powers a machine off without removing it: its Node turns NotReady and its pods move elsewhere. */
@@ -288,6 +309,40 @@ function summarize(machine: SimMachineRecord, node: KubeObject | undefined): Sim
     internalIP: m.internalIP,
     createdAt: machine.metadata.creationTimestamp ?? '',
   };
+}
+
+/** How often a waiting drain looks again when nothing in the cluster changed (a hand-moved clock, say). */
+const DRAIN_POLL_MS = 1000;
+
+/** Resolves at the cluster's next store change, or after `ms`. */
+function nextChange(cluster: SimCluster, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(1, ms));
+    const unsubscribe = cluster.store.subscribe(() => setImmediate(done));
+  });
+}
+
+/** The error of a drain that waited too long for disruption budgets, naming each budget still refusing. */
+function drainTimedOut(
+  nodeName: string,
+  waitedMs: number,
+  refused: readonly { pod: string; error: StrataError }[],
+): StrataError {
+  const budgets = [...new Set(refused.map((r) => String(r.error.details['budget'])))];
+  const causes = refused.map((r) => {
+    const cause = (r.error.details['causes'] as { message: string }[] | undefined)?.[0]?.message ?? '';
+    return `pod ${r.pod}: ${cause}`;
+  });
+  return new StrataError(
+    'TooManyRequests',
+    `drain of node ${nodeName} gave up after ${Math.round(waitedMs / 1000)}s: evicting ${refused.length === 1 ? 'a pod' : `${refused.length} pods`} would violate PodDisruptionBudget ${budgets.join(', ')} (${causes.join('; ')})`,
+    { node: nodeName, budgets, pods: refused.map((r) => r.pod) },
+  );
 }
 
 function requireNode(cluster: SimCluster, nodeName: string): KubeObject {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
-import { recordContainersKilled } from './events.ts';
+import { recordContainersKilled, recordNodeRemoved } from './events.ts';
 import type { KubeObject } from './kube-object.ts';
 import { isJsonObject, jsonEqual, kubeTime } from './kube-object.ts';
 import type { ClusterObjectStore } from './object-store.ts';
@@ -115,6 +115,7 @@ export class SimCluster {
       this.podFinishDue.delete(`${obj.metadata.namespace}/${obj.metadata.name}`);
       recordContainersKilled(this, removed);
     }
+    if (resourceKey(type) === '/nodes') recordNodeRemoved(this, removed);
     if (resourceKey(type) === 'batch/jobs')
       this.jobExpiryDue.delete(`${obj.metadata.namespace}/${obj.metadata.name}`);
     this.collectDependents(obj, propagation);

@@ -166,8 +166,17 @@ const COLUMNS: Record<string, Column[]> = {
       name: 'Restarts',
       type: 'string',
       priority: 0,
-      cell: (o) =>
-        String(arr(status(o)['containerStatuses']).reduce((n, c) => n + num(c['restartCount']), 0)),
+      cell: (o, now) => {
+        // `3 (25s ago)`: the restarts and how long ago a container last exited, as the API server prints them.
+        const cs = arr(status(o)['containerStatuses']);
+        const restarts = cs.reduce((n, c) => n + num(c['restartCount']), 0);
+        const exits = cs
+          .map((c) => rec(rec(c['lastState'])['terminated'])['finishedAt'])
+          .filter((t): t is string => typeof t === 'string')
+          .sort();
+        const lastExit = exits.at(-1);
+        return restarts > 0 && lastExit ? `${restarts} (${humanAge(lastExit, now)} ago)` : String(restarts);
+      },
     },
     age,
     { name: 'IP', type: 'string', priority: 1, cell: (o) => String(status(o)['podIP'] ?? '<none>') },

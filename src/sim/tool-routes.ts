@@ -15,6 +15,7 @@ import {
 import type { ApiTarget, WriteOptions } from './api-operations.ts';
 import { createObject, deleteObject, getObject, listObjects, updateObject } from './api-operations.ts';
 import { EVENT_RESOURCE, fromEventsV1, pruneEvents, toEventsV1 } from './events.ts';
+import { evictPod } from './eviction.ts';
 import type { KubeObject } from './kube-object.ts';
 import { isJsonObject } from './kube-object.ts';
 import { kubeReasonError } from './kube-status.ts';
@@ -45,10 +46,17 @@ export interface ToolRequest {
 
 const CORE_EVENTS = BUILTIN_RESOURCES.find((t) => t.group === '' && t.plural === 'events') as ResourceType;
 
-function forbidden(role: SimTokenRole, verb: string, resource: string, group: string, namespace?: string) {
+function forbidden(
+  role: SimTokenRole,
+  verb: string,
+  resource: string,
+  group: string,
+  namespace?: string,
+  name?: string,
+) {
   return new StrataError(
     'Forbidden',
-    `${resource.split('/')[0]} is forbidden: User "${userOf(role).username}" cannot ${verb} resource "${resource}" in API group "${group}"${namespace ? ` in the namespace "${namespace}"` : ''}`,
+    `${resource.split('/')[0]}${name ? ` "${name}"` : ''} is forbidden: User "${userOf(role).username}" cannot ${verb} resource "${resource}" in API group "${group}"${namespace ? ` in the namespace "${namespace}"` : ''}`,
   );
 }
 
@@ -109,6 +117,12 @@ export async function serveToolRequest(path: ParsedPath, r: ToolRequest): Promis
         serveLogs(r.res, r.cluster, pod, logOptionsOf(r.query));
         return true;
       }
+      if (fifth === 'eviction') {
+        requirePost(r.req, 'pods/eviction');
+        if (r.role !== 'admin') throw forbidden(r.role, 'create', 'pods/eviction', '', namespace, fourth);
+        await serveEviction(r, namespace, fourth);
+        return true;
+      }
       if (fifth === 'exec' || fifth === 'portforward' || fifth === 'attach') {
         if (r.role !== 'admin') throw forbidden(r.role, 'create', `pods/${fifth}`, '', namespace);
         getObject(r.cluster, podTarget(namespace, fourth));
@@ -121,6 +135,27 @@ export async function serveToolRequest(path: ParsedPath, r: ToolRequest): Promis
     }
   }
   return false;
+}
+
+/** Evicts a pod (policy/v1 Eviction): 201 Success, or the disruption budget's 429 refusal. */
+async function serveEviction(r: ToolRequest, namespace: string, name: string): Promise<void> {
+  const body = await r.readBody();
+  const meta = isJsonObject(body) && isJsonObject(body['metadata']) ? body['metadata'] : {};
+  if (typeof meta['name'] === 'string' && meta['name'] !== '' && meta['name'] !== name)
+    throw new StrataError('BadRequest', 'name in URL does not match name in Eviction object');
+  const options = isJsonObject(body) && isJsonObject(body['deleteOptions']) ? body['deleteOptions'] : {};
+  const dryRun =
+    r.query.getAll('dryRun').includes('All') ||
+    (Array.isArray(options['dryRun']) && options['dryRun'].includes('All'));
+  const pod = getObject(r.cluster, podTarget(namespace, name));
+  const preconditions = isJsonObject(options['preconditions']) ? options['preconditions'] : {};
+  if (typeof preconditions['uid'] === 'string' && preconditions['uid'] !== pod.metadata.uid)
+    throw new StrataError(
+      'Conflict',
+      `Precondition failed: UID in precondition: ${preconditions['uid']}, UID in object meta: ${pod.metadata.uid ?? ''}`,
+    );
+  evictPod(r.cluster, r.cluster.store.get('/pods', namespace, name) ?? pod, { dryRun });
+  r.sendJson(201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 }
 
 /** Serves `/openapi/v2` (JSON when asked for JSON, else an empty body) and `/openapi/v3[/<gv path>]`. */

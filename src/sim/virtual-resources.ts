@@ -1,6 +1,6 @@
 /**
  * Resources the simulated API server answers without storing them: the access and identity reviews, the
- * metrics API, and the pod subresources kubectl's tools use (log, exec, portforward). Discovery lists them
+ * metrics API, and the pod subresources kubectl's tools use (log, exec, portforward, eviction). Discovery lists them
  * so kubectl finds them as on a real cluster; tool-routes.ts serves them.
  */
 
@@ -13,6 +13,8 @@ export interface VirtualResource {
   namespaced: boolean;
   kind: string;
   verbs: string[];
+  /** The group and version of a subresource's kind when it is another API's (`pods/eviction` takes policy/v1). */
+  kindGroupVersion?: { group: string; version: string };
 }
 
 const review = (group: string, name: string, kind: string, namespaced = false): VirtualResource => ({
@@ -35,6 +37,16 @@ export const VIRTUAL_RESOURCES: readonly VirtualResource[] = [
     namespaced: true,
     kind: 'Pod',
     verbs: ['get'],
+  },
+  {
+    group: '',
+    version: 'v1',
+    name: 'pods/eviction',
+    singularName: '',
+    namespaced: true,
+    kind: 'Eviction',
+    verbs: ['create'],
+    kindGroupVersion: { group: 'policy', version: 'v1' },
   },
   {
     group: '',
@@ -88,6 +100,7 @@ export function virtualResourceEntry(r: VirtualResource): Record<string, unknown
     name: r.name,
     singularName: r.singularName,
     namespaced: r.namespaced,
+    ...(r.kindGroupVersion ?? {}),
     kind: r.kind,
     verbs: r.verbs,
   };

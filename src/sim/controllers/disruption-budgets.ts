@@ -1,8 +1,8 @@
 /**
  * The disruption controller's status of a PodDisruptionBudget, from the pods its selector matches: expectedPods,
  * currentHealthy (Ready), desiredHealthy (from minAvailable, or expected minus maxUnavailable; percentages round
- * up), disruptionsAllowed and the `DisruptionAllowed` condition — what `kubectl get pdb` and drains read.
- * Evictions are not checked against it.
+ * up), disruptionsAllowed and the `DisruptionAllowed` condition — what `kubectl get pdb` shows and evictions
+ * (eviction.ts) are checked against. An eviction lowers `disruptionsAllowed` at once; this recount follows.
  */
 import { kubeTime } from '../kube-object.ts';
 import { matchesLabelSelector } from '../selectors.ts';

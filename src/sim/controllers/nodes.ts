@@ -1,7 +1,10 @@
 /**
  * The kubelet's part: a machine whose boot time has come registers its Node (Ready, with OS image, kubelet
- * version, container runtime, addresses); a stopped machine's Node turns NotReady (status Unknown).
+ * version, container runtime, addresses); a stopped machine's Node turns NotReady (status Unknown). The events a
+ * real cluster shows for it: the kubelet's `Starting`, `NodeAllocatableEnforced` and `NodeReady`, the node
+ * controller's `RegisteredNode`, `NodeNotReady` and `RemovingNode`.
  */
+import { recordEvent } from '../events.ts';
 import type { KubeObject } from '../kube-object.ts';
 import { kubeTime } from '../kube-object.ts';
 import type { SimMachineRecord } from '../machine-records.ts';
@@ -99,6 +102,53 @@ export function nodeFor(cluster: SimCluster, machine: SimMachineRecord): KubeObj
   };
 }
 
+/**
+ * Records an event about a node. The kubelet names its node by name only (its events carry the node's name as
+ * uid, which `kubectl describe node` also looks for); the node controller refers to the stored Node.
+ */
+function recordNodeEvent(
+  cluster: SimCluster,
+  node: KubeObject,
+  component: 'kubelet' | 'node-controller',
+  reason: string,
+  message: string,
+): void {
+  const name = node.metadata.name;
+  const regarding =
+    component === 'kubelet'
+      ? { ...node, metadata: { ...node.metadata, uid: name, resourceVersion: '' } }
+      : node;
+  recordEvent(cluster, {
+    regarding,
+    type: 'Normal',
+    reason,
+    message,
+    component,
+    ...(component === 'kubelet' ? { host: name } : {}),
+  });
+}
+
+/** Records what a real cluster reports when a node joins: the kubelet starting, the node Ready and registered. */
+function recordNodeJoined(cluster: SimCluster, node: KubeObject): void {
+  const name = node.metadata.name;
+  recordNodeEvent(cluster, node, 'kubelet', 'Starting', 'Starting kubelet.');
+  recordNodeEvent(
+    cluster,
+    node,
+    'kubelet',
+    'NodeAllocatableEnforced',
+    'Updated Node Allocatable limit across pods',
+  );
+  recordNodeEvent(cluster, node, 'kubelet', 'NodeReady', `Node ${name} status is now: NodeReady`);
+  recordNodeEvent(
+    cluster,
+    node,
+    'node-controller',
+    'RegisteredNode',
+    `Node ${name} event: Registered Node ${name} in Controller`,
+  );
+}
+
 /** True when a Node reports Ready=True. */
 export function nodeIsReady(node: KubeObject): boolean {
   const conditions = (node['status'] as { conditions?: { type: string; status: string }[] } | undefined)
@@ -123,11 +173,19 @@ export const reconcileNodes: Controller = (cluster) => {
     }
     const node = cluster.store.get(resourceKey(KINDS.nodes), undefined, machine.metadata.name);
     if (machine.status.phase === 'Running' && !node) {
-      cluster.createObject(KINDS.nodes, nodeFor(cluster, machine));
+      recordNodeJoined(cluster, cluster.createObject(KINDS.nodes, nodeFor(cluster, machine)));
     } else if (machine.status.phase === 'Stopped' && node && nodeIsReady(node)) {
-      writeChange(cluster, KINDS.nodes, node, (n) => {
+      const notReady = writeChange(cluster, KINDS.nodes, node, (n) => {
         (n['status'] as Record<string, unknown>)['conditions'] = nodeConditions(false, kubeTime(now));
       });
+      const name = node.metadata.name;
+      recordNodeEvent(
+        cluster,
+        notReady,
+        'node-controller',
+        'NodeNotReady',
+        `Node ${name} status is now: NodeNotReady`,
+      );
     }
   }
   return next;

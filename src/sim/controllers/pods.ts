@@ -1,7 +1,9 @@
 /**
  * The scheduler and the kubelets: binds pending pods to Ready, schedulable nodes (fewest pods first, taints and
- * node selectors honoured), starts their containers after `podStartMs` with fresh `containerd://` IDs, and
- * removes controller-owned pods whose node is gone or NotReady so their controllers recreate them elsewhere.
+ * node selectors honoured), starts their containers after `podStartMs` with fresh `containerd://` IDs, ends or
+ * restarts containers that exit (run-to-completion pods, crashing apps; restarts wait out the kubelet's
+ * CrashLoopBackOff), and removes controller-owned pods whose node is gone or NotReady so their controllers
+ * recreate them elsewhere.
  */
 
 import { addressFor, hashNumber } from '../defaults.ts';
@@ -206,16 +208,99 @@ function completedConditions(time: string) {
   ];
 }
 
+/** The kubelet's first back-off before restarting a container that exited again (it doubles each time). */
+export const CRASH_BACKOFF_INITIAL_MS = 10_000;
+/** The longest back-off between two restarts of a crashing container. */
+export const CRASH_BACKOFF_MAX_MS = 300_000;
+
 /**
- * The containers of a run-to-completion pod exit: with 0 the pod Succeeded; otherwise it Failed
- * (`restartPolicy: Never`) or its containers restart (`OnFailure`, restartCount + 1). Returns when the restarted
- * containers exit, if they were restarted.
+ * How long the kubelet waits before starting a container that exited for the `restarts + 1`-th time: the first
+ * restart is at once, then 10 s, 20 s, 40 s, … up to 5 min (kubelet's CrashLoopBackOff).
  */
-function finish(cluster: SimCluster, pod: KubeObject, ctx: ControllerContext): number | undefined {
+export function crashBackOffMs(restarts: number): number {
+  if (restarts <= 0) return 0;
+  return Math.min(CRASH_BACKOFF_MAX_MS, CRASH_BACKOFF_INITIAL_MS * 2 ** Math.min(restarts - 1, 10));
+}
+
+/**
+ * True when a pod's containers exit on their own: run-to-completion pods, and pods restarting `Always` (those of
+ * Deployments, DaemonSets, StatefulSets) that set `sim.strata.dev/run-seconds` — a crashing app.
+ */
+function exitsOnItsOwn(pod: KubeObject): boolean {
+  return runsToCompletion(pod) || pod.metadata.annotations?.[RUN_SECONDS_ANNOTATION] !== undefined;
+}
+
+/** The kubelet's name for a pod in messages: `name_namespace(uid)`. */
+function podRef(pod: KubeObject): string {
+  return `${pod.metadata.name}_${pod.metadata.namespace ?? ''}(${pod.metadata.uid ?? ''})`;
+}
+
+function statusesOf(pod: KubeObject): Record<string, unknown>[] {
+  const list = section(pod, 'status')['containerStatuses'];
+  return (Array.isArray(list) ? list : []).filter(isJsonObject);
+}
+
+/** When a pod waiting in CrashLoopBackOff starts its containers again (epoch ms), if it is waiting. */
+function restartDue(pod: KubeObject): number | undefined {
+  const first = statusesOf(pod)[0];
+  const state = isJsonObject(first?.['state']) ? first['state'] : {};
+  const waiting = isJsonObject(state['waiting']) ? state['waiting'] : undefined;
+  if (waiting?.['reason'] !== 'CrashLoopBackOff') return undefined;
+  const last = isJsonObject(first?.['lastState']) ? first['lastState'] : {};
+  const terminated = isJsonObject(last['terminated']) ? last['terminated'] : {};
+  const finished = Date.parse(String(terminated['finishedAt'] ?? ''));
+  return (Number.isFinite(finished) ? finished : 0) + crashBackOffMs(Number(first?.['restartCount'] ?? 0));
+}
+
+function notReadyConditions(time: string, containers: string[]) {
+  const message = `containers with unready status: [${containers.join(' ')}]`;
+  return conditionsFor(time, false).map((c) =>
+    c.type === 'Ready' || c.type === 'ContainersReady'
+      ? { ...c, reason: 'ContainersNotReady', message }
+      : c.type === 'PodReadyToStartContainers'
+        ? { ...c, status: 'True' }
+        : c,
+  );
+}
+
+/** Starts a pod's containers again after they exited: restartCount + 1, new container IDs, the kubelet's events. */
+function restartContainers(cluster: SimCluster, pod: KubeObject, imagesOnNode: Set<string>): void {
+  const time = kubeTime(cluster.now());
+  recordContainerStarts(cluster, pod, imagesOnNode);
+  writeChange(cluster, KINDS.pods, pod, (p) => {
+    const status = section(p, 'status');
+    p['status'] = {
+      ...status,
+      conditions: conditionsFor(time, true),
+      containerStatuses: statusesOf(p).map((s) => ({
+        ...s,
+        containerID: `containerd://${randomHex(64)}`,
+        ready: true,
+        started: true,
+        restartCount: Number(s['restartCount'] ?? 0) + 1,
+        state: { running: { startedAt: time } },
+      })),
+    };
+  });
+}
+
+/**
+ * The containers of a pod exit (a run-to-completion pod's after its run time, a crashing app's after
+ * `sim.strata.dev/run-seconds`): with 0 a run-to-completion pod Succeeded; otherwise it Failed (`restartPolicy:
+ * Never`), or its containers restart (`Always`, or `OnFailure` after a non-zero exit) — at once the first time,
+ * then after the kubelet's CrashLoopBackOff, with a `BackOff` event. Returns when the pod next changes by itself.
+ */
+function finish(
+  cluster: SimCluster,
+  pod: KubeObject,
+  ctx: ControllerContext,
+  imagesOnNode: Set<string>,
+): number | undefined {
   const now = cluster.now();
   const time = kubeTime(now);
   const code = exitCodeOf(pod);
-  const restart = code !== 0 && section(pod, 'spec')['restartPolicy'] === 'OnFailure';
+  const policy = section(pod, 'spec')['restartPolicy'];
+  const restart = policy === 'Always' || policy === undefined || (code !== 0 && policy === 'OnFailure');
   const terminated = (s: Record<string, unknown>) => {
     const running =
       isJsonObject(s['state']) && isJsonObject(s['state']['running']) ? s['state']['running'] : {};
@@ -227,40 +312,68 @@ function finish(cluster: SimCluster, pod: KubeObject, ctx: ControllerContext): n
       containerID: s['containerID'],
     };
   };
-  writeChange(cluster, KINDS.pods, pod, (p) => {
-    const status = section(p, 'status');
-    const statuses = (Array.isArray(status['containerStatuses']) ? status['containerStatuses'] : []).filter(
-      isJsonObject,
-    );
-    if (restart) {
+  if (!restart) {
+    writeChange(cluster, KINDS.pods, pod, (p) => {
       p['status'] = {
-        ...status,
-        containerStatuses: statuses.map((s) => ({
+        ...section(p, 'status'),
+        phase: code === 0 ? 'Succeeded' : 'Failed',
+        conditions: completedConditions(time),
+        containerStatuses: statusesOf(p).map((s) => ({
           ...s,
-          containerID: `containerd://${randomHex(64)}`,
-          restartCount: Number(s['restartCount'] ?? 0) + 1,
-          state: { running: { startedAt: time } },
-          lastState: { terminated: terminated(s) },
+          ready: false,
+          started: false,
+          state: { terminated: terminated(s) },
         })),
       };
-      return;
-    }
+    });
+    return undefined;
+  }
+  const restarts = Number(statusesOf(pod)[0]?.['restartCount'] ?? 0);
+  const delay = crashBackOffMs(restarts);
+  const names = statusesOf(pod).map((s) => String(s['name'] ?? ''));
+  const exited = writeChange(cluster, KINDS.pods, pod, (p) => {
     p['status'] = {
-      ...status,
-      phase: code === 0 ? 'Succeeded' : 'Failed',
-      conditions: completedConditions(time),
-      containerStatuses: statuses.map((s) => ({
+      ...section(p, 'status'),
+      conditions: notReadyConditions(time, names),
+      containerStatuses: statusesOf(p).map((s) => ({
         ...s,
         ready: false,
         started: false,
-        state: { terminated: terminated(s) },
+        // The first exit restarts at once (seen as the exited state); later ones wait in CrashLoopBackOff.
+        state:
+          delay === 0
+            ? { terminated: terminated(s) }
+            : {
+                waiting: {
+                  reason: 'CrashLoopBackOff',
+                  message: `back-off ${delay / 1000}s restarting failed container=${String(s['name'] ?? '')} pod=${podRef(p)}`,
+                },
+              },
+        lastState: { terminated: terminated(s) },
       })),
     };
   });
-  if (!restart) return undefined;
-  const due = now + runMsOf(pod, ctx);
-  cluster.podFinishDue.set(podKey(pod), due);
-  return due;
+  const key = podKey(pod);
+  if (delay === 0) {
+    restartContainers(cluster, exited, imagesOnNode);
+    const due = now + runMsOf(pod, ctx);
+    cluster.podFinishDue.set(key, due);
+    return due;
+  }
+  const host = String(section(pod, 'spec')['nodeName'] ?? '');
+  for (const name of names) {
+    recordEvent(cluster, {
+      regarding: exited,
+      type: 'Warning',
+      reason: 'BackOff',
+      message: `Back-off restarting failed container ${name} in pod ${podRef(pod)}`,
+      component: 'kubelet',
+      host,
+      fieldPath: containerFieldPath(name),
+    });
+  }
+  cluster.podFinishDue.delete(key);
+  return now + delay;
 }
 
 function start(cluster: SimCluster, pod: KubeObject, imagesOnNode: Set<string>): void {
@@ -378,14 +491,25 @@ export const reconcilePods: Controller = (cluster: SimCluster, ctx: ControllerCo
       if (due <= now) {
         cluster.podStartDue.delete(key);
         start(cluster, pod, imagesOn(nodeName));
-        if (runsToCompletion(pod)) {
+        if (exitsOnItsOwn(pod)) {
           const finishAt = now + runMsOf(pod, ctx);
           cluster.podFinishDue.set(key, finishAt);
           next = earliest(next, finishAt);
         }
       } else next = earliest(next, due);
-    } else if (phase === 'Running' && runsToCompletion(pod)) {
+    } else if (phase === 'Running' && exitsOnItsOwn(pod)) {
       const key = podKey(pod);
+      const backOffUntil = restartDue(pod);
+      if (backOffUntil !== undefined) {
+        // In CrashLoopBackOff: the containers start again when the back-off (derived from what is stored) ends.
+        if (backOffUntil <= now) {
+          restartContainers(cluster, pod, imagesOn(nodeName));
+          const finishAt = now + runMsOf(pod, ctx);
+          cluster.podFinishDue.set(key, finishAt);
+          next = earliest(next, finishAt);
+        } else next = earliest(next, backOffUntil);
+        continue;
+      }
       // After a load the exit time is derived from the stored start time (the containers ran meanwhile).
       let due = cluster.podFinishDue.get(key);
       if (due === undefined) {
@@ -395,7 +519,7 @@ export const reconcilePods: Controller = (cluster: SimCluster, ctx: ControllerCo
       }
       if (due <= now) {
         cluster.podFinishDue.delete(key);
-        next = earliest(next, finish(cluster, pod, ctx));
+        next = earliest(next, finish(cluster, pod, ctx, imagesOn(nodeName)));
       } else next = earliest(next, due);
     }
   }
