@@ -28,6 +28,7 @@ import { startEngine } from '../src/engine/engine.ts';
 import { destroySharedAgents } from '../src/kube/agents.ts';
 import { connectRemoteSimulator } from '../src/sim/remote.ts';
 import { openStore, type Store } from '../src/store/open.ts';
+import { statementsSent } from '../src/store/prepared.ts';
 import { createProfileVersion, getProfileVersion } from '../src/store/profiles.ts';
 import {
   benchErrorSink,
@@ -147,6 +148,43 @@ async function peakRssOf(pid: number | null): Promise<number> {
   return kb ? Math.round(Number(kb) / 1024) : 0;
 }
 
+/** CPU time another process has used so far (user + system), in ms; 0 when unknown. */
+async function cpuMsOf(pid: number | null | undefined): Promise<number> {
+  if (pid === null || pid === undefined) return 0;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th, in clock ticks.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * (1000 / CLOCK_TICKS);
+}
+const CLOCK_TICKS = 100;
+
+/**
+ * What one phase of the run costs per cluster: Strata's CPU (this process and a second worker's), the
+ * simulator's CPU (when it runs in its own process; otherwise it is inside Strata's figure) and the SQL
+ * statements this process sent (a second worker's are not counted: with two workers the figure is a floor).
+ */
+async function costMeter(second: ChildProcess | null) {
+  const cpu0 = process.cpuUsage();
+  const worker0 = await cpuMsOf(second?.pid);
+  const sim0 = await cpuMsOf(simPid);
+  const sql0 = statementsSent();
+  return async (clusters: number) => {
+    const cpu = process.cpuUsage(cpu0);
+    const strata = (cpu.user + cpu.system) / 1000 + ((await cpuMsOf(second?.pid)) - worker0);
+    const sim = simPid === null ? null : (await cpuMsOf(simPid)) - sim0;
+    return {
+      strataCpuMsPerCluster: +(strata / clusters).toFixed(2),
+      ...(sim === null ? {} : { simCpuMsPerCluster: +(sim / clusters).toFixed(2) }),
+      sqlStatementsPerCluster: +((statementsSent() - sql0) / clusters).toFixed(1),
+    };
+  };
+}
+
+/** A cost meter's figures as a sentence. */
+function costLine(cost: Awaited<ReturnType<Awaited<ReturnType<typeof costMeter>>>>): string {
+  return `per cluster: Strata CPU ${cost.strataCpuMsPerCluster} ms${cost.simCpuMsPerCluster === undefined ? ' (simulator included)' : `, simulator CPU ${cost.simCpuMsPerCluster} ms`}, ${cost.sqlStatementsPerCluster} SQL statements`;
+}
+
 /** The `--worker` mode: an engine claiming from the shared queue until SIGTERM. */
 async function runWorker(schema: string, simUrl: string, pkiDir: string): Promise<void> {
   const store = await openStore({ databaseUrl, schema });
@@ -215,6 +253,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
 
     // 1. Provision the fleet through the simulator.
     let requestsBefore = await requestCounts();
+    let cost = await costMeter(second);
     let t0 = performance.now();
     for (const name of names)
       await engine.createCluster(ACTOR, { name, profiles: ['hello-universe-aws@1.0.0'], workers: 1 });
@@ -228,6 +267,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
       return Number(rows.find((r) => r.phase === 'Running')?.n ?? 0);
     });
     const provisionMs = performance.now() - t0;
+    const provisionCost = await cost(fleet);
     peakRss = rss.peak();
     reportFigure(
       'rollout.provision',
@@ -241,8 +281,9 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
         peakRssMiB: peakRss,
         ...(simProcess ? { simPeakRssMiB: await peakRssOf(simPid) } : {}),
         requestsPerCluster: requestsPerCluster(await requestCounts(), requestsBefore, fleet),
+        ...provisionCost,
       },
-      `${driver} (${workers} worker${workers > 1 ? 's' : ''}, ${simWhere}): ${fleet} simulated clusters provisioned to Running in ${(provisionMs / 1000).toFixed(1)} s (${Math.round((fleet / provisionMs) * 1000)}/s), peak RSS ${peakRss} MiB`,
+      `${driver} (${workers} worker${workers > 1 ? 's' : ''}, ${simWhere}): ${fleet} simulated clusters provisioned to Running in ${(provisionMs / 1000).toFixed(1)} s (${Math.round((fleet / provisionMs) * 1000)}/s), peak RSS ${peakRss} MiB; ${costLine(provisionCost)}`,
     );
 
     // 1b. Copy the first cluster in the store up to `STORED` clusters.
@@ -263,6 +304,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
     // 2. Roll the API preset to the fleet: canary, then one wave of the rest.
     requestsBefore = await requestCounts();
     rss.reset();
+    cost = await costMeter(second);
     t0 = performance.now();
     const started = await engine.rollouts.start(ACTOR, {
       from: 'hello-universe-aws@1.0.0',
@@ -281,6 +323,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
       return r.counts.healthy ?? 0;
     });
     const rolloutMs = performance.now() - t0;
+    const rolloutCost = await cost(total);
     const { rows } = await sql<{ ms: number }>`
       SELECT extract(epoch FROM (finished_at - applied_at)) * 1000 AS ms FROM rollout_members
       WHERE rollout_id = ${started.id} AND state = 'healthy' ORDER BY 1`.execute(store.db);
@@ -314,8 +357,9 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
         databaseMiB: Math.round(bytes / 1048576),
         requestsPerCluster: requestsPerCluster(await requestCounts(), requestsBefore, total),
         clustersChangedTwice: Number(doubled.rows[0]?.n ?? 0),
+        ...rolloutCost,
       },
-      `${driver} (${workers} worker${workers > 1 ? 's' : ''}, ${simWhere}): API preset rolled to ${total} clusters${total > fleet ? ` (${total - fleet} of them copies in the store)` : ''} (canary + 1 wave) in ${(rolloutMs / 1000).toFixed(1)} s (${Math.round((total / rolloutMs) * 1000)}/s; start ${Math.round(startMs)} ms), per cluster p50 ${Math.round(percentile(perCluster, 50))} ms / p99 ${Math.round(percentile(perCluster, 99))} ms, peak RSS ${peakRss} MiB (heap after GC ${retainedHeapMiB} MiB), database ${Math.round(bytes / 1048576)} MiB`,
+      `${driver} (${workers} worker${workers > 1 ? 's' : ''}, ${simWhere}): API preset rolled to ${total} clusters${total > fleet ? ` (${total - fleet} of them copies in the store)` : ''} (canary + 1 wave) in ${(rolloutMs / 1000).toFixed(1)} s (${Math.round((total / rolloutMs) * 1000)}/s; start ${Math.round(startMs)} ms), per cluster p50 ${Math.round(percentile(perCluster, 50))} ms / p99 ${Math.round(percentile(perCluster, 99))} ms, peak RSS ${peakRss} MiB (heap after GC ${retainedHeapMiB} MiB), database ${Math.round(bytes / 1048576)} MiB; ${costLine(rolloutCost)}`,
     );
 
     // 3. Roll a change that touches one object (the UI's replica count) to the same fleet: what the per-cluster
@@ -344,7 +388,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
     const { revision: _r, ...doc120 } = v120;
     await createProfileVersion(store.db, ACTOR, doc120);
     requestsBefore = await requestCounts();
-    const cpu0 = process.cpuUsage();
+    cost = await costMeter(second);
     t0 = performance.now();
     const third = await engine.rollouts.start(ACTOR, {
       from: 'hello-universe-aws@1.1.0',
@@ -360,7 +404,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
       return r.counts.healthy ?? 0;
     });
     const oneMs = performance.now() - t0;
-    const cpu = process.cpuUsage(cpu0);
+    const oneCost = await cost(total);
     const oneRequests = requestsPerCluster(await requestCounts(), requestsBefore, total);
     reportFigure(
       'rollout.one-object',
@@ -371,10 +415,10 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
         clusters: total,
         totalMs: Math.round(oneMs),
         clustersPerSecond: Math.round((total / oneMs) * 1000),
-        cpuMsPerCluster: +((cpu.user + cpu.system) / 1000 / total).toFixed(2),
         requestsPerCluster: oneRequests,
+        ...oneCost,
       },
-      `${driver} (${workers} worker${workers > 1 ? 's' : ''}, ${simWhere}): a one-object change rolled to ${total} clusters in ${(oneMs / 1000).toFixed(1)} s (${Math.round((total / oneMs) * 1000)}/s), ${((cpu.user + cpu.system) / 1000 / total).toFixed(2)} ms CPU per cluster in this process${simProcess ? ' (Strata alone)' : ' (Strata and the simulator)'}`,
+      `${driver} (${workers} worker${workers > 1 ? 's' : ''}, ${simWhere}): a one-object change rolled to ${total} clusters in ${(oneMs / 1000).toFixed(1)} s (${Math.round((total / oneMs) * 1000)}/s); ${costLine(oneCost)}`,
     );
   } finally {
     rss.stop();
