@@ -8,7 +8,8 @@
  * `STRATA_BENCH_DRIVERS=postgres` (or `pglite`) runs one driver; `STRATA_BENCH_VERBOSE=1` adds the server's
  * event-loop delay and the slow requests' timeline. Runs on embedded PGlite (on disk) and on PostgreSQL
  * (`STRATA_BENCH_DATABASE_URL`, default the local test server; skipped with a line when unreachable).
- * `STRATA_BENCH_SCALE=0.1` scales the fleet and the durations down.
+ * `STRATA_BENCH_SCALE=0.1` scales the fleet and the durations down; `STRATA_BENCH_API_KINDS=list,list-filtered`
+ * measures only those kinds (`get`, `list`, `list-full`, `list-filtered`).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -279,7 +280,10 @@ async function benchDriver(driver: 'pglite' | 'postgres', store: Store): Promise
   const token = (await ensureAdminToken(store, home)).token;
   const seconds = Math.max(3, Math.round(10 * Math.min(1, benchScale * 10)));
   try {
-    for (const kind of ['get', 'list', 'list-full', 'list-filtered'] as const) {
+    const kinds = (['get', 'list', 'list-full', 'list-filtered'] as const).filter(
+      (k) => !process.env.STRATA_BENCH_API_KINDS || process.env.STRATA_BENCH_API_KINDS.split(',').includes(k),
+    );
+    for (const kind of kinds) {
       const label = LABEL[kind];
       const sample = await fetch(
         `${url}${kind === 'get' ? '/v1/clusters/bench-000000' : `/v1/clusters?limit=100${kind === 'list-full' ? '&view=full' : kind === 'list-filtered' ? '&label=env%3Dprod&counts=phase' : ''}`}`,

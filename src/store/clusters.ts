@@ -17,7 +17,6 @@ import {
   conditionNeedsAttention,
   type InventoryEntry,
   type LayerOverride,
-  NOTICE_CONDITION,
   type NodePoolSpec,
   type RepaveState,
 } from '../core/model.ts';
@@ -545,7 +544,7 @@ function fromFiltered(executor: Executor, query: ClusterQuery, withPhase: boolea
     if (withPhase && query.phase !== undefined) terms.push(eb('c.phase', '=', query.phase));
     if (query.health !== undefined) terms.push(eb('c.health', '=', query.health));
     if (query.kubernetesVersion !== undefined)
-      terms.push(sql<boolean>`c.status->>'kubernetesVersion' = ${query.kubernetesVersion}`);
+      terms.push(eb('c.kubernetes_version', '=', query.kubernetesVersion));
     if (query.labels !== undefined && Object.keys(query.labels).length > 0)
       terms.push(sql<boolean>`c.spec->'labels' @> ${JSON.stringify(query.labels)}::jsonb`);
     if (query.namePrefix)
@@ -555,15 +554,7 @@ function fromFiltered(executor: Executor, query: ClusterQuery, withPhase: boolea
         // LIKE, not strpos: a trigram index (migration 0010) serves LIKE '%…%'.
         sql<boolean>`(c.name LIKE ${likeAnywhere(query.search)} OR (c.spec->'labels')::text LIKE ${likeAnywhere(query.search)})`,
       );
-    if (query.notice !== undefined) {
-      const condition = JSON.stringify([{ type: NOTICE_CONDITION[query.notice], status: 'True' }]);
-      const carries = sql<boolean>`c.status->'conditions' @> ${condition}::jsonb`;
-      terms.push(
-        query.notice === 'repave-pending'
-          ? sql<boolean>`(${carries} OR c.status->'repave'->>'state' = 'Pending')`
-          : carries,
-      );
-    }
+    if (query.notice !== undefined) terms.push(sql<boolean>`c.notices @> ARRAY[${query.notice}]::text[]`);
     return eb.and(terms);
   });
 }

@@ -401,18 +401,41 @@ const uniqueTokenNames: readonly string[] = [
 ];
 
 /**
- * Indexes for the fleet list's filters: labels (a containment index over `spec.labels`, so `label=k=v` finds
- * its clusters without reading the others) and health in name order, as `clusters_by_phase` serves the phase.
- * Both change only with the spec or the health, never with every status write, so status updates stay cheap.
- * The Kubernetes version, notices and name parts filter the name-ordered walk instead.
+ * The fleet list's filters, each served without reading the clusters' documents:
+ * - labels: a containment index over `spec.labels` (`label=k=v`);
+ * - health, and the Kubernetes version and notices as columns of their own, written by a trigger from the status
+ *   as `doc` and `summary` are (never by code), each indexed: a filter by them never detoasts a status. They
+ *   change only when the health, version or notices change, so other status writes keep their cost;
+ * - the name prefix: a byte-order index on the name (`text_pattern_ops`, what LIKE 'prefix%' can walk);
+ * - the search (a part of a name, or of the labels' text): trigram indexes when the database
+ *   has pg_trgm (the embedded store loads it; PostgreSQL ships it in contrib). Where the extension cannot be
+ *   created (no privilege, not installed) it still works, by walking the clusters, and the reason is a
+ *   NOTICE. The extension lives in `public`, never in a Strata schema, so dropping a schema cannot drop it.
  */
 const clusterListFilters: readonly string[] = [
   `CREATE INDEX clusters_by_labels ON clusters USING gin ((spec->'labels') jsonb_path_ops)`,
   `CREATE INDEX clusters_by_health ON clusters (health, name)`,
-  // The search (a part of a name, or of the labels' text) walks trigram indexes when the database has pg_trgm
-  // (the embedded store loads it; PostgreSQL ships it in contrib). Where the extension cannot be created (no
-  // privilege, not installed) the search still works, by walking the clusters, and the reason is a NOTICE.
-  // The extension lives in \`public\`, never in a Strata schema, so dropping a schema cannot drop it.
+  `ALTER TABLE clusters ADD COLUMN kubernetes_version text, ADD COLUMN notices text[] NOT NULL DEFAULT '{}'`,
+  `CREATE FUNCTION clusters_list_columns() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    NEW.kubernetes_version := NEW.status->>'kubernetesVersion';
+    NEW.notices := ARRAY(
+      SELECT v.notice FROM (VALUES ('update-available', 'UpdateAvailable'), ('repave-pending', 'RepavePending'),
+        ('drift', 'Drifted'), ('unused', 'UnusedResources')) AS v(notice, condition)
+      WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(NEW.status->'conditions') AS c
+          WHERE c->>'type' = v.condition AND c->>'status' = 'True')
+        OR (v.notice = 'repave-pending' AND NEW.status->'repave'->>'state' = 'Pending')
+      ORDER BY 1);
+    RETURN NEW;
+  END
+  $$`,
+  `CREATE TRIGGER clusters_list_columns BEFORE INSERT OR UPDATE OF status ON clusters
+    FOR EACH ROW EXECUTE FUNCTION clusters_list_columns()`,
+  `UPDATE clusters SET status = status`,
+  `CREATE INDEX clusters_by_kubernetes_version ON clusters (kubernetes_version, name)`,
+  `CREATE INDEX clusters_by_notices ON clusters USING gin (notices)`,
+  // LIKE 'prefix%' walks this (byte order) whatever the database's collation; the trigram index serves '%part%'.
+  `CREATE INDEX clusters_by_name_prefix ON clusters (name text_pattern_ops)`,
   `DO $$
   BEGIN
     BEGIN

@@ -92,6 +92,10 @@ export interface ClustersTable {
   doc: Generated<string>;
   /** The cluster's list item (`clusterSummary`) as JSON text, written by the same trigger. */
   summary: Generated<string>;
+  /** `status.kubernetesVersion`, written by a trigger (never by code), for the list's filter. */
+  kubernetes_version: Generated<string | null>;
+  /** The notices the status carries (`update-available`, `drift`, …), written by the same trigger. */
+  notices: Generated<string[]>;
 }
 
 /** `cluster_profiles`: the profile versions attached to each cluster (the index for "who uses X"). */

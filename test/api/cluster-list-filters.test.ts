@@ -74,6 +74,8 @@ forEachApiDriver((getFixture) => {
       if (i % 5 === 2) patch.kubernetesVersion = '1.31.2';
       if (i % 7 === 3) patch.conditions = [condition('UpdateAvailable')];
       if (i % 11 === 4) patch.conditions = [condition('Drifted')];
+      if (i === 20)
+        patch.conditions = [condition('UnusedResources'), { ...condition('Drifted'), status: 'False' }];
       if (i === 13) patch.repave = { state: 'Pending' } as never;
       if (i % 6 === 5) patch.phase = 'Updating';
       if (Object.keys(patch).length > 0) await updateClusterStatus(f.store.db, spec(i).name, patch);
@@ -117,6 +119,7 @@ forEachApiDriver((getFixture) => {
       expected((i) => i % 11 === 4),
     );
     assert.deepEqual(await names(f, 'notice=repave-pending'), [spec(13).name]);
+    assert.deepEqual(await names(f, 'notice=unused'), [spec(20).name]);
     // Filters combine with each other and with the profile and phase filters.
     assert.deepEqual(
       await names(f, 'profile=web%401.1.0&health=Degraded&phase=Running'),
