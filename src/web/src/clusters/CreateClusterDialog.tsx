@@ -1,6 +1,6 @@
 /** Create a cluster from a profile version: name, profile, control-plane size and workers. */
 import { useState } from 'react';
-import { API_PATHS, type Cluster, type ProfileSummary } from '../api/types.ts';
+import { API_PATHS, type Cluster, type CreateClusterRequest, type ProfileSummary } from '../api/types.ts';
 import { navigate } from '../app/router.ts';
 import { useSession } from '../app/session.tsx';
 import { useAction } from '../app/use-resource.ts';
@@ -31,7 +31,7 @@ export function CreateClusterDialog(props: {
         profiles: [profile],
         controlPlane,
         workers,
-      }),
+      } satisfies CreateClusterRequest),
     );
     if (created) {
       props.onClose();

@@ -2,7 +2,13 @@
  * Node pools and the repave gate: each pool's role, size, machine and update strategy; a pending repave's
  * reasons (which pack change, which pools) and the approval button; and the nodes when the server reports them.
  */
-import { type Cluster, clusterPath, type NodePoolSpec, type RepaveView } from '../api/types.ts';
+import {
+  type Cluster,
+  clusterPath,
+  type NodePoolSpec,
+  type RepaveActionRequest,
+  type RepaveView,
+} from '../api/types.ts';
 import { useSession } from '../app/session.tsx';
 import { useAction, useResource } from '../app/use-resource.ts';
 import { Badge } from '../components/Badges.tsx';
@@ -44,7 +50,9 @@ export function NodesTab(props: { cluster: Cluster; reload(): Promise<void> }) {
   const onApprove = async () => {
     const answer = await approve.run(() =>
       // Pressing "Approve repave" is the user's confirmation, which the server wants said (`?confirm=NAME`).
-      api.post<RepaveView>(clusterPath(c.name, 'repave', { confirm: c.name }), { action: 'approve' }),
+      api.post<RepaveView>(clusterPath(c.name, 'repave', { confirm: c.name }), {
+        action: 'approve',
+      } satisfies RepaveActionRequest),
     );
     if (answer) await props.reload();
   };

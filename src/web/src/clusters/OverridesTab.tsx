@@ -3,7 +3,13 @@
  * repave when one is needed), save. Removing an override returns the layer to the profile's values.
  */
 import { useEffect, useState } from 'react';
-import { type Cluster, type ClusterPlanView, clusterPath } from '../api/types.ts';
+import {
+  type Cluster,
+  type ClusterPlanRequest,
+  type ClusterPlanView,
+  clusterPath,
+  type OverrideRequest,
+} from '../api/types.ts';
 import { usePermission, useSession } from '../app/session.tsx';
 import { useAction } from '../app/use-resource.ts';
 import { Badge } from '../components/Badges.tsx';
@@ -51,6 +57,7 @@ export function OverridesTab(props: { cluster: Cluster; reload(): Promise<void> 
   const dirty = remove || draft !== original;
   const invalid = validateValues(draft) !== null;
   const preview = async (values: string | null) => {
+    if (!pack) return;
     setRemove(values === null);
     const answer = await planAction.run(() =>
       api.post<ClusterPlanView>(clusterPath(c.name, 'plan'), {
@@ -59,7 +66,7 @@ export function OverridesTab(props: { cluster: Cluster; reload(): Promise<void> 
         values,
         // The editor holds the layer's whole values.
         replace: true,
-      }),
+      } satisfies ClusterPlanRequest),
     );
     if (answer) setView(answer);
   };
@@ -71,7 +78,7 @@ export function OverridesTab(props: { cluster: Cluster; reload(): Promise<void> 
         values: remove ? null : draft,
         replace: true,
         expectedResourceVersion: view.resourceVersion,
-      }),
+      } satisfies OverrideRequest),
     );
     if (answer) {
       setView(null);

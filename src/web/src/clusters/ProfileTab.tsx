@@ -7,7 +7,9 @@
 import { Fragment, useEffect, useMemo, useState } from 'react';
 import {
   type Cluster,
+  type ClusterPlanRequest,
   type ClusterPlanView,
+  type ClusterUpdateRequest,
   clusterPath,
   type ProfileDetail,
   type ProfileSummary,
@@ -87,7 +89,7 @@ export function ProfileTab(props: { cluster: Cluster; reload(): Promise<void> })
         kind: 'profiles',
         profiles: targets,
         ...(resolutions && Object.keys(resolutions).length > 0 ? { resolutions } : {}),
-      }),
+      } satisfies ClusterPlanRequest),
     );
     if (answer) {
       setView(answer);
@@ -138,7 +140,7 @@ export function ProfileTab(props: { cluster: Cluster; reload(): Promise<void> })
         profiles: targets,
         resolutions: resolutions(),
         expectedResourceVersion: view.resourceVersion,
-      }),
+      } satisfies ClusterUpdateRequest),
     );
     if (answer) {
       setAppliedGeneration(c.generation + 1);

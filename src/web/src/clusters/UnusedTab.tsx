@@ -3,7 +3,13 @@
  * default; here they can be previewed and pruned — all, or the ones ticked — with the cap enforced by the server.
  */
 import { useCallback, useEffect, useState } from 'react';
-import { type Cluster, clusterPath, type ObjectRef, type PruneResult } from '../api/types.ts';
+import {
+  type Cluster,
+  clusterPath,
+  type ObjectRef,
+  type PruneRequest,
+  type PruneResult,
+} from '../api/types.ts';
 import { usePermission, useSession } from '../app/session.tsx';
 import { useAction } from '../app/use-resource.ts';
 import { Dialog } from '../components/Dialog.tsx';
@@ -31,7 +37,9 @@ export function UnusedTab(props: { cluster: Cluster }) {
   const statusVersion = props.cluster.statusVersion;
 
   const refresh = useCallback(async () => {
-    const result = await load.run(() => api.post<PruneResult>(base, { dryRun: true, force: true }));
+    const result = await load.run(() =>
+      api.post<PruneResult>(base, { dryRun: true, force: true } satisfies PruneRequest),
+    );
     if (result) setUnused(result.objects);
   }, [api, base, load.run]);
 
@@ -44,7 +52,7 @@ export function UnusedTab(props: { cluster: Cluster }) {
   const startPrune = async (objects: ObjectRef[] | undefined) => {
     setDone(null);
     const result = await preview.run(() =>
-      api.post<PruneResult>(base, { dryRun: true, force: false, objects }),
+      api.post<PruneResult>(base, { dryRun: true, force: false, objects } satisfies PruneRequest),
     );
     if (result) setConfirm(result);
   };
@@ -57,7 +65,7 @@ export function UnusedTab(props: { cluster: Cluster }) {
         dryRun: false,
         force: force || !confirm.refused ? force : false,
         objects,
-      }),
+      } satisfies PruneRequest),
     );
     if (result && !result.refused) {
       setConfirm(null);

@@ -9,6 +9,7 @@ import {
   clusterListPath,
   type LayerKind,
   type ProfileDetail,
+  type ProfileEditRequest,
   type ProfileEditResult,
   type ProfileSummary,
   profilePath,
@@ -87,7 +88,7 @@ export function ProfileVersionPage(props: { name: string; version: string; tab: 
         description: d.description,
         layers: draft,
         resourceVersion: d.resourceVersion,
-      }),
+      } satisfies ProfileEditRequest),
     );
     if (result) {
       setConfirming(false);

@@ -10,6 +10,7 @@ import {
   type RolloutListPage,
   type RolloutMemberState,
   type RolloutPreview,
+  type RolloutStartRequest,
   type RolloutView,
   rolloutActionPath,
   rolloutListPath,
@@ -152,7 +153,7 @@ function StartRollout() {
     progressDeadlineSeconds: deadline,
     maxFailures,
     ...(selector.trim() ? { selector: selector.trim() } : {}),
-  };
+  } satisfies RolloutStartRequest;
   // A preview belongs to the settings it was made with; any change asks for a new one.
   const bodyKey = JSON.stringify(body);
   // biome-ignore lint/correctness/useExhaustiveDependencies: reset when the settings change.

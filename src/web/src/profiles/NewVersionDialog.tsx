@@ -1,6 +1,6 @@
 /** "Create a new version": copies a profile version (at its current revision) to a new semver, then opens it. */
 import { useState } from 'react';
-import { type ProfileDetail, profileVersionPath } from '../api/types.ts';
+import { type CopyProfileRequest, type ProfileDetail, profileVersionPath } from '../api/types.ts';
 import { navigate } from '../app/router.ts';
 import { useSession } from '../app/session.tsx';
 import { useAction } from '../app/use-resource.ts';
@@ -18,7 +18,9 @@ export function NewVersionDialog(props: { name: string; from: string; existing: 
   const taken = props.existing.includes(version);
   const create = async () => {
     const created = await action.run(() =>
-      api.post<ProfileDetail>(profileVersionPath(props.name, props.from, 'copy'), { version }),
+      api.post<ProfileDetail>(profileVersionPath(props.name, props.from, 'copy'), {
+        version,
+      } satisfies CopyProfileRequest),
     );
     if (created) {
       props.onClose();
