@@ -44,6 +44,13 @@ const PAGE_SIZE = 500;
 /** Counts are re-read at most this often while live events arrive. */
 const COUNTS_EVERY_MS = 2000;
 
+/** Where the list is in its pages, for one filter: the next page's cursor and whether a page is on its way. */
+interface Paging {
+  key: string;
+  cursor: string | null;
+  busy: boolean;
+}
+
 /** Returns the clusters matching `filter`, a page at a time. */
 export function useClusterList(filter: ClusterListFilter): ClusterList {
   const { api } = useSession();
@@ -56,13 +63,33 @@ export function useClusterList(filter: ClusterListFilter): ClusterList {
     error: undefined,
     firstPageMs: null,
   });
-  // The cursor of the next page and whether one is on its way, per filter (a stale answer is dropped).
-  const paging = useRef({ key, cursor: null as string | null, busy: false });
+  const paging = useRef<Paging>({ key, cursor: null, busy: false });
+
+  /** Fetches `path` for the paging `at`; an answer for a paging that is no longer current is dropped. */
+  const fetchPage = useCallback(
+    (at: Paging, path: string, take: (page: ClusterPage) => void) => {
+      api
+        .get<ClusterPage>(path)
+        .then((page) => {
+          if (paging.current !== at) return;
+          at.cursor = page.nextCursor;
+          at.busy = false;
+          take(page);
+        })
+        .catch((error: unknown) => {
+          if (paging.current !== at) return;
+          at.busy = false;
+          setState((s) => ({ ...s, loading: false, error: asApiError(error) }));
+        });
+    },
+    [api],
+  );
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: `key` stands for the filter's fields.
   useEffect(() => {
     const started = performance.now();
-    paging.current = { key, cursor: null, busy: true };
+    const at: Paging = { key, cursor: null, busy: true };
+    paging.current = at;
     setState({
       items: [],
       counts: null,
@@ -71,26 +98,17 @@ export function useClusterList(filter: ClusterListFilter): ClusterList {
       error: undefined,
       firstPageMs: null,
     });
-    api
-      .get<ClusterPage>(clusterListPath({ ...filter, limit: FIRST_PAGE_SIZE, counts: 'phase' }))
-      .then((page) => {
-        if (paging.current.key !== key) return;
-        paging.current = { key, cursor: page.nextCursor, busy: false };
-        setState({
-          items: page.items,
-          counts: page.counts ?? null,
-          loading: false,
-          complete: page.nextCursor === null,
-          error: undefined,
-          firstPageMs: Math.round(performance.now() - started),
-        });
-      })
-      .catch((error: unknown) => {
-        if (paging.current.key !== key) return;
-        paging.current.busy = false;
-        setState((s) => ({ ...s, loading: false, error: asApiError(error) }));
-      });
-  }, [api, key]);
+    fetchPage(at, clusterListPath({ ...filter, limit: FIRST_PAGE_SIZE, counts: 'phase' }), (page) =>
+      setState({
+        items: page.items,
+        counts: page.counts ?? null,
+        loading: false,
+        complete: page.nextCursor === null,
+        error: undefined,
+        firstPageMs: Math.round(performance.now() - started),
+      }),
+    );
+  }, [fetchPage, key]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: `key` stands for the filter's fields.
   const loadMore = useCallback(() => {
@@ -98,25 +116,15 @@ export function useClusterList(filter: ClusterListFilter): ClusterList {
     if (at.busy || at.cursor === null || at.key !== key) return;
     at.busy = true;
     setState((s) => ({ ...s, loading: true }));
-    api
-      .get<ClusterPage>(clusterListPath({ ...filter, limit: PAGE_SIZE, cursor: at.cursor }))
-      .then((page) => {
-        if (paging.current !== at) return;
-        at.cursor = page.nextCursor;
-        at.busy = false;
-        setState((s) => ({
-          ...s,
-          items: [...s.items, ...page.items],
-          loading: false,
-          complete: page.nextCursor === null,
-        }));
-      })
-      .catch((error: unknown) => {
-        if (paging.current !== at) return;
-        at.busy = false;
-        setState((s) => ({ ...s, loading: false, error: asApiError(error) }));
-      });
-  }, [api, key]);
+    fetchPage(at, clusterListPath({ ...filter, limit: PAGE_SIZE, cursor: at.cursor }), (page) =>
+      setState((s) => ({
+        ...s,
+        items: [...s.items, ...page.items],
+        loading: false,
+        complete: page.nextCursor === null,
+      })),
+    );
+  }, [fetchPage, key]);
 
   // Live patches: collect names for a short moment, then re-read just those clusters; counts at most every 2 s.
   const pending = useRef(new Set<string>());
