@@ -16,6 +16,8 @@
  * the simulator of the first process over HTTPS — for both scenarios. `STRATA_BENCH_SIM=process` (PostgreSQL
  * only) runs the simulator in a child process (this file run with `--sim`), as real clusters run elsewhere: the
  * RSS figures are then Strata's alone, and the simulator's peak is reported beside them (`simPeakRssMiB`).
+ * Each phase reports its cost per cluster: Strata's CPU, the simulator's (in its own process) and the SQL
+ * statements sent. `STRATA_BENCH_PROFILE=DIR` writes a CPU profile of Strata over the one-object roll.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -146,6 +148,31 @@ async function peakRssOf(pid: number | null): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
   return kb ? Math.round(Number(kb) / 1024) : 0;
+}
+
+/**
+ * `STRATA_BENCH_PROFILE=DIR`: a V8 CPU profile of this process (Strata) over one phase, written as a
+ * `.cpuprofile` (Chrome DevTools, or `node scripts/cpu-profile-top.mjs FILE` for the top functions).
+ */
+async function startProfile() {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  return {
+    async stop(): Promise<string> {
+      const { profile } = await session.post('Profiler.stop');
+      const { mkdir, writeFile } = await import('node:fs/promises');
+      const dir = process.env.STRATA_BENCH_PROFILE!;
+      await mkdir(dir, { recursive: true });
+      const file = `${dir}/rollout-one-object-${process.pid}.cpuprofile`;
+      await writeFile(file, JSON.stringify(profile));
+      session.disconnect();
+      return file;
+    },
+  };
 }
 
 /** CPU time another process has used so far (user + system), in ms; 0 when unknown. */
@@ -388,6 +415,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
     const { revision: _r, ...doc120 } = v120;
     await createProfileVersion(store.db, ACTOR, doc120);
     requestsBefore = await requestCounts();
+    const profiler = process.env.STRATA_BENCH_PROFILE ? await startProfile() : null;
     cost = await costMeter(second);
     t0 = performance.now();
     const third = await engine.rollouts.start(ACTOR, {
@@ -405,6 +433,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
     });
     const oneMs = performance.now() - t0;
     const oneCost = await cost(total);
+    if (profiler) console.log(`  CPU profile of the one-object roll: ${await profiler.stop()}`);
     const oneRequests = requestsPerCluster(await requestCounts(), requestsBefore, total);
     reportFigure(
       'rollout.one-object',
