@@ -16,7 +16,7 @@ import type { Store } from '../store/open.ts';
 import { storeContentSource } from '../store/pack-contents.ts';
 import { type ClaimedStep, claim, fail } from '../store/queue.ts';
 import { finishReconcileStep } from '../store/reconcile-queue.ts';
-import { createEngineCommands } from './commands.ts';
+import { createEngineCommands, createRolloutCommands } from './commands.ts';
 import { CONDITION, setCondition } from './conditions.ts';
 import { createEngineContext, type EngineContext, type EngineTimings } from './context.ts';
 import type { EngineCommands, FleetCommands } from './contract.ts';
@@ -26,7 +26,6 @@ import type { SimulatorAccess } from './infrastructure.ts';
 import { runWithLeases } from './leases.ts';
 import { reconcileCluster } from './reconcile-cluster.ts';
 import { type ResyncWalk, resyncPage } from './resync.ts';
-import { createRolloutCommands } from './rollout.ts';
 import { driveRollout } from './rollout-driver.ts';
 import { commitWrites } from './step-writes.ts';
 import {
