@@ -9,6 +9,7 @@
  * cancel in between wins); a batch's changes are stored in one transaction and applying is idempotent, so a step
  * killed after applying re-applies harmlessly.
  */
+import { attachesTarget } from '../core/rollout.ts';
 import type { AuditContext } from '../store/audit.ts';
 import { getClusters, type StoredCluster } from '../store/clusters.ts';
 import type { ReconcileOutcome } from '../store/reconcile-queue.ts';
@@ -27,7 +28,7 @@ import type { Database } from '../store/schema.ts';
 import { CONDITION, findCondition } from './conditions.ts';
 import type { EngineContext } from './context.ts';
 import type { ClusterChangeInput, FleetCommands } from './contract.ts';
-import { rolloutChange } from './rollout-plan.ts';
+import { rolloutChange } from './rollout.ts';
 
 /** Clusters whose change one driver step applies at most. */
 export const APPLY_BATCH = 256;
@@ -47,11 +48,7 @@ export interface RolloutStepResult {
 export function passesHealthGate(cluster: StoredCluster, rollout: StoredRollout): boolean {
   const { status } = cluster;
   if (status.phase !== 'Running' || status.observedGeneration !== cluster.generation) return false;
-  const applied = status.appliedProfiles.some(
-    (p) =>
-      p.name === rollout.to.profile && p.version === rollout.to.version && p.revision >= rollout.to.revision,
-  );
-  if (!applied) return false;
+  if (!attachesTarget(status.appliedProfiles, rollout.to)) return false;
   if (findCondition(status.conditions, CONDITION.ready)?.status !== 'True') return false;
   return findCondition(status.conditions, CONDITION.addonsHealthy)?.status !== 'False';
 }

@@ -10,6 +10,15 @@ import { isStrataError, StrataError } from '../core/errors.ts';
 import type { ProfileVersion } from '../core/model.ts';
 import type { Plan } from '../core/plan-types.ts';
 import { parseProfileRef } from '../core/profile.ts';
+import {
+  attachesTarget,
+  matchesSelector,
+  parseSelector,
+  ROLLOUT_DEFAULTS,
+  type RolloutSource,
+  rolloutProfileRefs,
+  waveSizes,
+} from '../core/rollout.ts';
 import type { UpdateRequest } from '../core/workflows.ts';
 import { listClusters, type StoredCluster } from '../store/clusters.ts';
 import { listInventory } from '../store/inventory.ts';
@@ -21,16 +30,24 @@ import {
 } from '../store/rollouts.ts';
 import type { RolloutState } from '../store/schema.ts';
 import type { EngineContext } from './context.ts';
-import type { RolloutInput, RolloutPreview, RolloutPreviewPlan, RolloutView } from './contract.ts';
+import type {
+  ClusterChangeInput,
+  RolloutInput,
+  RolloutPreview,
+  RolloutPreviewPlan,
+  RolloutView,
+} from './contract.ts';
 import { summarizePlan } from './reconcile-cluster.ts';
-import {
-  atTarget,
-  matchesSelector,
-  parseSelector,
-  ROLLOUT_DEFAULTS,
-  rolloutChange,
-  waveSizes,
-} from './rollout-plan.ts';
+
+/** Returns the change a rollout makes to a cluster (core's `rolloutProfileRefs`), or null when it runs no `from`. */
+export function rolloutChange(
+  spec: StoredCluster['spec'],
+  from: RolloutSource,
+  to: RolloutSource,
+): ClusterChangeInput | null {
+  const profiles = rolloutProfileRefs(spec, from, to);
+  return profiles ? { kind: 'profiles', profiles } : null;
+}
 
 /** States in which a rollout still moves (or may move again). */
 export const ACTIVE_ROLLOUT_STATES: readonly RolloutState[] = ['Running', 'Soaking', 'Paused'];
@@ -148,7 +165,7 @@ export async function scanFleet(ctx: EngineContext, input: RolloutInput): Promis
       if (phase === 'Deleting' || phase === 'Deleted') continue;
       if (!matchesSelector(cluster.spec.labels ?? {}, selector)) continue;
       matched += 1;
-      if (atTarget(cluster.spec, to)) {
+      if (attachesTarget(cluster.spec.profiles, to)) {
         unchanged += 1;
         continue;
       }

@@ -5,6 +5,7 @@
  */
 import { randomIds } from '../../core/clock.ts';
 import { StrataError } from '../../core/errors.ts';
+import { waveOf } from '../../core/rollout.ts';
 import type { AuditContext } from '../../store/audit.ts';
 import {
   getRollout,
@@ -29,7 +30,6 @@ import {
   scanFleet,
   settingsOf,
 } from '../rollout.ts';
-import { waveOf } from '../rollout-plan.ts';
 import { queueRolloutDriver } from '../work.ts';
 import { type CommandDeps, commitIntent, type Trx } from './intent.ts';
 
