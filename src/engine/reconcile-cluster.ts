@@ -17,7 +17,7 @@ import type {
   ResolvedLayer,
 } from '../core/model.ts';
 import { planClusterUpdate } from '../core/plan.ts';
-import type { Plan } from '../core/plan-types.ts';
+import { summarizePlan } from '../core/plan-summary.ts';
 import { attachmentOf, resolveStack } from '../core/stack.ts';
 import {
   type ClusterRecords,
@@ -44,18 +44,6 @@ export interface ReconcileResult {
   cloudType?: string;
   /** The cluster is gone: stop watching it. */
   deleted?: boolean;
-}
-
-/** Returns a one-line summary of a plan for conditions and events. */
-export function summarizePlan(plan: Plan): string {
-  const layers = plan.layers.filter((l) => l.change !== 'unchanged');
-  const parts = [
-    layers.length > 0 ? `${layers.map((l) => `${l.pack} ${l.change}`).join(', ')}` : 'no layer changes',
-    plan.repave.required ? `repave of ${plan.repave.pools.map((p) => p.name).join(', ')}` : 'no repave',
-    `${plan.objects.create.length} object(s) to create, ${plan.objects.change.length} to change, ${plan.objects.unused.length} left unused, ${plan.objects.delete.length} to delete`,
-  ];
-  if (plan.errors.length > 0) parts.push(`blocked: ${plan.errors.map((e) => e.code).join(', ')}`);
-  return parts.join('; ');
 }
 
 /** A step's view of the cluster's conditions, set as it goes and written once. */

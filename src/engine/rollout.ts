@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { isStrataError, StrataError } from '../core/errors.ts';
 import type { ProfileVersion } from '../core/model.ts';
+import { summarizePlan } from '../core/plan-summary.ts';
 import type { Plan } from '../core/plan-types.ts';
 import { parseProfileRef } from '../core/profile.ts';
 import {
@@ -37,7 +38,6 @@ import type {
   RolloutPreviewPlan,
   RolloutView,
 } from './contract.ts';
-import { summarizePlan } from './reconcile-cluster.ts';
 
 /** Returns the change a rollout makes to a cluster (core's `rolloutProfileRefs`), or null when it runs no `from`. */
 export function rolloutChange(

@@ -6,6 +6,7 @@ import { isErrorCode, isStrataError, StrataError } from '../../core/errors.ts';
 import type { InventoryEntry } from '../../core/model.ts';
 import { requireDnsLabel } from '../../core/names.ts';
 import { canonicalJson } from '../../core/objects.ts';
+import { summarizePlan } from '../../core/plan-summary.ts';
 import { resolveStack } from '../../core/stack.ts';
 import { proposeUpdateTarget, type UpdateProposal, type UpdateRequest } from '../../core/workflows.ts';
 import { checkValuesSchema } from '../../render/values-schema.ts';
@@ -22,7 +23,6 @@ import type {
   EngineCommands,
   FleetCommands,
 } from '../contract.ts';
-import { summarizePlan } from '../reconcile-cluster.ts';
 import { type CommandDeps, commitIntent, requireCluster } from './intent.ts';
 import { resolveRefs } from './profiles.ts';
 
