@@ -17,7 +17,14 @@ import type {
 } from './model.ts';
 import { changedFieldPaths } from './object-diff.ts';
 import { refKey } from './objects.ts';
-import type { LayerPlan, ObjectsPlan, Plan, PlanIssue } from './plan-types.ts';
+import type {
+  LayerPlan,
+  ObjectsPlan,
+  Plan,
+  PlanErrorCode,
+  PlanIssue,
+  PlanWarningCode,
+} from './plan-types.ts';
 import { classifyRepave } from './repave.ts';
 import { compareSemver } from './semver.ts';
 import { layerOfKind } from './stack.ts';
@@ -52,8 +59,8 @@ const NOT_UPDATABLE: readonly ClusterPhase[] = ['Pending', 'Provisioning', 'Dele
 
 /** The errors and warnings a plan collects, in the order its rules are checked. */
 interface PlanIssues {
-  errors: PlanIssue[];
-  warnings: PlanIssue[];
+  errors: PlanIssue<PlanErrorCode>[];
+  warnings: PlanIssue<PlanWarningCode>[];
 }
 
 /** Returns the plan of an update; never throws for rule violations — they are listed as errors. */
