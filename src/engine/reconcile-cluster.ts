@@ -19,16 +19,11 @@ import type {
 import { planClusterUpdate } from '../core/plan.ts';
 import { summarizePlan } from '../core/plan-summary.ts';
 import { attachmentOf, resolveStack } from '../core/stack.ts';
-import {
-  type ClusterRecords,
-  type ClusterStatus,
-  getClusterWithRecords,
-  type StoredCluster,
-} from '../store/clusters.ts';
+import { type ClusterRecords, getClusterWithRecords, type StoredCluster } from '../store/clusters.ts';
 import { addonConditions, reconcileAddons } from './addons.ts';
 import { CONDITION, type ConditionInput, findCondition, setCondition } from './conditions.ts';
 import type { EngineContext } from './context.ts';
-import { type EngineState, engineStateOf } from './engine-state.ts';
+import { type EngineClusterStatus, type EngineState, engineStateOf } from './engine-state.ts';
 import { reconcileInfrastructure } from './provision.ts';
 import { gateRepave, nodesFor } from './repave.ts';
 import { StepWrites } from './step-writes.ts';
@@ -191,8 +186,8 @@ async function reconcileLive(
     phase !== 'Provisioning' || infra.ready
       ? await reconcileAddonLayers(step)
       : { done: false, hookFailures: [] };
-  const patch: Partial<ClusterStatus> = {
-    engine: step.state as Record<string, unknown>,
+  const patch: Partial<EngineClusterStatus> = {
+    engine: step.state,
     repave: infra.repave,
   };
   if (addons.hookFailures.length > 0 && infra.ready && !infra.acted)
@@ -345,7 +340,7 @@ async function reconcileAddonLayers(step: LiveStep): Promise<AddonsStep> {
  */
 function reportHookFailures(
   step: LiveStep,
-  patch: Partial<ClusterStatus>,
+  patch: Partial<EngineClusterStatus>,
   hookFailures: string[],
 ): ReconcileResult {
   const { writes, conditions } = step;
@@ -365,7 +360,7 @@ function reportHookFailures(
 /** Not converged yet: says what the cluster waits for and looks again after the poll interval. */
 function reportProgress(
   step: LiveStep,
-  patch: Partial<ClusterStatus>,
+  patch: Partial<EngineClusterStatus>,
   nextPhase: ClusterPhase,
 ): ReconcileResult {
   const { ctx, cluster, writes, conditions } = step;
@@ -396,7 +391,7 @@ function reportProgress(
 /** Converged: records what is applied (unless a repave waits), reports Ready and the kinds drift watches follow. */
 async function reportConverged(
   step: LiveStep,
-  patch: Partial<ClusterStatus>,
+  patch: Partial<EngineClusterStatus>,
   repave: RepaveState,
 ): Promise<ReconcileResult> {
   const { ctx, cluster, writes, conditions, desiredStack } = step;

@@ -6,15 +6,11 @@
 import type { Transaction } from 'kysely';
 import { StrataError } from '../../core/errors.ts';
 import { type AuditContext, type AuditRecord, recordAudit } from '../../store/audit.ts';
-import {
-  type ClusterStatus,
-  getCluster,
-  type StoredCluster,
-  updateClusterStatus,
-} from '../../store/clusters.ts';
+import { getCluster, type StoredCluster, updateClusterStatus } from '../../store/clusters.ts';
 import { type EventInput, recordEvents } from '../../store/events.ts';
 import type { Database } from '../../store/schema.ts';
 import type { EngineContext } from '../context.ts';
+import { type EngineClusterStatus, storeStatus } from '../engine-state.ts';
 import { requestReconcile } from '../work.ts';
 
 /** Hooks the commands call after committing (wake the local worker). */
@@ -89,14 +85,14 @@ export async function commitStatusIntent(
   deps: CommandDeps,
   audit: AuditContext,
   name: string,
-  compute: (cluster: StoredCluster) => Partial<ClusterStatus>,
+  compute: (cluster: StoredCluster) => Partial<EngineClusterStatus>,
   record: (cluster: StoredCluster) => IntentRecord,
 ): Promise<StoredCluster> {
   for (let attempt = 1; ; attempt += 1) {
     const cluster = await requireCluster(deps.ctx, name);
     try {
       return await commitIntent(deps, audit, async (trx) => ({
-        result: await updateClusterStatus(trx, name, compute(cluster), {
+        result: await updateClusterStatus(trx, name, storeStatus(compute(cluster)), {
           expectedStatusVersion: cluster.statusVersion,
         }),
         ...record(cluster),
