@@ -7,7 +7,6 @@
  */
 import { createHash } from 'node:crypto';
 import { isStrataError, StrataError } from '../core/errors.ts';
-import type { ProfileVersion } from '../core/model.ts';
 import { summarizePlan } from '../core/plan-summary.ts';
 import type { Plan } from '../core/plan-types.ts';
 import { parseProfileRef } from '../core/profile.ts';
@@ -20,7 +19,6 @@ import {
   rolloutProfileRefs,
   waveSizes,
 } from '../core/rollout.ts';
-import type { UpdateRequest } from '../core/workflows.ts';
 import { listClusters, type StoredCluster } from '../store/clusters.ts';
 import { listInventory } from '../store/inventory.ts';
 import {
@@ -30,6 +28,7 @@ import {
   type StoredRollout,
 } from '../store/rollouts.ts';
 import type { RolloutState } from '../store/schema.ts';
+import { proposeFor } from './change-plan.ts';
 import type { EngineContext } from './context.ts';
 import type {
   ClusterChangeInput,
@@ -235,21 +234,9 @@ async function planGroup(
   try {
     const change = rolloutChange(cluster.spec, rollout.from, rollout.to);
     if (change?.kind !== 'profiles') throw new StrataError('Internal', 'No change to plan.');
-    const target: ProfileVersion[] = await Promise.all(
-      change.profiles.map((ref) => {
-        const { name, version } = parseProfileRef(ref);
-        return ctx.profiles.latest(name, version);
-      }),
-    );
-    const request: UpdateRequest = { kind: 'profiles', target };
-    const current = await ctx.profiles.all(cluster.spec.profiles);
+    // Planned as the user's own change of the cluster would be (the same request, cache and checks).
     const inventory = await listInventory(ctx.store.db, cluster.name);
-    const { plan } = await ctx.proposals.propose(
-      { spec: cluster.spec, phase: cluster.status.phase, inventory },
-      current,
-      request,
-      ctx.catalog,
-    );
+    const { plan } = (await proposeFor(ctx, cluster, inventory, change)).proposal;
     return {
       ...base,
       diffKey: diffKey(plan),

@@ -3,18 +3,15 @@
  * rollout's batch) — the new spec stored with its event and the update queued.
  */
 import { isErrorCode, isStrataError, StrataError } from '../../core/errors.ts';
-import type { InventoryEntry } from '../../core/model.ts';
-import { requireDnsLabel } from '../../core/names.ts';
 import { canonicalJson } from '../../core/objects.ts';
 import { summarizePlan } from '../../core/plan-summary.ts';
 import { resolveStack } from '../../core/stack.ts';
-import { proposeUpdateTarget, type UpdateProposal, type UpdateRequest } from '../../core/workflows.ts';
-import { checkValuesSchema } from '../../render/values-schema.ts';
+import type { UpdateProposal } from '../../core/workflows.ts';
 import type { AuditContext } from '../../store/audit.ts';
 import { getClusters, type StoredCluster, updateClusterSpecs } from '../../store/clusters.ts';
 import { listInventories, listInventory } from '../../store/inventory.ts';
 import { staleWriteError } from '../../store/transact.ts';
-import { validatePools } from '../cluster-input.ts';
+import { proposeFor } from '../change-plan.ts';
 import type { EngineContext } from '../context.ts';
 import type {
   ApplyOptions,
@@ -24,42 +21,12 @@ import type {
   FleetCommands,
 } from '../contract.ts';
 import { type CommandDeps, commitIntent, requireCluster } from './intent.ts';
-import { resolveRefs } from './profiles.ts';
 
 /** A change planned for a cluster as read, ready to be stored. */
 interface PlannedChange {
   cluster: StoredCluster;
   proposal: UpdateProposal;
   change: ClusterChangeInput;
-}
-
-/** Returns the core update request for a user's change. */
-async function toRequest(ctx: EngineContext, change: ClusterChangeInput): Promise<UpdateRequest> {
-  switch (change.kind) {
-    case 'profiles':
-      return {
-        kind: 'profiles',
-        target: await resolveRefs(ctx, change.profiles),
-        ...(change.resolutions ? { resolutions: change.resolutions } : {}),
-        ...(change.chain ? { chain: true } : {}),
-      };
-    case 'override':
-      requireDnsLabel(change.pack, 'pack');
-      return {
-        kind: 'override',
-        pack: change.pack,
-        values: change.values,
-        ...(change.presets ? { presets: change.presets } : {}),
-        ...(change.replace ? { replace: true } : {}),
-      };
-    case 'pools':
-      validatePools(change.pools);
-      return { kind: 'pools', pools: change.pools };
-    default:
-      throw new StrataError('ValidationFailed', 'kind must be profiles, override or pools.', {
-        field: 'kind',
-      });
-  }
 }
 
 /** Returns the error a non-applicable plan is refused with: its first error's code, the plan in details. */
@@ -75,38 +42,6 @@ function planRefusal(proposal: UpdateProposal): StrataError {
 /** True when a proposal changes nothing: no plan change and the same spec. */
 function unchanged(cluster: StoredCluster, proposal: UpdateProposal): boolean {
   return !proposal.plan.changed && canonicalJson(proposal.spec) === canonicalJson(cluster.spec);
-}
-
-/** Plans `change` for a cluster as read (spec, phase, inventory); returns the proposal and the current stack. */
-async function proposeFor(
-  ctx: EngineContext,
-  cluster: StoredCluster,
-  inventory: readonly InventoryEntry[],
-  change: ClusterChangeInput,
-  fieldPaths = false,
-) {
-  const name = cluster.name;
-  if (cluster.status.phase === 'Deleted') {
-    throw new StrataError('NotFound', `Cluster ${name} was deleted.`, { cluster: name });
-  }
-  const request = await toRequest(ctx, change);
-  const current = await ctx.profiles.all(cluster.spec.profiles);
-  const observed = { spec: cluster.spec, phase: cluster.status.phase, inventory };
-  if (request.kind === 'override' && request.values !== null) {
-    // An override is checked against the chart's values schema before it is planned (rendered) or stored.
-    const target = proposeUpdateTarget(observed, current, request, ctx.catalog);
-    const layer = target.pending.stack.find((l) => l.pack === request.pack);
-    if (layer) {
-      await checkValuesSchema(
-        ctx.renderer,
-        ctx.catalog.require(layer.pack, layer.version),
-        layer.values,
-        `overrides.${layer.pack}`,
-      );
-    }
-  }
-  const proposal = await ctx.proposals.propose(observed, current, request, ctx.catalog, { fieldPaths });
-  return { proposal, current };
 }
 
 /** Plans a change of one cluster; returns the cluster as read, the proposal and the plan as the API shows it. */

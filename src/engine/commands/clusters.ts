@@ -11,13 +11,12 @@ import {
   deleteCluster as storeDeleteCluster,
 } from '../../store/clusters.ts';
 import { listInventory } from '../../store/inventory.ts';
-import { DEFAULT_SETTINGS, defaultPools, validatePools } from '../cluster-input.ts';
+import { DEFAULT_SETTINGS, defaultPools, resolveRefs, validatePools } from '../cluster-input.ts';
 import { CONDITION, setCondition } from '../conditions.ts';
 import type { EngineContext } from '../context.ts';
 import type { CreateClusterInput, EngineCommands } from '../contract.ts';
 import { readWorkloads } from '../workloads.ts';
 import { type CommandDeps, commitIntent, commitStatusIntent, requireCluster } from './intent.ts';
-import { resolveRefs } from './profiles.ts';
 
 /** Returns the node pools of a new cluster: none for an existing one (its kubeconfig checked), else validated. */
 function poolsOf(input: CreateClusterInput, cloudType: string): NodePoolSpec[] {
