@@ -5,15 +5,15 @@
 import semver from 'semver';
 import type { Catalog } from './catalog.ts';
 import type { K8sDistribution, Pack } from './model.ts';
-import type { KubernetesUpgrade, PlanIssue } from './plan-types.ts';
+import type { KubernetesUpgrade, PlanErrorCode, PlanIssue, PlanWarningCode } from './plan-types.ts';
 
 export type { KubernetesUpgrade };
 
 /** Result of checking a Kubernetes change: the upgrade (null when nothing changes) and any rule violations. */
 export interface KubernetesUpgradeCheck {
   upgrade: KubernetesUpgrade | null;
-  errors: PlanIssue[];
-  warnings: PlanIssue[];
+  errors: PlanIssue<PlanErrorCode>[];
+  warnings: PlanIssue<PlanWarningCode>[];
 }
 
 /**
@@ -26,8 +26,8 @@ export function checkKubernetesUpgrade(
   catalog: Catalog,
   chain: boolean,
 ): KubernetesUpgradeCheck {
-  const errors: PlanIssue[] = [];
-  const warnings: PlanIssue[] = [];
+  const errors: PlanIssue<PlanErrorCode>[] = [];
+  const warnings: PlanIssue<PlanWarningCode>[] = [];
   const fromDist = from.distribution ?? 'pxk';
   const toDist = to.distribution ?? 'pxk';
   const details = {

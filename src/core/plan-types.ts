@@ -25,9 +25,37 @@ export interface KubernetesUpgrade {
   steps: string[];
 }
 
+/** The codes of a plan's errors: the update rules (docs/rules.md, "Errors"); any one refuses the update. */
+export const PLAN_ERROR_CODES = [
+  'ClusterNotUpdatable',
+  'K8sDowngradeNotSupported',
+  'K8sMultiMinorUpgrade',
+  'K8sDistributionChange',
+  'EdgeCniChangeNotSupported',
+  'ExistingClusterInfraLayer',
+  'MergeConflict',
+] as const;
+
+/** The codes of a plan's warnings: risks that are allowed (docs/rules.md, "Warnings"). */
+export const PLAN_WARNING_CODES = [
+  'RepaveRequired',
+  'UnusedResources',
+  'K8sChainedUpgrade',
+  'CniChange',
+  'CsiChange',
+  'PackDowngrade',
+] as const;
+
+/** The code of a plan error. */
+export type PlanErrorCode = (typeof PLAN_ERROR_CODES)[number];
+/** The code of a plan warning. */
+export type PlanWarningCode = (typeof PLAN_WARNING_CODES)[number];
+/** The code of any plan issue. */
+export type PlanIssueCode = PlanErrorCode | PlanWarningCode;
+
 /** A rule violation (error) or a risk worth telling (warning), with a machine-readable code. */
-export interface PlanIssue {
-  code: string;
+export interface PlanIssue<C extends PlanIssueCode = PlanIssueCode> {
+  code: C;
   message: string;
   details: Record<string, unknown>;
 }
@@ -89,8 +117,8 @@ export interface Plan {
   repave: RepavePlan;
   kubernetes: KubernetesUpgrade | null;
   objects: ObjectsPlan;
-  errors: PlanIssue[];
-  warnings: PlanIssue[];
+  errors: PlanIssue<PlanErrorCode>[];
+  warnings: PlanIssue<PlanWarningCode>[];
   /** True when anything at all would change. */
   changed: boolean;
   /** True when there are no errors and no unresolved merge conflicts. */

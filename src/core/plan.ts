@@ -17,7 +17,14 @@ import type {
 } from './model.ts';
 import { changedFieldPaths } from './object-diff.ts';
 import { refKey } from './objects.ts';
-import type { LayerPlan, ObjectsPlan, Plan, PlanIssue } from './plan-types.ts';
+import type {
+  LayerPlan,
+  ObjectsPlan,
+  Plan,
+  PlanErrorCode,
+  PlanIssue,
+  PlanWarningCode,
+} from './plan-types.ts';
 import { classifyRepave } from './repave.ts';
 import { compareSemver } from './semver.ts';
 import { layerOfKind } from './stack.ts';
@@ -50,11 +57,16 @@ export interface PlanInput {
 
 const NOT_UPDATABLE: readonly ClusterPhase[] = ['Pending', 'Provisioning', 'Deleting', 'Deleted'];
 
+/** The errors and warnings a plan collects, in the order its rules are checked. */
+interface PlanIssues {
+  errors: PlanIssue<PlanErrorCode>[];
+  warnings: PlanIssue<PlanWarningCode>[];
+}
+
 /** Returns the plan of an update; never throws for rule violations — they are listed as errors. */
 export function planClusterUpdate(input: PlanInput, catalog: Catalog): Plan {
-  const errors: PlanIssue[] = [];
-  const warnings: PlanIssue[] = [];
-
+  const issues: PlanIssues = { errors: [], warnings: [] };
+  const { errors, warnings } = issues;
   if (NOT_UPDATABLE.includes(input.phase)) {
     errors.push({
       code: 'ClusterNotUpdatable',
@@ -62,79 +74,10 @@ export function planClusterUpdate(input: PlanInput, catalog: Catalog): Plan {
       details: { phase: input.phase },
     });
   }
-
   const layers = planLayers(input);
-
-  if (input.cloudType === 'existing') {
-    const infra = input.targetStack.find((l) => l.layer !== 'addon');
-    if (infra) {
-      errors.push({
-        code: 'ExistingClusterInfraLayer',
-        message: `An existing cluster runs add-on layers only; '${infra.pack}' is a ${infra.layer} layer.`,
-        details: { pack: infra.pack, layer: infra.layer },
-      });
-    }
-  }
-
-  const cniFrom = layerOfKind(input.currentStack, 'cni');
-  const cniTo = layerOfKind(input.targetStack, 'cni');
-  if (input.cloudType === 'edge' && cniFrom && cniTo && cniFrom.pack !== cniTo.pack) {
-    errors.push({
-      code: 'EdgeCniChangeNotSupported',
-      message: `An Edge cluster cannot change its CNI (${cniFrom.pack} → ${cniTo.pack}); delete and re-create the cluster instead.`,
-      details: { currentPack: cniFrom.pack, targetPack: cniTo.pack },
-    });
-  } else if (cniFrom && cniTo && cniFrom.pack !== cniTo.pack) {
-    warnings.push({
-      code: 'CniChange',
-      message: `Changing the CNI (${cniFrom.pack} → ${cniTo.pack}) interrupts pod networking while it is replaced.`,
-      details: { currentPack: cniFrom.pack, targetPack: cniTo.pack },
-    });
-  }
-
-  const csiFrom = layerOfKind(input.currentStack, 'csi');
-  const csiTo = layerOfKind(input.targetStack, 'csi');
-  if (csiFrom && (!csiTo || csiTo.pack !== csiFrom.pack)) {
-    warnings.push({
-      code: 'CsiChange',
-      message: `The storage driver ${csiFrom.pack} is ${csiTo ? `replaced by ${csiTo.pack}` : 'removed'}; volumes it provisioned are not migrated.`,
-      details: { currentPack: csiFrom.pack, targetPack: csiTo?.pack ?? null },
-    });
-  }
-
-  let kubernetes: Plan['kubernetes'] = null;
-  const k8sFrom = layerOfKind(input.currentStack, 'k8s');
-  const k8sTo = layerOfKind(input.targetStack, 'k8s');
-  if (k8sFrom && k8sTo) {
-    const check = checkKubernetesUpgrade(
-      catalog.require(k8sFrom.pack, k8sFrom.version),
-      catalog.require(k8sTo.pack, k8sTo.version),
-      catalog,
-      input.chain === true,
-    );
-    kubernetes = check.upgrade;
-    errors.push(...check.errors);
-    warnings.push(...check.warnings);
-  }
-
-  for (const layer of layers) {
-    if (layer.change === 'downgraded' && layer.layer !== 'k8s') {
-      warnings.push({
-        code: 'PackDowngrade',
-        message: `${layer.pack} goes back from ${layer.fromVersion} to ${layer.toVersion}.`,
-        details: { pack: layer.pack, fromVersion: layer.fromVersion, toVersion: layer.toVersion },
-      });
-    }
-    if (layer.conflicts.length > 0) {
-      errors.push({
-        code: 'MergeConflict',
-        message: `${layer.pack}: ${layer.conflicts.length} value${layer.conflicts.length === 1 ? '' : 's'} changed both in the new profile and on this cluster (${layer.conflicts
-          .map((c) => c.path)
-          .join(', ')}); resolve them in the pending configuration before applying.`,
-        details: { pack: layer.pack, paths: layer.conflicts.map((c) => c.path) },
-      });
-    }
-  }
+  checkStackRules(input, issues);
+  const kubernetes = checkKubernetes(input, catalog, issues);
+  checkLayers(layers, issues);
 
   const repave = classifyRepave(
     {
@@ -182,6 +125,88 @@ export function planClusterUpdate(input: PlanInput, catalog: Catalog): Plan {
     changed,
     applicable: errors.length === 0,
   };
+}
+
+/** Checks the rules on the stack's infrastructure layers: an existing cluster's, the CNI and the CSI. */
+function checkStackRules(input: PlanInput, { errors, warnings }: PlanIssues): void {
+  if (input.cloudType === 'existing') {
+    const infra = input.targetStack.find((l) => l.layer !== 'addon');
+    if (infra) {
+      errors.push({
+        code: 'ExistingClusterInfraLayer',
+        message: `An existing cluster runs add-on layers only; '${infra.pack}' is a ${infra.layer} layer.`,
+        details: { pack: infra.pack, layer: infra.layer },
+      });
+    }
+  }
+
+  const cniFrom = layerOfKind(input.currentStack, 'cni');
+  const cniTo = layerOfKind(input.targetStack, 'cni');
+  if (input.cloudType === 'edge' && cniFrom && cniTo && cniFrom.pack !== cniTo.pack) {
+    errors.push({
+      code: 'EdgeCniChangeNotSupported',
+      message: `An Edge cluster cannot change its CNI (${cniFrom.pack} → ${cniTo.pack}); delete and re-create the cluster instead.`,
+      details: { currentPack: cniFrom.pack, targetPack: cniTo.pack },
+    });
+  } else if (cniFrom && cniTo && cniFrom.pack !== cniTo.pack) {
+    warnings.push({
+      code: 'CniChange',
+      message: `Changing the CNI (${cniFrom.pack} → ${cniTo.pack}) interrupts pod networking while it is replaced.`,
+      details: { currentPack: cniFrom.pack, targetPack: cniTo.pack },
+    });
+  }
+
+  const csiFrom = layerOfKind(input.currentStack, 'csi');
+  const csiTo = layerOfKind(input.targetStack, 'csi');
+  if (csiFrom && (!csiTo || csiTo.pack !== csiFrom.pack)) {
+    warnings.push({
+      code: 'CsiChange',
+      message: `The storage driver ${csiFrom.pack} is ${csiTo ? `replaced by ${csiTo.pack}` : 'removed'}; volumes it provisioned are not migrated.`,
+      details: { currentPack: csiFrom.pack, targetPack: csiTo?.pack ?? null },
+    });
+  }
+}
+
+/** Checks a Kubernetes version change against the upgrade rules; returns the upgrade (null when none). */
+function checkKubernetes(
+  input: PlanInput,
+  catalog: Catalog,
+  { errors, warnings }: PlanIssues,
+): Plan['kubernetes'] {
+  const k8sFrom = layerOfKind(input.currentStack, 'k8s');
+  const k8sTo = layerOfKind(input.targetStack, 'k8s');
+  if (!k8sFrom || !k8sTo) return null;
+  const check = checkKubernetesUpgrade(
+    catalog.require(k8sFrom.pack, k8sFrom.version),
+    catalog.require(k8sTo.pack, k8sTo.version),
+    catalog,
+    input.chain === true,
+  );
+  errors.push(...check.errors);
+  warnings.push(...check.warnings);
+  return check.upgrade;
+}
+
+/** Checks each layer's change: a downgrade is a warning, unresolved merge conflicts an error. */
+function checkLayers(layers: readonly LayerPlan[], { errors, warnings }: PlanIssues): void {
+  for (const layer of layers) {
+    if (layer.change === 'downgraded' && layer.layer !== 'k8s') {
+      warnings.push({
+        code: 'PackDowngrade',
+        message: `${layer.pack} goes back from ${layer.fromVersion} to ${layer.toVersion}.`,
+        details: { pack: layer.pack, fromVersion: layer.fromVersion, toVersion: layer.toVersion },
+      });
+    }
+    if (layer.conflicts.length > 0) {
+      errors.push({
+        code: 'MergeConflict',
+        message: `${layer.pack}: ${layer.conflicts.length} value${layer.conflicts.length === 1 ? '' : 's'} changed both in the new profile and on this cluster (${layer.conflicts
+          .map((c) => c.path)
+          .join(', ')}); resolve them in the pending configuration before applying.`,
+        details: { pack: layer.pack, paths: layer.conflicts.map((c) => c.path) },
+      });
+    }
+  }
 }
 
 function planLayers(input: PlanInput): LayerPlan[] {

@@ -1,10 +1,12 @@
 /**
  * Repave classification: which changes replace nodes, and in which pools. OS changes and Kubernetes
  * version changes replace every pool; Kubernetes values do so only on the pack's node-impact paths; a
- * machine-shape change replaces that pool; everything else (CNI, CSI, add-ons, node counts) does not.
+ * machine-shape change replaces that pool; everything else (CNI, CSI, add-ons, node counts) does not. And the
+ * repave decision: what a change that replaces nodes waits for (approval) and how it moves to the end.
  */
 import type { Catalog } from './catalog.ts';
-import type { NodePoolSpec, RepaveReason, ResolvedLayer } from './model.ts';
+import type { NodePoolSpec, RepaveReason, RepaveState, ResolvedLayer } from './model.ts';
+import { canonicalJson } from './objects.ts';
 import type { RepavePlan } from './plan-types.ts';
 import { layerOfKind } from './stack.ts';
 import { diffValues, pathStartsWith } from './values.ts';
@@ -101,6 +103,137 @@ export function classifyRepave(input: RepaveInput, catalog: Catalog): RepavePlan
     .sort((a, b) => (a.role === b.role ? 0 : a.role === 'control-plane' ? -1 : 1))
     .map((p) => ({ name: p.name, role: p.role, reasons: [...affected.get(p.name)!] }));
   return { required: pools.length > 0, reasons, pools };
+}
+
+/** An event the repave gate records, as data: the engine writes it with the step. */
+export interface RepaveEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/** What the repave gate knows when it decides. */
+export interface RepaveFacts {
+  repave: RepaveState;
+  /** Pools whose nodes in force differ from those the desired configuration calls for. */
+  pools: readonly string[];
+  /** Why (the classification of in force → desired); asked only when `pools` is not empty. */
+  reasons: () => RepaveReason[];
+  /** The cluster's `repave: auto-approve` setting. */
+  autoApprove: boolean;
+  /** Every pool's nodes match the templates in force (a started step is finished). */
+  rolledOut: boolean;
+  now: string;
+}
+
+/**
+ * The gate's decision, by what becomes of the nodes in force: `sync` (no node change wanted; only the recorded
+ * layers follow the desired ones), `stay` (nothing moves), `settle` (the repave ends: reverted or completed),
+ * `hold` (pending or approved, nodes unchanged), `advance` (nodes move to the next step; the event names the
+ * Kubernetes version of that step).
+ */
+export type RepaveDecision =
+  | { kind: 'sync' | 'stay'; repave: RepaveState }
+  | { kind: 'settle' | 'hold'; repave: RepaveState; event: RepaveEvent }
+  | { kind: 'advance'; repave: RepaveState; event: (kubernetesVersion: string | undefined) => RepaveEvent };
+
+/**
+ * Returns the next repave state for a cluster: pending until approved (or approved at once under auto-approve),
+ * reverted when the change goes away before approval, started on approval, stepped through a chained upgrade
+ * without re-approval, completed once the nodes run it.
+ */
+export function decideRepave(facts: RepaveFacts): RepaveDecision {
+  const { repave, pools, now } = facts;
+  if (pools.length === 0) {
+    if (repave.state === 'Pending') {
+      return {
+        kind: 'settle',
+        repave: { state: 'Reverted', at: now },
+        event: {
+          type: 'Normal',
+          reason: 'RepaveReverted',
+          message: 'The change that needed a repave was reverted before approval; no node is replaced.',
+        },
+      };
+    }
+    if ((repave.state === 'InProgress' || repave.state === 'Approved') && facts.rolledOut) {
+      return {
+        kind: 'settle',
+        repave: { state: 'None' },
+        event: {
+          type: 'Normal',
+          reason: 'RepaveCompleted',
+          message: 'Every node now runs the approved configuration.',
+        },
+      };
+    }
+    return { kind: 'sync', repave };
+  }
+  const reasons = facts.reasons();
+  const summary = reasons.map((r) => r.message).join(' ');
+  switch (repave.state) {
+    case 'None':
+    case 'Reverted':
+      if (facts.autoApprove) {
+        return {
+          kind: 'hold',
+          repave: { state: 'Approved', reasons, approvedAt: now, approvedBy: 'auto-approve' },
+          event: {
+            type: 'Normal',
+            reason: 'RepaveApproved',
+            message: `Repave auto-approved by the cluster's setting: ${summary}`,
+            details: { reasons },
+          },
+        };
+      }
+      return {
+        kind: 'hold',
+        repave: { state: 'Pending', reasons, requestedAt: now },
+        event: {
+          type: 'Warning',
+          reason: 'RepavePending',
+          message: `Nodes of ${pools.join(', ')} must be replaced; waiting for approval. ${summary}`,
+          details: { reasons, pools },
+        },
+      };
+    case 'Pending':
+      if (canonicalJson(repave.reasons) === canonicalJson(reasons)) return { kind: 'stay', repave };
+      return {
+        kind: 'hold',
+        repave: { ...repave, reasons },
+        event: {
+          type: 'Warning',
+          reason: 'RepavePending',
+          message: `The pending repave changed: ${summary}`,
+          details: { reasons, pools },
+        },
+      };
+    case 'Approved':
+      return {
+        kind: 'advance',
+        repave: { state: 'InProgress', reasons: repave.reasons, startedAt: now },
+        event: (k8s) => ({
+          type: 'Normal',
+          reason: 'RepaveStarted',
+          message: `Replacing nodes of ${pools.join(', ')}, control plane first${k8s ? ` (Kubernetes ${k8s})` : ''}.`,
+          details: { reasons, pools },
+        }),
+      };
+    case 'InProgress':
+      if (!facts.rolledOut) return { kind: 'stay', repave };
+      // One step of a chained upgrade (or an approved change) is done; move to the next one without re-approval.
+      return {
+        kind: 'advance',
+        repave,
+        event: (k8s) => ({
+          type: 'Normal',
+          reason: 'RepaveStepStarted',
+          message: `Nodes run the previous step; continuing${k8s ? ` with Kubernetes ${k8s}` : ''}.`,
+          details: { pools },
+        }),
+      };
+  }
 }
 
 function summarisePaths(paths: string[]): string {

@@ -3,8 +3,10 @@
  * each failure a `StrataError` naming the field.
  */
 import { StrataError } from '../core/errors.ts';
-import type { ClusterSettings, NodePoolSpec } from '../core/model.ts';
+import type { ClusterSettings, NodePoolSpec, ProfileVersion } from '../core/model.ts';
 import { requireDnsLabel } from '../core/names.ts';
+import { parseProfileRef } from '../core/profile.ts';
+import type { EngineContext } from './context.ts';
 
 /** Settings of a new cluster: manual repave approval, no automatic prune, self-heal on. */
 export const DEFAULT_SETTINGS: ClusterSettings = { repave: 'manual', prune: false, selfHeal: true };
@@ -82,4 +84,21 @@ export function validatePools(pools: readonly NodePoolSpec[], field = 'pools'): 
   if (pools.length > 0 && pools.filter((p) => p.role === 'control-plane').length !== 1) {
     throw invalid(field, 'A cluster has exactly one control-plane pool.');
   }
+}
+
+/** Returns the profile versions (current revisions) a list of `NAME@VERSION` references names. */
+export async function resolveRefs(ctx: EngineContext, refs: readonly string[]): Promise<ProfileVersion[]> {
+  if (!Array.isArray(refs) || refs.length === 0) {
+    throw new StrataError(
+      'ValidationFailed',
+      'profiles must name at least one profile version (NAME@VERSION).',
+      { field: 'profiles' },
+    );
+  }
+  return Promise.all(
+    refs.map((ref, i) => {
+      const { name, version } = parseProfileRef(ref, `profiles[${i}]`);
+      return ctx.profiles.latest(name, version, `profiles[${i}]`);
+    }),
+  );
 }

@@ -42,7 +42,19 @@ export interface EngineState {
   settlingWorkloads?: string[];
 }
 
+/**
+ * A cluster's status as the engine writes it: the store's, with `engine` typed. The store keeps that field opaque
+ * (it does not know the engine's types), so the engine reads it with `engineStateOf` and writes it through
+ * `storeStatus`, the two places the types meet.
+ */
+export type EngineClusterStatus = Omit<ClusterStatus, 'engine'> & { engine?: EngineState };
+
 /** Returns the engine state stored in a status (empty when none). */
 export function engineStateOf(status: ClusterStatus): EngineState {
   return (status.engine ?? {}) as EngineState;
+}
+
+/** Returns a status patch of the engine as the store takes it. */
+export function storeStatus(patch: Partial<EngineClusterStatus>): Partial<ClusterStatus> {
+  return patch as Partial<ClusterStatus>;
 }

@@ -16,17 +16,17 @@ import type { Store } from '../store/open.ts';
 import { storeContentSource } from '../store/pack-contents.ts';
 import { type ClaimedStep, claim, fail } from '../store/queue.ts';
 import { finishReconcileStep } from '../store/reconcile-queue.ts';
-import { createEngineCommands } from './commands.ts';
+import { createEngineCommands, createRolloutCommands } from './commands.ts';
 import { CONDITION, setCondition } from './conditions.ts';
 import { createEngineContext, type EngineContext, type EngineTimings } from './context.ts';
 import type { EngineCommands, FleetCommands } from './contract.ts';
 import { DriftWatcher } from './drift-watch.ts';
+import type { EngineClusterStatus } from './engine-state.ts';
 import { FinishGroup } from './finish-group.ts';
 import type { SimulatorAccess } from './infrastructure.ts';
 import { runWithLeases } from './leases.ts';
 import { reconcileCluster } from './reconcile-cluster.ts';
 import { type ResyncWalk, resyncPage } from './resync.ts';
-import { createRolloutCommands } from './rollout.ts';
 import { driveRollout } from './rollout-driver.ts';
 import { commitWrites } from './step-writes.ts';
 import {
@@ -398,7 +398,9 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
  * Never the applied overrides (their values may hold credentials, and every role hears live events) nor the
  * engine's bookkeeping; a client wanting more re-reads the cluster, as the console does.
  */
-export function liveStatusOf(patch: Partial<ClusterStatus>): Record<string, unknown> {
+export function liveStatusOf(
+  patch: Partial<ClusterStatus> | Partial<EngineClusterStatus>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of ['phase', 'health', 'observedGeneration', 'kubernetesVersion'] as const)
     if (patch[key] !== undefined) out[key] = patch[key];

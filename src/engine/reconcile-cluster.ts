@@ -8,15 +8,22 @@
 
 import { withCatalogRefresh } from '../catalog/user-packs.ts';
 import { isStrataError } from '../core/errors.ts';
-import type { ClusterPhase, Condition, InventoryEntry, RepaveState } from '../core/model.ts';
+import type {
+  ClusterPhase,
+  Condition,
+  InventoryEntry,
+  ProfileVersion,
+  RepaveState,
+  ResolvedLayer,
+} from '../core/model.ts';
 import { planClusterUpdate } from '../core/plan.ts';
-import type { Plan } from '../core/plan-types.ts';
+import { summarizePlan } from '../core/plan-summary.ts';
 import { attachmentOf, resolveStack } from '../core/stack.ts';
 import { type ClusterRecords, getClusterWithRecords, type StoredCluster } from '../store/clusters.ts';
 import { addonConditions, reconcileAddons } from './addons.ts';
 import { CONDITION, type ConditionInput, findCondition, setCondition } from './conditions.ts';
 import type { EngineContext } from './context.ts';
-import { type EngineState, engineStateOf } from './engine-state.ts';
+import { type EngineClusterStatus, type EngineState, engineStateOf } from './engine-state.ts';
 import { reconcileInfrastructure } from './provision.ts';
 import { gateRepave, nodesFor } from './repave.ts';
 import { StepWrites } from './step-writes.ts';
@@ -32,18 +39,6 @@ export interface ReconcileResult {
   cloudType?: string;
   /** The cluster is gone: stop watching it. */
   deleted?: boolean;
-}
-
-/** Returns a one-line summary of a plan for conditions and events. */
-export function summarizePlan(plan: Plan): string {
-  const layers = plan.layers.filter((l) => l.change !== 'unchanged');
-  const parts = [
-    layers.length > 0 ? `${layers.map((l) => `${l.pack} ${l.change}`).join(', ')}` : 'no layer changes',
-    plan.repave.required ? `repave of ${plan.repave.pools.map((p) => p.name).join(', ')}` : 'no repave',
-    `${plan.objects.create.length} object(s) to create, ${plan.objects.change.length} to change, ${plan.objects.unused.length} left unused, ${plan.objects.delete.length} to delete`,
-  ];
-  if (plan.errors.length > 0) parts.push(`blocked: ${plan.errors.map((e) => e.code).join(', ')}`);
-  return parts.join('; ');
 }
 
 /** A step's view of the cluster's conditions, set as it goes and written once. */
@@ -121,6 +116,37 @@ export async function reconcileCluster(ctx: EngineContext, name: string): Promis
   }
 }
 
+/** What a live step reads once and hands from one of its parts to the next. */
+interface LiveStep {
+  ctx: EngineContext;
+  cluster: StoredCluster;
+  records: ClusterRecords;
+  writes: StepWrites;
+  conditions: ConditionSet;
+  /** The engine clock when the step began. */
+  now: string;
+  desiredProfiles: ProfileVersion[];
+  desiredStack: ResolvedLayer[];
+  /** The engine's bookkeeping as the parts change it; written with the step. */
+  state: EngineState;
+}
+
+/** What the infrastructure part found: whether nodes are ready, whether it acted, and the repave state. */
+interface InfraStep {
+  ready: boolean;
+  acted: boolean;
+  /** A repave is approved or replacing nodes. */
+  rolling: boolean;
+  repave: RepaveState;
+}
+
+/** What the add-on part found: converged (applied, checked, healthy) and the Helm hooks that failed. */
+interface AddonsStep {
+  done: boolean;
+  hookFailures: string[];
+}
+
+/** One step of a provisioned cluster: update rules, nodes, add-ons, then the phase and conditions they add up to. */
 async function reconcileLive(
   ctx: EngineContext,
   cluster: StoredCluster,
@@ -133,185 +159,246 @@ async function reconcileLive(
   const now = new Date(ctx.clock.now()).toISOString();
   const desiredProfiles = await ctx.profiles.all(spec.profiles);
   const desiredStack = resolveStack(desiredProfiles, spec.overrides, ctx.catalog);
+  const step: LiveStep = {
+    ctx,
+    cluster,
+    records,
+    writes,
+    conditions,
+    now,
+    desiredProfiles,
+    desiredStack,
+    state: { ...engineStateOf(status) },
+  };
   const updating = cluster.generation !== status.observedGeneration && status.appliedProfiles.length > 0;
-
   // Rules are checked when an update is requested and again now that it runs.
   if (updating) {
-    const appliedProfiles = await ctx.profiles.all(status.appliedProfiles);
-    const appliedStack = resolveStack(appliedProfiles, status.appliedOverrides ?? {}, ctx.catalog);
-    const plan = planClusterUpdate(
-      {
-        phase: 'Running',
-        cloudType: spec.cloudType,
-        from: appliedProfiles.map(attachmentOf),
-        to: desiredProfiles.map(attachmentOf),
-        currentStack: appliedStack,
-        targetStack: desiredStack,
-        desired: await ctx.renderer.stack(desiredStack, ctx.catalog),
-        currentPools: status.appliedPools ?? spec.pools,
-        targetPools: spec.pools,
-        inventory: records.inventory,
-        overriddenPacks: Object.keys(spec.overrides),
-        chain: true,
-      },
-      ctx.catalog,
-    );
-    const blocking = plan.errors.filter((e) => e.code !== 'MergeConflict');
-    if (blocking.length > 0) {
-      const first = blocking[0]!;
-      const previous = findCondition(status.conditions, CONDITION.ready);
-      conditions.set({
-        type: CONDITION.ready,
-        status: 'False',
-        reason: first.code,
-        message: `The update cannot run: ${first.message}`,
-      });
-      if (previous?.reason !== first.code)
-        writes.event('Warning', 'UpdateBlocked', first.message, { code: first.code, details: first.details });
-      writes.patch({ conditions: conditions.list, phase: 'Running' });
-      return { writes, done: true };
-    }
+    const blocked = await refuseBlockedUpdate(step);
+    if (blocked) return blocked;
   }
+  const infra: InfraStep =
+    spec.cloudType === 'existing'
+      ? { ready: true, acted: false, rolling: false, repave: status.repave }
+      : await reconcileNodes(step);
+  const nextPhase: ClusterPhase = phase === 'Running' && (updating || infra.rolling) ? 'Updating' : phase;
+  // Add-ons wait for the first nodes; on a running cluster they proceed while nodes roll or a repave waits.
+  const addons: AddonsStep =
+    phase !== 'Provisioning' || infra.ready
+      ? await reconcileAddonLayers(step)
+      : { done: false, hookFailures: [] };
+  const patch: Partial<EngineClusterStatus> = {
+    engine: step.state,
+    repave: infra.repave,
+  };
+  if (addons.hookFailures.length > 0 && infra.ready && !infra.acted)
+    return reportHookFailures(step, patch, addons.hookFailures);
+  if (!(infra.ready && !infra.acted && addons.done)) return reportProgress(step, patch, nextPhase);
+  return reportConverged(step, patch, infra.repave);
+}
 
-  let nextPhase: ClusterPhase = phase === 'Running' && updating ? 'Updating' : phase;
-  const state: EngineState = { ...engineStateOf(status) };
-  let repave: RepaveState = status.repave;
-  let infraReady = true;
-  let infraActed = false;
+/** Re-plans a running update against what is applied; returns the blocked step when a rule refuses it, else null. */
+async function refuseBlockedUpdate(step: LiveStep): Promise<ReconcileResult | null> {
+  const { ctx, cluster, writes, conditions, desiredProfiles, desiredStack } = step;
+  const { spec, status } = cluster;
+  const appliedProfiles = await ctx.profiles.all(status.appliedProfiles);
+  const appliedStack = resolveStack(appliedProfiles, status.appliedOverrides ?? {}, ctx.catalog);
+  const plan = planClusterUpdate(
+    {
+      phase: 'Running',
+      cloudType: spec.cloudType,
+      from: appliedProfiles.map(attachmentOf),
+      to: desiredProfiles.map(attachmentOf),
+      currentStack: appliedStack,
+      targetStack: desiredStack,
+      desired: await ctx.renderer.stack(desiredStack, ctx.catalog),
+      currentPools: status.appliedPools ?? spec.pools,
+      targetPools: spec.pools,
+      inventory: step.records.inventory,
+      overriddenPacks: Object.keys(spec.overrides),
+      chain: true,
+    },
+    ctx.catalog,
+  );
+  const first = plan.errors.find((e) => e.code !== 'MergeConflict');
+  if (!first) return null;
+  const previous = findCondition(status.conditions, CONDITION.ready);
+  conditions.set({
+    type: CONDITION.ready,
+    status: 'False',
+    reason: first.code,
+    message: `The update cannot run: ${first.message}`,
+  });
+  if (previous?.reason !== first.code)
+    writes.event('Warning', 'UpdateBlocked', first.message, { code: first.code, details: first.details });
+  writes.patch({ conditions: conditions.list, phase: 'Running' });
+  return { writes, done: true };
+}
 
-  if (spec.cloudType !== 'existing') {
-    const inForce = state.nodes ?? nodesFor(desiredStack, spec.pools, ctx.catalog);
-    const infra = await reconcileInfrastructure(ctx, spec, inForce, state, writes, records.nodes);
-    const gate = gateRepave(
-      {
-        spec,
-        repave,
-        inForce,
-        desiredStack,
-        catalog: ctx.catalog,
-        now,
-        rolledOut: infra.ready && !infra.acted,
-      },
-      writes,
-    );
-    state.nodes = gate.inForce;
-    state.lastReplacedAt = infra.lastReplacedAt;
-    repave = gate.repave;
-    infraActed = infra.acted || gate.changed;
-    const rolling = repave.state === 'InProgress' || repave.state === 'Approved';
-    infraReady = infra.ready && !rolling && !gate.changed;
-    if (rolling && phase === 'Running') nextPhase = 'Updating';
+/** Moves nodes towards the templates in force, gated by repave approval; sets the infrastructure conditions. */
+async function reconcileNodes(step: LiveStep): Promise<InfraStep> {
+  const { ctx, cluster, writes, conditions, state } = step;
+  const { spec, status } = cluster;
+  const inForce = state.nodes ?? nodesFor(step.desiredStack, spec.pools, ctx.catalog);
+  const infra = await reconcileInfrastructure(ctx, spec, inForce, state, writes, step.records.nodes);
+  const gate = gateRepave(
+    {
+      spec,
+      repave: status.repave,
+      inForce,
+      desiredStack: step.desiredStack,
+      catalog: ctx.catalog,
+      now: step.now,
+      rolledOut: infra.ready && !infra.acted,
+    },
+    writes,
+  );
+  state.nodes = gate.inForce;
+  state.lastReplacedAt = infra.lastReplacedAt;
+  const repave = gate.repave;
+  const rolling = repave.state === 'InProgress' || repave.state === 'Approved';
+  const ready = infra.ready && !rolling && !gate.changed;
+  conditions.set(
+    ready
+      ? {
+          type: CONDITION.infrastructureReady,
+          status: 'True',
+          reason: 'NodesReady',
+          message: `${spec.pools.reduce((n, p) => n + p.count, 0)} node(s) Ready.`,
+        }
+      : {
+          type: CONDITION.infrastructureReady,
+          status: 'False',
+          reason: status.phase === 'Provisioning' ? 'Provisioning' : rolling ? 'Repaving' : 'Scaling',
+          message: infra.waitReason ?? 'Moving nodes to the approved configuration.',
+        },
+  );
+  conditions.set(repaveCondition(repave));
+  return { ready, acted: infra.acted || gate.changed, rolling, repave };
+}
+
+/** Applies the add-on layers and checks drift and health; sets their conditions. */
+async function reconcileAddonLayers(step: LiveStep): Promise<AddonsStep> {
+  const { ctx, cluster, conditions, state } = step;
+  const spec = cluster.spec;
+  const addons = await reconcileAddons(
+    ctx,
+    cluster,
+    step.desiredStack,
+    state,
+    step.writes,
+    step.records.inventory,
+  );
+  if (addons.pruned) delete state.prune;
+  for (const c of addonConditions(addons, step.desiredStack.length)) conditions.set(c);
+  if (addons.driftChecked) {
     conditions.set(
-      infraReady
+      addons.drifted.length > 0
         ? {
-            type: CONDITION.infrastructureReady,
-            status: 'True',
-            reason: 'NodesReady',
-            message: `${spec.pools.reduce((n, p) => n + p.count, 0)} node(s) Ready.`,
+            type: CONDITION.drifted,
+            status: spec.settings.selfHeal ? 'False' : 'True',
+            reason: spec.settings.selfHeal ? 'Restored' : 'ChangedOutOfBand',
+            message: addons.drifted
+              .map((d) => `${d.ref.kind} ${d.ref.namespace}/${d.ref.name} ${d.drift}`)
+              .join('; '),
           }
         : {
-            type: CONDITION.infrastructureReady,
+            type: CONDITION.drifted,
             status: 'False',
-            reason: phase === 'Provisioning' ? 'Provisioning' : rolling ? 'Repaving' : 'Scaling',
-            message: infra.waitReason ?? 'Moving nodes to the approved configuration.',
+            reason: 'InSync',
+            message: 'Managed objects match what Strata applied.',
           },
     );
-    conditions.set(repaveCondition(repave));
   }
-
-  // Add-ons wait for the first nodes; on a running cluster they proceed while nodes roll or a repave waits.
-  const addonsAllowed = phase !== 'Provisioning' || infraReady;
-  let addonsDone = false;
-  let hookFailures: string[] = [];
   let unhealthy: string[] = [];
-  if (addonsAllowed) {
-    const addons = await reconcileAddons(ctx, cluster, desiredStack, state, writes, records.inventory);
-    hookFailures = addons.hookFailures;
-    if (addons.pruned) delete state.prune;
-    for (const c of addonConditions(addons, desiredStack.length)) conditions.set(c);
-    if (addons.driftChecked) {
-      conditions.set(
-        addons.drifted.length > 0
-          ? {
-              type: CONDITION.drifted,
-              status: spec.settings.selfHeal ? 'False' : 'True',
-              reason: spec.settings.selfHeal ? 'Restored' : 'ChangedOutOfBand',
-              message: addons.drifted
-                .map((d) => `${d.ref.kind} ${d.ref.namespace}/${d.ref.name} ${d.drift}`)
-                .join('; '),
-            }
-          : {
-              type: CONDITION.drifted,
-              status: 'False',
-              reason: 'InSync',
-              message: 'Managed objects match what Strata applied.',
-            },
-      );
-    }
-    if (addons.checked) {
-      unhealthy = addons.unhealthy;
-      conditions.set(
-        unhealthy.length > 0
-          ? {
-              type: CONDITION.addonsHealthy,
-              status: 'False',
-              reason: 'Progressing',
-              message: unhealthy.slice(0, 5).join('; '),
-            }
-          : {
-              type: CONDITION.addonsHealthy,
-              status: 'True',
-              reason: 'Available',
-              message: 'Managed workloads are available.',
-            },
-      );
-    }
-    addonsDone = addons.checked && !addons.acted && unhealthy.length === 0;
+  if (addons.checked) {
+    unhealthy = addons.unhealthy;
+    conditions.set(
+      unhealthy.length > 0
+        ? {
+            type: CONDITION.addonsHealthy,
+            status: 'False',
+            reason: 'Progressing',
+            message: unhealthy.slice(0, 5).join('; '),
+          }
+        : {
+            type: CONDITION.addonsHealthy,
+            status: 'True',
+            reason: 'Available',
+            message: 'Managed workloads are available.',
+          },
+    );
   }
+  return {
+    done: addons.checked && !addons.acted && unhealthy.length === 0,
+    hookFailures: addons.hookFailures,
+  };
+}
 
-  const converged = infraReady && !infraActed && addonsDone;
-  const patch: Partial<typeof status> = { engine: state as Record<string, unknown>, repave };
-  if (hookFailures.length > 0 && infraReady && !infraActed) {
-    // A failed Helm hook fails the same way until the layer's render changes: the cluster is up but unhealthy,
-    // and waits for a change (which it can take, also right after provisioning) instead of polling.
+/**
+ * A failed Helm hook fails the same way until the layer's render changes: the cluster is up but unhealthy, and
+ * waits for a change (which it can take, also right after provisioning) instead of polling.
+ */
+function reportHookFailures(
+  step: LiveStep,
+  patch: Partial<EngineClusterStatus>,
+  hookFailures: string[],
+): ReconcileResult {
+  const { writes, conditions } = step;
+  const phase = step.cluster.status.phase;
+  conditions.set({
+    type: CONDITION.ready,
+    status: 'False',
+    reason: 'HookFailed',
+    message: `Helm hooks failed: ${hookFailures.join('; ')}.`,
+  });
+  const next: ClusterPhase = phase === 'Provisioning' || phase === 'Updating' ? 'Running' : phase;
+  phaseEvent(writes, phase, next, `Cluster is ${next} with failed Helm hooks: ${hookFailures.join('; ')}.`);
+  writes.patch({ ...patch, phase: next, health: 'Unhealthy', conditions: conditions.list });
+  return { writes, done: true };
+}
+
+/** Not converged yet: says what the cluster waits for and looks again after the poll interval. */
+function reportProgress(
+  step: LiveStep,
+  patch: Partial<EngineClusterStatus>,
+  nextPhase: ClusterPhase,
+): ReconcileResult {
+  const { ctx, cluster, writes, conditions } = step;
+  const phase = cluster.status.phase;
+  if (phase === 'Provisioning') {
     conditions.set({
       type: CONDITION.ready,
       status: 'False',
-      reason: 'HookFailed',
-      message: `Helm hooks failed: ${hookFailures.join('; ')}.`,
+      reason: 'Provisioning',
+      message:
+        findCondition(conditions.list, CONDITION.infrastructureReady)?.status === 'True'
+          ? 'Applying add-on layers and waiting for them to be available.'
+          : 'Waiting for nodes.',
     });
-    const next: ClusterPhase = phase === 'Provisioning' || phase === 'Updating' ? 'Running' : phase;
-    phaseEvent(writes, phase, next, `Cluster is ${next} with failed Helm hooks: ${hookFailures.join('; ')}.`);
-    writes.patch({ ...patch, phase: next, health: 'Unhealthy', conditions: conditions.list });
-    return { writes, done: true };
+  } else if (nextPhase === 'Updating') {
+    conditions.set({
+      type: CONDITION.ready,
+      status: 'False',
+      reason: 'Updating',
+      message: 'Applying the update.',
+    });
   }
-  if (!converged) {
-    if (phase === 'Provisioning') {
-      conditions.set({
-        type: CONDITION.ready,
-        status: 'False',
-        reason: 'Provisioning',
-        message:
-          findCondition(conditions.list, CONDITION.infrastructureReady)?.status === 'True'
-            ? 'Applying add-on layers and waiting for them to be available.'
-            : 'Waiting for nodes.',
-      });
-    } else if (nextPhase === 'Updating') {
-      conditions.set({
-        type: CONDITION.ready,
-        status: 'False',
-        reason: 'Updating',
-        message: 'Applying the update.',
-      });
-    }
-    phaseEvent(writes, phase, nextPhase, `Updating to generation ${cluster.generation}.`);
-    writes.patch({ ...patch, phase: nextPhase, conditions: conditions.list });
-    return { writes, requeueAfterMs: ctx.timings.pollMs };
-  }
+  phaseEvent(writes, phase, nextPhase, `Updating to generation ${cluster.generation}.`);
+  writes.patch({ ...patch, phase: nextPhase, conditions: conditions.list });
+  return { writes, requeueAfterMs: ctx.timings.pollMs };
+}
 
-  // Converged: record what is applied and report.
+/** Converged: records what is applied (unless a repave waits), reports Ready and the kinds drift watches follow. */
+async function reportConverged(
+  step: LiveStep,
+  patch: Partial<EngineClusterStatus>,
+  repave: RepaveState,
+): Promise<ReconcileResult> {
+  const { ctx, cluster, writes, conditions, desiredStack } = step;
+  const { spec, status } = cluster;
+  const phase = status.phase;
   const repaveWaiting = repave.state === 'Pending';
-  const k8s = state.nodes?.layers.find((l) => l.layer === 'k8s');
+  const k8s = step.state.nodes?.layers.find((l) => l.layer === 'k8s');
   conditions.set({
     type: CONDITION.ready,
     status: 'True',
@@ -320,7 +407,7 @@ async function reconcileLive(
       ? 'Add-ons applied; node changes wait for the repave to be approved.'
       : `Running ${spec.profiles.map((p) => `${p.name}@${p.version}`).join(', ')}.`,
   });
-  await setUpdateAvailable(ctx, cluster, records.inventory, desiredProfiles, conditions);
+  await setUpdateAvailable(ctx, cluster, step.records.inventory, step.desiredProfiles, conditions);
   Object.assign(patch, {
     phase: 'Running' as const,
     health: 'Healthy' as const,

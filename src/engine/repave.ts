@@ -1,15 +1,16 @@
 /**
- * The repave gate: when the desired stack or pools need nodes different from those in force, the cluster's
- * repave goes `Pending` (with the reasons core's classifier gives, pack diff included) until a user approves it
- * — or straight to `Approved` under `repave: auto-approve`. Reverting the change before approval cancels it
- * (`Reverted`). Approval moves the templates in force to the desired ones (one Kubernetes minor at a time for
- * a chained upgrade) and the rolling replacement starts; until then nothing on the nodes changes.
+ * The repave gate, the engine's side of core's `decideRepave`: it compares the nodes in force with those the
+ * desired stack and pools call for, asks core what the repave does next — `Pending` (with the reasons core's
+ * classifier gives, pack diff included) until a user approves it, `Approved` at once under `repave: auto-approve`,
+ * `Reverted` when the change goes before approval — and carries it out: approval moves the templates in force to
+ * the desired ones (one Kubernetes minor at a time for a chained upgrade) and the rolling replacement starts;
+ * until then nothing on the nodes changes.
  */
 import type { Catalog } from '../core/catalog.ts';
 import { checkKubernetesUpgrade } from '../core/kubernetes-upgrade.ts';
-import type { ClusterSpec, NodePoolSpec, RepaveReason, RepaveState, ResolvedLayer } from '../core/model.ts';
+import type { ClusterSpec, NodePoolSpec, RepaveState, ResolvedLayer } from '../core/model.ts';
 import { canonicalJson } from '../core/objects.ts';
-import { classifyRepave } from '../core/repave.ts';
+import { classifyRepave, decideRepave, type RepaveEvent } from '../core/repave.ts';
 import type { NodesInForce } from './engine-state.ts';
 import { nodeTemplateOf } from './node-template.ts';
 import type { StepWrites } from './step-writes.ts';
@@ -81,10 +82,6 @@ export interface RepaveGateResult {
   changed: boolean;
 }
 
-function sameReasons(a: readonly RepaveReason[], b: readonly RepaveReason[]): boolean {
-  return canonicalJson(a) === canonicalJson(b);
-}
-
 /**
  * Returns the repave state and the infrastructure in force after comparing it with the desired stack, recording
  * events for every transition (pending, reverted, approved/started, step, completed).
@@ -104,111 +101,46 @@ export function gateRepave(input: RepaveGateInput, writes: StepWrites): RepaveGa
     ),
   };
   const structural = canonicalJson(inForce) !== canonicalJson(input.inForce);
-  const pools = poolsToRepave(inForce, desired);
-  const repave = input.repave;
-
-  if (pools.length === 0) {
-    if (repave.state === 'Pending') {
-      writes.event(
-        'Normal',
-        'RepaveReverted',
-        'The change that needed a repave was reverted before approval; no node is replaced.',
-      );
+  const decision = decideRepave({
+    repave: input.repave,
+    pools: poolsToRepave(inForce, desired),
+    reasons: () =>
+      classifyRepave(
+        {
+          currentStack: inForce.layers,
+          targetStack: input.desiredStack,
+          currentPools: inForce.pools,
+          targetPools: spec.pools,
+        },
+        catalog,
+      ).reasons,
+    autoApprove: spec.settings.repave === 'auto-approve',
+    rolledOut: input.rolledOut,
+    now,
+  });
+  const record = (e: RepaveEvent) => writes.event(e.type, e.reason, e.message, e.details);
+  switch (decision.kind) {
+    case 'sync': {
+      // Keep the recorded layers in step with changes that do not touch nodes (e.g. non-node Kubernetes values).
+      const layersChanged = canonicalJson(inForce.layers) !== canonicalJson(desired.layers);
       return {
-        repave: { state: 'Reverted', at: now },
-        inForce: { ...inForce, layers: desired.layers },
-        changed: true,
+        repave: decision.repave,
+        inForce: layersChanged ? { ...inForce, layers: desired.layers } : inForce,
+        changed: structural || layersChanged,
       };
     }
-    if ((repave.state === 'InProgress' || repave.state === 'Approved') && input.rolledOut) {
-      writes.event('Normal', 'RepaveCompleted', 'Every node now runs the approved configuration.');
-      return { repave: { state: 'None' }, inForce: { ...inForce, layers: desired.layers }, changed: true };
-    }
-    // Keep the recorded layers in step with changes that do not touch nodes (e.g. non-node Kubernetes values).
-    const layersChanged = canonicalJson(inForce.layers) !== canonicalJson(desired.layers);
-    return {
-      repave,
-      inForce: layersChanged ? { ...inForce, layers: desired.layers } : inForce,
-      changed: structural || layersChanged,
-    };
-  }
-
-  const reasons = classifyRepave(
-    {
-      currentStack: inForce.layers,
-      targetStack: input.desiredStack,
-      currentPools: inForce.pools,
-      targetPools: spec.pools,
-    },
-    catalog,
-  ).reasons;
-  const summary = reasons.map((r) => r.message).join(' ');
-
-  switch (repave.state) {
-    case 'None':
-    case 'Reverted': {
-      if (spec.settings.repave === 'auto-approve') {
-        writes.event(
-          'Normal',
-          'RepaveApproved',
-          `Repave auto-approved by the cluster's setting: ${summary}`,
-          {
-            reasons,
-          },
-        );
-        return {
-          repave: { state: 'Approved', reasons, approvedAt: now, approvedBy: 'auto-approve' },
-          inForce,
-          changed: true,
-        };
-      }
-      writes.event(
-        'Warning',
-        'RepavePending',
-        `Nodes of ${pools.join(', ')} must be replaced; waiting for approval. ${summary}`,
-        {
-          reasons,
-          pools,
-        },
-      );
-      return { repave: { state: 'Pending', reasons, requestedAt: now }, inForce, changed: true };
-    }
-    case 'Pending':
-      if (sameReasons(repave.reasons, reasons)) return { repave, inForce, changed: structural };
-      writes.event('Warning', 'RepavePending', `The pending repave changed: ${summary}`, { reasons, pools });
-      return { repave: { ...repave, reasons }, inForce, changed: true };
-    case 'Approved': {
+    case 'stay':
+      return { repave: decision.repave, inForce, changed: structural };
+    case 'settle':
+      record(decision.event);
+      return { repave: decision.repave, inForce: { ...inForce, layers: desired.layers }, changed: true };
+    case 'hold':
+      record(decision.event);
+      return { repave: decision.repave, inForce, changed: true };
+    case 'advance': {
       const next = nextInForce(inForce, input.desiredStack, spec.pools, catalog);
-      const k8s = next.layers.find((l) => l.layer === 'k8s');
-      writes.event(
-        'Normal',
-        'RepaveStarted',
-        `Replacing nodes of ${pools.join(', ')}, control plane first${k8s ? ` (Kubernetes ${k8s.version})` : ''}.`,
-        {
-          reasons,
-          pools,
-        },
-      );
-      return {
-        repave: { state: 'InProgress', reasons: repave.reasons, startedAt: now },
-        inForce: next,
-        changed: true,
-      };
-    }
-    case 'InProgress': {
-      if (!input.rolledOut) return { repave, inForce, changed: structural };
-      // One step of a chained upgrade (or an approved change) is done; move to the next one without re-approval.
-      const next = nextInForce(inForce, input.desiredStack, spec.pools, catalog);
-      const k8s = next.layers.find((l) => l.layer === 'k8s');
-      writes.event(
-        'Normal',
-        'RepaveStepStarted',
-        `Nodes run the previous step; continuing${k8s ? ` with Kubernetes ${k8s.version}` : ''}.`,
-        {
-          pools,
-        },
-      );
-      return { repave, inForce: next, changed: true };
+      record(decision.event(next.layers.find((l) => l.layer === 'k8s')?.version));
+      return { repave: decision.repave, inForce: next, changed: true };
     }
   }
 }

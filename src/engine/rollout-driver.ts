@@ -9,6 +9,7 @@
  * cancel in between wins); a batch's changes are stored in one transaction and applying is idempotent, so a step
  * killed after applying re-applies harmlessly.
  */
+import { attachesTarget } from '../core/rollout.ts';
 import type { AuditContext } from '../store/audit.ts';
 import { getClusters, type StoredCluster } from '../store/clusters.ts';
 import type { ReconcileOutcome } from '../store/reconcile-queue.ts';
@@ -27,7 +28,7 @@ import type { Database } from '../store/schema.ts';
 import { CONDITION, findCondition } from './conditions.ts';
 import type { EngineContext } from './context.ts';
 import type { ClusterChangeInput, FleetCommands } from './contract.ts';
-import { rolloutChange } from './rollout-plan.ts';
+import { rolloutChange } from './rollout.ts';
 
 /** Clusters whose change one driver step applies at most. */
 export const APPLY_BATCH = 256;
@@ -47,11 +48,7 @@ export interface RolloutStepResult {
 export function passesHealthGate(cluster: StoredCluster, rollout: StoredRollout): boolean {
   const { status } = cluster;
   if (status.phase !== 'Running' || status.observedGeneration !== cluster.generation) return false;
-  const applied = status.appliedProfiles.some(
-    (p) =>
-      p.name === rollout.to.profile && p.version === rollout.to.version && p.revision >= rollout.to.revision,
-  );
-  if (!applied) return false;
+  if (!attachesTarget(status.appliedProfiles, rollout.to)) return false;
   if (findCondition(status.conditions, CONDITION.ready)?.status !== 'True') return false;
   return findCondition(status.conditions, CONDITION.addonsHealthy)?.status !== 'False';
 }
@@ -75,6 +72,20 @@ function gateReason(cluster: StoredCluster): string {
 
 const nothing = async () => {};
 
+/** A transaction the driver's effects run in. */
+type Trx = import('kysely').Transaction<Database>;
+
+/** What gating a wave's applied clusters found: their state changes and whether any is still in flight. */
+interface WaveGate {
+  updates: RolloutMemberUpdate[];
+  /** Clusters whose change waits for a repave approval (they are told so). */
+  repaveWaiting: string[];
+  /** Clusters that waited for a repave and no longer do (their condition is cleared). */
+  resumed: string[];
+  inFlight: number;
+  firstFailure: { cluster: string; message: string } | null;
+}
+
 /** Takes one step of rollout `id`; returns its writes and when to look again. */
 export async function driveRollout(
   ctx: EngineContext,
@@ -86,28 +97,8 @@ export async function driveRollout(
   if (!rollout) return done;
   const nowMs = ctx.clock.now();
   const nowIso = new Date(nowMs).toISOString();
-  const rv = rollout.resourceVersion;
-  const patchRollout = (patch: RolloutPatch) => async (trx: import('kysely').Transaction<Database>) => {
-    await updateRollout(trx, id, patch, rv);
-  };
-  const after = (patch: RolloutPatch): StoredRollout => ({
-    ...rollout,
-    ...(patch.state ? { state: patch.state } : {}),
-    ...(patch.currentWave ? { currentWave: patch.currentWave } : {}),
-    ...(patch.haltReason !== undefined ? { haltReason: patch.haltReason } : {}),
-    ...(patch.haltCluster !== undefined ? { haltCluster: patch.haltCluster } : {}),
-  });
-
   if (rollout.state !== 'Running' && rollout.state !== 'Soaking') return done;
-
-  if (rollout.state === 'Soaking') {
-    const until = rollout.soakUntil?.getTime() ?? nowMs;
-    if (until > nowMs)
-      return { outcome: { kind: 'requeue', afterMs: until - nowMs }, effect: nothing, changed: null };
-    const patch: RolloutPatch = { state: 'Running', currentWave: rollout.currentWave + 1, soakUntil: null };
-    return { outcome: { kind: 'requeue', afterMs: 0 }, effect: patchRollout(patch), changed: after(patch) };
-  }
-
+  if (rollout.state === 'Soaking') return endSoak(rollout, nowMs);
   const wave = rollout.currentWave;
 
   // While the wave still has clusters to apply, one page of in-flight clusters is gated per step (so a wave of
@@ -119,15 +110,79 @@ export async function driveRollout(
   });
 
   // 1. Gate the applied clusters of the wave on health within the progress deadline.
-  const updates: RolloutMemberUpdate[] = [];
-  const repaveWaiting: string[] = [];
-  const resumed: string[] = [];
-  let inFlight = 0;
-  let firstFailure: { cluster: string; message: string } | null = null;
+  const gate = await gateWave(ctx, rollout, nowMs, waiting.items.length > 0);
+  const memberEffect = gateEffect(rollout.id, gate, nowIso);
+
+  // 2. Too many failures: halt, naming the cluster.
+  const failed = await haltOnFailures(ctx, rollout, gate, nowIso);
+  if (failed) return withEffectFirst(failed, memberEffect);
+
+  // 3. Apply the change to the next batch of waiting clusters of the wave (gated on the next step).
+  if (waiting.items.length > 0)
+    return applyNextBatch(ctx, commands, rollout, waiting.items, memberEffect, nowIso);
+
+  // 4. Still in flight: look again after a poll interval.
+  if (gate.inFlight > 0) {
+    return {
+      outcome: { kind: 'requeue', afterMs: ctx.timings.pollMs },
+      async effect(trx) {
+        if (gate.updates.length > 0) await updateRollout(trx, id, {}, rollout.resourceVersion);
+        await memberEffect(trx);
+      },
+      changed: gate.updates.length > 0 ? rollout : null,
+    };
+  }
+
+  // 5. The wave is done: complete, or soak before the next one.
+  return finishWave(rollout, memberEffect, nowMs, nowIso);
+}
+
+/** Returns the rollout as a patch leaves it (what a watcher is told). */
+function patched(rollout: StoredRollout, patch: RolloutPatch): StoredRollout {
+  return {
+    ...rollout,
+    ...(patch.state ? { state: patch.state } : {}),
+    ...(patch.currentWave ? { currentWave: patch.currentWave } : {}),
+    ...(patch.haltReason !== undefined ? { haltReason: patch.haltReason } : {}),
+    ...(patch.haltCluster !== undefined ? { haltCluster: patch.haltCluster } : {}),
+  };
+}
+
+/** A soaking rollout: waits until the soak ends, then moves to the next wave. */
+function endSoak(rollout: StoredRollout, nowMs: number): RolloutStepResult {
+  const until = rollout.soakUntil?.getTime() ?? nowMs;
+  if (until > nowMs)
+    return { outcome: { kind: 'requeue', afterMs: until - nowMs }, effect: nothing, changed: null };
+  const patch: RolloutPatch = { state: 'Running', currentWave: rollout.currentWave + 1, soakUntil: null };
+  return {
+    outcome: { kind: 'requeue', afterMs: 0 },
+    async effect(trx) {
+      await updateRollout(trx, rollout.id, patch, rollout.resourceVersion);
+    },
+    changed: patched(rollout, patch),
+  };
+}
+
+/** A member's change to `failed`, with why. */
+function failure(cluster: string, errorCode: string, message: string): RolloutMemberUpdate {
+  return { cluster, state: 'failed', errorCode, message, finished: true };
+}
+
+/**
+ * Gates the wave's applied clusters (`applying`, `repave-pending`) on health, a page at a time: all pages, or
+ * only the first while clusters still wait to be applied. Returns their state changes and what is in flight.
+ */
+async function gateWave(
+  ctx: EngineContext,
+  rollout: StoredRollout,
+  nowMs: number,
+  firstPageOnly: boolean,
+): Promise<WaveGate> {
+  const gate: WaveGate = { updates: [], repaveWaiting: [], resumed: [], inFlight: 0, firstFailure: null };
   let cursor: string | null = null;
   do {
-    const page = await listRolloutMembers(ctx.store.db, id, {
-      wave,
+    const page = await listRolloutMembers(ctx.store.db, rollout.id, {
+      wave: rollout.currentWave,
       states: ['applying', 'repave-pending'],
       limit: GATE_PAGE,
       cursor,
@@ -141,92 +196,88 @@ export async function driveRollout(
         )
       ).map((c) => [c.name, c]),
     );
-    for (const member of page.items) {
-      const cluster = clusters.get(member.cluster);
-      if (!cluster || cluster.status.phase === 'Deleting' || cluster.status.phase === 'Deleted') {
-        const message = `Cluster ${member.cluster} was deleted during the rollout.`;
-        updates.push({
-          cluster: member.cluster,
-          state: 'failed',
-          errorCode: 'ClusterDeleted',
-          message,
-          finished: true,
-        });
-        firstFailure ??= { cluster: member.cluster, message };
-        continue;
-      }
-      if (passesHealthGate(cluster, rollout)) {
-        updates.push({
-          cluster: member.cluster,
-          state: 'healthy',
-          errorCode: null,
-          message: null,
-          finished: true,
-        });
-        if (member.state === 'repave-pending') resumed.push(member.cluster);
-        continue;
-      }
-      if (repavePending(cluster)) {
-        inFlight += 1;
-        if (member.state !== 'repave-pending') {
-          updates.push({
-            cluster: member.cluster,
-            state: 'repave-pending',
-            errorCode: null,
-            message: 'Waiting for the repave to be approved.',
-          });
-          repaveWaiting.push(member.cluster);
-        }
-        continue;
-      }
-      if (member.state === 'repave-pending') {
-        // Approved: the deadline counts again from now.
-        updates.push({
-          cluster: member.cluster,
-          state: 'applying',
-          errorCode: null,
-          message: null,
-          applied: true,
-        });
-        resumed.push(member.cluster);
-        inFlight += 1;
-        continue;
-      }
-      const broken = brokenReason(cluster);
-      if (broken) {
-        // A render or a Helm hook that failed will not pass the gate by waiting: the wave fails now.
-        updates.push({
-          cluster: member.cluster,
-          state: 'failed',
-          errorCode: broken.code,
-          message: broken.message,
-          finished: true,
-        });
-        firstFailure ??= { cluster: member.cluster, message: broken.message };
-        continue;
-      }
-      const appliedAt = member.appliedAt?.getTime() ?? nowMs;
-      if (nowMs - appliedAt > rollout.progressDeadlineSeconds * 1000) {
-        const message = `Did not pass the health gate within ${rollout.progressDeadlineSeconds} s: ${gateReason(cluster)}.`;
-        updates.push({
-          cluster: member.cluster,
-          state: 'failed',
-          errorCode: 'ProgressDeadlineExceeded',
-          message,
-          finished: true,
-        });
-        firstFailure ??= { cluster: member.cluster, message };
-        continue;
-      }
-      inFlight += 1;
-    }
-  } while (cursor && waiting.items.length === 0);
+    for (const member of page.items) gateMember(gate, member, clusters.get(member.cluster), rollout, nowMs);
+  } while (cursor && !firstPageOnly);
+  return gate;
+}
 
-  const memberEffect = async (trx: import('kysely').Transaction<Database>) => {
-    await updateRolloutMembers(trx, id, updates);
+/** Gates one applied member: healthy, waiting for a repave, resumed, failed (deleted, broken, late) or in flight. */
+function gateMember(
+  gate: WaveGate,
+  member: RolloutMember,
+  cluster: StoredCluster | undefined,
+  rollout: StoredRollout,
+  nowMs: number,
+): void {
+  const fail = (code: string, message: string) => {
+    gate.updates.push(failure(member.cluster, code, message));
+    gate.firstFailure ??= { cluster: member.cluster, message };
+  };
+  if (!cluster || cluster.status.phase === 'Deleting' || cluster.status.phase === 'Deleted') {
+    fail('ClusterDeleted', `Cluster ${member.cluster} was deleted during the rollout.`);
+    return;
+  }
+  if (passesHealthGate(cluster, rollout)) {
+    gate.updates.push({
+      cluster: member.cluster,
+      state: 'healthy',
+      errorCode: null,
+      message: null,
+      finished: true,
+    });
+    if (member.state === 'repave-pending') gate.resumed.push(member.cluster);
+    return;
+  }
+  if (repavePending(cluster)) {
+    gate.inFlight += 1;
+    if (member.state !== 'repave-pending') {
+      gate.updates.push({
+        cluster: member.cluster,
+        state: 'repave-pending',
+        errorCode: null,
+        message: 'Waiting for the repave to be approved.',
+      });
+      gate.repaveWaiting.push(member.cluster);
+    }
+    return;
+  }
+  if (member.state === 'repave-pending') {
+    // Approved: the deadline counts again from now.
+    gate.updates.push({
+      cluster: member.cluster,
+      state: 'applying',
+      errorCode: null,
+      message: null,
+      applied: true,
+    });
+    gate.resumed.push(member.cluster);
+    gate.inFlight += 1;
+    return;
+  }
+  const broken = brokenReason(cluster);
+  // A render or a Helm hook that failed will not pass the gate by waiting: the wave fails now.
+  if (broken) {
+    fail(broken.code, broken.message);
+    return;
+  }
+  const appliedAt = member.appliedAt?.getTime() ?? nowMs;
+  if (nowMs - appliedAt > rollout.progressDeadlineSeconds * 1000) {
+    fail(
+      'ProgressDeadlineExceeded',
+      `Did not pass the health gate within ${rollout.progressDeadlineSeconds} s: ${gateReason(cluster)}.`,
+    );
+    return;
+  }
+  gate.inFlight += 1;
+}
+
+/** Returns the effect that writes what gating found: member states and the repave-waiting conditions. */
+function gateEffect(id: string, gate: WaveGate, nowIso: string): (trx: Trx) => Promise<void> {
+  return async (trx) => {
+    await updateRolloutMembers(trx, id, gate.updates);
     await setRolloutCondition(
       trx,
-      repaveWaiting,
+      gate.repaveWaiting,
       {
         status: 'True',
         reason: 'RepavePending',
@@ -234,79 +285,86 @@ export async function driveRollout(
       },
       nowIso,
     );
-    await setRolloutCondition(trx, resumed, null, nowIso);
+    await setRolloutCondition(trx, gate.resumed, null, nowIso);
   };
+}
 
-  // 2. Too many failures: halt, naming the cluster.
-  if (firstFailure) {
-    const failed = await countFailed(ctx, id);
-    const newFailures = updates.filter((u) => u.state === 'failed').length;
-    if (failed + newFailures > rollout.maxFailures) {
-      const result = await halt(
-        rollout,
-        `Cluster ${firstFailure.cluster} failed: ${firstFailure.message} (${failed + newFailures} failure(s), maxFailures ${rollout.maxFailures}).`,
-        firstFailure.cluster,
-        nowIso,
-      );
-      return {
-        ...result,
-        async effect(trx) {
-          await memberEffect(trx);
-          await result.effect(trx);
-        },
-      };
-    }
+/** Returns a step whose effect runs `first` before its own. */
+function withEffectFirst(result: RolloutStepResult, first: (trx: Trx) => Promise<void>): RolloutStepResult {
+  return {
+    ...result,
+    async effect(trx) {
+      await first(trx);
+      await result.effect(trx);
+    },
+  };
+}
+
+/** Halts the rollout when its failures, with the ones just found, exceed `maxFailures`; else returns null. */
+async function haltOnFailures(
+  ctx: EngineContext,
+  rollout: StoredRollout,
+  gate: WaveGate,
+  nowIso: string,
+): Promise<RolloutStepResult | null> {
+  const first = gate.firstFailure;
+  if (!first) return null;
+  const failed = await countFailed(ctx, rollout.id);
+  const newFailures = gate.updates.filter((u) => u.state === 'failed').length;
+  if (failed + newFailures <= rollout.maxFailures) return null;
+  return halt(
+    rollout,
+    `Cluster ${first.cluster} failed: ${first.message} (${failed + newFailures} failure(s), maxFailures ${rollout.maxFailures}).`,
+    first.cluster,
+    nowIso,
+  );
+}
+
+/** Applies the change to the next batch of waiting members, unless the target got a new revision (a halt). */
+async function applyNextBatch(
+  ctx: EngineContext,
+  commands: FleetCommands,
+  rollout: StoredRollout,
+  waiting: readonly RolloutMember[],
+  memberEffect: (trx: Trx) => Promise<void>,
+  nowIso: string,
+): Promise<RolloutStepResult> {
+  const target = await ctx.profiles.latest(rollout.to.profile, rollout.to.version);
+  if (target.revision !== rollout.to.revision) {
+    const halted = await halt(
+      rollout,
+      `ProfileChanged: ${rollout.to.profile}@${rollout.to.version} got revision ${target.revision} after the rollout started at revision ${rollout.to.revision}; start a new rollout for it.`,
+      null,
+      nowIso,
+    );
+    return withEffectFirst(halted, memberEffect);
   }
-
-  // 3. Apply the change to the next batch of waiting clusters of the wave (gated on the next step).
-  if (waiting.items.length > 0) {
-    const target = await ctx.profiles.latest(rollout.to.profile, rollout.to.version);
-    if (target.revision !== rollout.to.revision) {
-      const result = await halt(
-        rollout,
-        `ProfileChanged: ${rollout.to.profile}@${rollout.to.version} got revision ${target.revision} after the rollout started at revision ${rollout.to.revision}; start a new rollout for it.`,
+  const applied = await applyBatch(ctx, commands, rollout, waiting);
+  return {
+    outcome: { kind: 'requeue', afterMs: 0 },
+    async effect(trx) {
+      await updateRollout(trx, rollout.id, {}, rollout.resourceVersion);
+      await memberEffect(trx);
+      await updateRolloutMembers(trx, rollout.id, applied);
+      await setRolloutCondition(
+        trx,
+        applied.map((u) => u.cluster),
         null,
         nowIso,
       );
-      return {
-        ...result,
-        async effect(trx) {
-          await memberEffect(trx);
-          await result.effect(trx);
-        },
-      };
-    }
-    const applied = await applyBatch(ctx, commands, rollout, waiting.items);
-    return {
-      outcome: { kind: 'requeue', afterMs: 0 },
-      async effect(trx) {
-        await updateRollout(trx, id, {}, rv);
-        await memberEffect(trx);
-        await updateRolloutMembers(trx, id, applied);
-        await setRolloutCondition(
-          trx,
-          applied.map((u) => u.cluster),
-          null,
-          nowIso,
-        );
-      },
-      changed: rollout,
-    };
-  }
+    },
+    changed: rollout,
+  };
+}
 
-  // 4. Still in flight: look again after a poll interval.
-  if (inFlight > 0) {
-    return {
-      outcome: { kind: 'requeue', afterMs: ctx.timings.pollMs },
-      async effect(trx) {
-        if (updates.length > 0) await updateRollout(trx, id, {}, rv);
-        await memberEffect(trx);
-      },
-      changed: updates.length > 0 ? rollout : null,
-    };
-  }
-
-  // 5. The wave is done: complete, or soak before the next one.
+/** The wave is done: completes the rollout after its last wave, else soaks (or moves straight) to the next. */
+function finishWave(
+  rollout: StoredRollout,
+  memberEffect: (trx: Trx) => Promise<void>,
+  nowMs: number,
+  nowIso: string,
+): RolloutStepResult {
+  const { id, currentWave: wave } = rollout;
   const patch: RolloutPatch =
     wave >= rollout.waveCount
       ? { state: 'Completed', finished: true }
@@ -320,7 +378,7 @@ export async function driveRollout(
         : { kind: 'requeue', afterMs: patch.state === 'Soaking' ? rollout.soakSeconds * 1000 : 0 },
     async effect(trx) {
       await memberEffect(trx);
-      await updateRollout(trx, id, patch, rv);
+      await updateRollout(trx, id, patch, rollout.resourceVersion);
       if (patch.state === 'Soaking' && patch.soakUntil) {
         // The next wave's clusters say they wait for the soak, and until when.
         const until = patch.soakUntil.toISOString();
@@ -337,7 +395,7 @@ export async function driveRollout(
         );
       }
     },
-    changed: after(patch),
+    changed: patched(rollout, patch),
   };
 }
 
@@ -454,7 +512,7 @@ async function halt(
 
 /** Sets the rollout condition on every still-waiting member (of one wave, or of all), a page at a time. */
 async function conditionOnWaiting(
-  trx: import('kysely').Transaction<Database>,
+  trx: Trx,
   id: string,
   wave: number | undefined,
   condition: Parameters<typeof setRolloutCondition>[2],

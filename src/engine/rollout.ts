@@ -1,53 +1,52 @@
 /**
- * Fleet rollouts, the commands: preview (waves and the aggregate plan, changing nothing), start (the rollout and
- * its members stored in one transaction, waiting clusters marked, the driver queued), reads, pause, resume and
- * cancel. Plans are computed once per distinct cluster configuration (profile revisions, overrides, pools,
- * phase) through the shared `ProposalCache`, never once per cluster. The driver is `rollout-driver.ts`.
+ * Fleet rollouts, the preview: the fleet scanned for the clusters a rollout moves (waves and the aggregate plan,
+ * changing nothing), and the view of a stored rollout. The commands (start, pause, resume, cancel) are
+ * commands/rollouts.ts; the driver is `rollout-driver.ts`. Plans are computed once per distinct cluster
+ * configuration (profile revisions, overrides, pools, phase) through the shared `ProposalCache`, never once per
+ * cluster.
  */
 import { createHash } from 'node:crypto';
-import { randomIds } from '../core/clock.ts';
 import { isStrataError, StrataError } from '../core/errors.ts';
-import type { ProfileVersion } from '../core/model.ts';
+import { summarizePlan } from '../core/plan-summary.ts';
 import type { Plan } from '../core/plan-types.ts';
 import { parseProfileRef } from '../core/profile.ts';
-import type { UpdateRequest } from '../core/workflows.ts';
-import { type AuditContext, recordAudit } from '../store/audit.ts';
+import {
+  attachesTarget,
+  matchesSelector,
+  parseSelector,
+  ROLLOUT_DEFAULTS,
+  type RolloutSource,
+  rolloutProfileRefs,
+  waveSizes,
+} from '../core/rollout.ts';
 import { listClusters, type StoredCluster } from '../store/clusters.ts';
 import { listInventory } from '../store/inventory.ts';
 import {
   countRolloutMembers,
-  getRollout,
-  insertRollout,
-  insertRolloutMembers,
   listRolloutMembers,
-  listRollouts,
-  lockRollout,
-  type NewRolloutMember,
   type RolloutMemberState,
   type StoredRollout,
-  setRolloutCondition,
-  updateRollout,
 } from '../store/rollouts.ts';
 import type { RolloutState } from '../store/schema.ts';
+import { proposeFor } from './change-plan.ts';
 import type { EngineContext } from './context.ts';
 import type {
-  RolloutCommands,
+  ClusterChangeInput,
   RolloutInput,
   RolloutPreview,
   RolloutPreviewPlan,
   RolloutView,
 } from './contract.ts';
-import { summarizePlan } from './reconcile-cluster.ts';
-import {
-  atTarget,
-  matchesSelector,
-  parseSelector,
-  ROLLOUT_DEFAULTS,
-  rolloutChange,
-  waveOf,
-  waveSizes,
-} from './rollout-plan.ts';
-import { queueRolloutDriver } from './work.ts';
+
+/** Returns the change a rollout makes to a cluster (core's `rolloutProfileRefs`), or null when it runs no `from`. */
+export function rolloutChange(
+  spec: StoredCluster['spec'],
+  from: RolloutSource,
+  to: RolloutSource,
+): ClusterChangeInput | null {
+  const profiles = rolloutProfileRefs(spec, from, to);
+  return profiles ? { kind: 'profiles', profiles } : null;
+}
 
 /** States in which a rollout still moves (or may move again). */
 export const ACTIVE_ROLLOUT_STATES: readonly RolloutState[] = ['Running', 'Soaking', 'Paused'];
@@ -55,12 +54,13 @@ export const ACTIVE_ROLLOUT_STATES: readonly RolloutState[] = ['Running', 'Soaki
 /** A live notification of a rollout change (the API bus's `rollout.changed`). */
 export type RolloutPublish = (rollout: StoredRollout) => void;
 
-const PAGE = 1000;
+/** How many clusters or members are read a page at a time. */
+export const PAGE = 1000;
 const SAMPLE = 20;
 const SKIPPED_LISTED = 100;
 
 /** The outcome of scanning the fleet for a rollout. */
-interface RolloutScan {
+export interface RolloutScan {
   preview: RolloutPreview;
   /** Eligible clusters by name: the waves, in order. */
   eligible: string[];
@@ -101,7 +101,7 @@ function diffKey(plan: Plan): string {
 }
 
 /** Returns the settings of a rollout input with defaults, validated. */
-function settingsOf(input: RolloutInput) {
+export function settingsOf(input: RolloutInput) {
   const settings = {
     canary: input.canary ?? ROLLOUT_DEFAULTS.canary,
     growth: input.growth ?? ROLLOUT_DEFAULTS.growth,
@@ -136,7 +136,7 @@ function configKey(cluster: StoredCluster): string {
  * Pages through the clusters on `from` (by index), groups them by configuration, plans each group once and
  * returns the preview with the eligible (in name order) and skipped clusters.
  */
-async function scanFleet(ctx: EngineContext, input: RolloutInput): Promise<RolloutScan> {
+export async function scanFleet(ctx: EngineContext, input: RolloutInput): Promise<RolloutScan> {
   const settings = settingsOf(input);
   const from = parseProfileRef(input.from, 'from');
   const toRef = parseProfileRef(input.to, 'to');
@@ -164,7 +164,7 @@ async function scanFleet(ctx: EngineContext, input: RolloutInput): Promise<Rollo
       if (phase === 'Deleting' || phase === 'Deleted') continue;
       if (!matchesSelector(cluster.spec.labels ?? {}, selector)) continue;
       matched += 1;
-      if (atTarget(cluster.spec, to)) {
+      if (attachesTarget(cluster.spec.profiles, to)) {
         unchanged += 1;
         continue;
       }
@@ -234,21 +234,9 @@ async function planGroup(
   try {
     const change = rolloutChange(cluster.spec, rollout.from, rollout.to);
     if (change?.kind !== 'profiles') throw new StrataError('Internal', 'No change to plan.');
-    const target: ProfileVersion[] = await Promise.all(
-      change.profiles.map((ref) => {
-        const { name, version } = parseProfileRef(ref);
-        return ctx.profiles.latest(name, version);
-      }),
-    );
-    const request: UpdateRequest = { kind: 'profiles', target };
-    const current = await ctx.profiles.all(cluster.spec.profiles);
+    // Planned as the user's own change of the cluster would be (the same request, cache and checks).
     const inventory = await listInventory(ctx.store.db, cluster.name);
-    const { plan } = await ctx.proposals.propose(
-      { spec: cluster.spec, phase: cluster.status.phase, inventory },
-      current,
-      request,
-      ctx.catalog,
-    );
+    const { plan } = (await proposeFor(ctx, cluster, inventory, change)).proposal;
     return {
       ...base,
       diffKey: diffKey(plan),
@@ -296,219 +284,4 @@ export async function rolloutView(
     cursor: query.cursor ?? null,
   });
   return { ...rollout, waves, counts, members };
-}
-
-/** The message a waiting cluster shows for its wave. */
-export function waitingMessage(id: string, wave: number, waves: number): string {
-  return `Rollout ${id}: waiting for wave ${wave} of ${waves}.`;
-}
-
-/** Builds the rollout commands over the engine context. */
-export function createRolloutCommands(
-  ctx: EngineContext,
-  hooks: { wake(): void; publish?: RolloutPublish },
-): RolloutCommands {
-  const db = ctx.store.db;
-  const now = () => new Date(ctx.clock.now()).toISOString();
-
-  async function requireRollout(id: string): Promise<StoredRollout> {
-    const rollout = await getRollout(db, id);
-    if (!rollout) throw new StrataError('NotFound', `Rollout ${id} not found.`, { id });
-    return rollout;
-  }
-
-  function notActive(rollout: StoredRollout, action: string): StrataError {
-    return new StrataError(
-      'RolloutNotActive',
-      `Rollout ${rollout.id} is ${rollout.state}; it cannot be ${action}.`,
-      { id: rollout.id, state: rollout.state, action },
-    );
-  }
-
-  /** Changes a rollout's state under its row lock if it is in one of `from`; writes the audit row. */
-  async function transition(
-    audit: AuditContext,
-    id: string,
-    action: 'pause' | 'resume' | 'cancel',
-    from: readonly RolloutState[],
-    to: RolloutState,
-  ): Promise<StoredRollout> {
-    const past = { pause: 'paused', resume: 'resumed', cancel: 'cancelled' }[action];
-    const updated = await ctx.store.transaction(async (trx) => {
-      const rollout = await lockRollout(trx, id);
-      if (!rollout) throw new StrataError('NotFound', `Rollout ${id} not found.`, { id });
-      if (!from.includes(rollout.state)) throw notActive(rollout, past);
-      const next = await updateRollout(trx, id, {
-        state: to,
-        ...(to === 'Cancelled' ? { finished: true, soakUntil: null } : {}),
-      });
-      await recordAudit(trx, audit, [
-        {
-          action: `rollout.${action}`,
-          targetKind: 'operation',
-          target: id,
-          before: { state: rollout.state },
-          after: { state: to },
-        },
-      ]);
-      if (to === 'Running') await queueRolloutDriver(trx, id, audit.actor);
-      return next;
-    });
-    if (to === 'Cancelled') await clearWaitingConditions(id);
-    hooks.wake();
-    hooks.publish?.(updated);
-    return updated;
-  }
-
-  /** Removes the rollout's condition from its clusters that never moved (after a cancel), page by page. */
-  async function clearWaitingConditions(id: string): Promise<void> {
-    let cursor: string | null = null;
-    do {
-      const page = await listRolloutMembers(db, id, { states: ['waiting'], limit: PAGE, cursor });
-      await setRolloutCondition(
-        db,
-        page.items.map((m) => m.cluster),
-        null,
-        now(),
-      );
-      cursor = page.nextCursor;
-    } while (cursor);
-  }
-
-  return {
-    async preview(input) {
-      return (await scanFleet(ctx, input)).preview;
-    },
-
-    async start(audit, input) {
-      const settings = settingsOf(input);
-      const scan = await scanFleet(ctx, input);
-      const { preview } = scan;
-      const what = `${input.from} → ${preview.to.profile}@${preview.to.version} (revision ${preview.to.revision})`;
-      if (preview.totals.matched === 0) {
-        throw new StrataError(
-          'NotFound',
-          `No cluster runs ${input.from}${input.selector ? ` with labels ${input.selector}` : ''}; nothing to roll out.`,
-          {
-            field: 'from',
-          },
-        );
-      }
-      if (scan.eligible.length === 0) {
-        const first = scan.skipped[0];
-        if (first) {
-          throw new StrataError(
-            'PlanHasErrors',
-            `Every matching cluster's plan has errors (${first.cluster}: ${first.message}); nothing to roll out.`,
-            { skipped: preview.skipped },
-          );
-        }
-        throw new StrataError(
-          'Conflict',
-          `Every matching cluster already runs ${what}; nothing to roll out.`,
-          {
-            unchanged: preview.totals.unchanged,
-          },
-        );
-      }
-      const sizes = preview.waves.map((w) => w.size);
-      const id = randomIds.next('ro-');
-      const waveAt = waveOf(sizes);
-      const members: NewRolloutMember[] = [
-        ...scan.eligible.map((cluster, i) => ({ cluster, wave: waveAt(i), state: 'waiting' as const })),
-        ...scan.skipped.map((s) => ({
-          cluster: s.cluster,
-          wave: 0,
-          state: 'skipped' as const,
-          errorCode: s.code,
-          message: s.message,
-        })),
-      ];
-      const stored = await ctx.store.transaction(async (trx) => {
-        const active = await trx
-          .selectFrom('rollouts')
-          .select(['id', 'from_profile', 'from_version'])
-          .where('state', 'in', [...ACTIVE_ROLLOUT_STATES])
-          .where('from_profile', '=', preview.from.profile)
-          .where('from_version', '=', preview.from.version)
-          .forUpdate()
-          .execute();
-        if (active.length > 0) {
-          throw new StrataError(
-            'Conflict',
-            `Rollout ${active[0]!.id} is still moving clusters off ${input.from}; pause it to the end or cancel it first.`,
-            { rollout: active[0]!.id },
-          );
-        }
-        const rollout = await insertRollout(trx, {
-          id,
-          from: preview.from,
-          to: preview.to,
-          selector: preview.selector,
-          ...settings,
-          state: 'Running',
-          waveCount: sizes.length,
-          currentWave: 1,
-          waveSizes: sizes,
-          createdBy: audit.actor,
-        });
-        await insertRolloutMembers(trx, id, members);
-        // Clusters of later waves say why they have not moved; the canary's wave starts at once.
-        let offset = sizes[0] ?? 0;
-        for (let w = 2; w <= sizes.length; w += 1) {
-          const names = scan.eligible.slice(offset, offset + sizes[w - 1]!);
-          offset += sizes[w - 1]!;
-          await setRolloutCondition(
-            trx,
-            names,
-            { status: 'True', reason: 'WaitingForWave', message: waitingMessage(id, w, sizes.length) },
-            now(),
-          );
-        }
-        await recordAudit(trx, audit, [
-          {
-            action: 'rollout.start',
-            targetKind: 'operation',
-            target: id,
-            before: null,
-            after: {
-              from: input.from,
-              to: `${preview.to.profile}@${preview.to.version}#${preview.to.revision}`,
-              selector: preview.selector,
-              waves: sizes,
-              skipped: scan.skipped.length,
-            },
-          },
-        ]);
-        await queueRolloutDriver(trx, id, audit.actor);
-        return rollout;
-      });
-      hooks.wake();
-      hooks.publish?.(stored);
-      return rolloutView(ctx, stored);
-    },
-
-    list(query) {
-      return listRollouts(db, query);
-    },
-
-    async get(id, query = {}) {
-      return rolloutView(ctx, await requireRollout(id), query);
-    },
-
-    async pause(audit, id) {
-      return rolloutView(ctx, await transition(audit, id, 'pause', ['Running', 'Soaking'], 'Paused'));
-    },
-
-    async resume(audit, id) {
-      return rolloutView(ctx, await transition(audit, id, 'resume', ['Paused'], 'Running'));
-    },
-
-    async cancel(audit, id) {
-      return rolloutView(
-        ctx,
-        await transition(audit, id, 'cancel', ['Running', 'Soaking', 'Paused', 'Halted'], 'Cancelled'),
-      );
-    },
-  };
 }

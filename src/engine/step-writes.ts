@@ -7,15 +7,16 @@
  */
 import type { Transaction } from 'kysely';
 import type { InventoryEntry, ObjectRef } from '../core/model.ts';
-import { type ClusterStatus, updateClusterStatus } from '../store/clusters.ts';
+import { updateClusterStatus } from '../store/clusters.ts';
 import type { EventInput, EventType } from '../store/events.ts';
 import { removeInventory, setInventoryUnused, upsertInventory } from '../store/inventory.ts';
 import { deleteNodes, type NodeInput, upsertNodes } from '../store/node-pools.ts';
 import type { Database } from '../store/schema.ts';
+import { type EngineClusterStatus, storeStatus } from './engine-state.ts';
 
 /** The writes of one step for one cluster. */
 export class StepWrites {
-  status: Partial<ClusterStatus> = {};
+  status: Partial<EngineClusterStatus> = {};
   readonly events: EventInput[] = [];
   readonly inventoryUpserts: InventoryEntry[] = [];
   readonly inventoryUnused: ObjectRef[] = [];
@@ -35,7 +36,7 @@ export class StepWrites {
   }
 
   /** Merges fields into the status patch. */
-  patch(fields: Partial<ClusterStatus>): void {
+  patch(fields: Partial<EngineClusterStatus>): void {
     this.status = { ...this.status, ...fields };
   }
 
@@ -56,7 +57,7 @@ export class StepWrites {
  */
 export async function commitWrites(trx: Transaction<Database>, writes: StepWrites): Promise<void> {
   if (Object.keys(writes.status).length > 0) {
-    await updateClusterStatus(trx, writes.cluster, writes.status, {
+    await updateClusterStatus(trx, writes.cluster, storeStatus(writes.status), {
       expectedStatusVersion: writes.expectedStatusVersion,
     });
   }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { inventoryOf } from '../../src/core/desired.ts';
 import type { ClusterPhase, ClusterSpec, InventoryEntry, ProfileVersion } from '../../src/core/model.ts';
+import { summarizePlan } from '../../src/core/plan-summary.ts';
 import { resolveStack } from '../../src/core/stack.ts';
 import { valuesToObject } from '../../src/core/values.ts';
 import type { UpdateRequest } from '../../src/core/workflows.ts';
@@ -285,4 +286,15 @@ test('identical inputs are planned once for a fleet, and the shared plan keeps e
   assert.equal(cache.hits, 1);
   assert.equal(a.plan, b.plan);
   assert.equal(b.spec.name, 'b');
+});
+
+test('summarizes a plan in one line: the layers that change, the repave, the objects', async () => {
+  const { v100, v110 } = seedProfiles();
+  const { plan } = await proposeUpdate(await runningCluster([v100]), [v100], toVersion(v110), catalog);
+  const summary = summarizePlan(plan);
+  assert.match(
+    summary,
+    /^hello-universe values.*; no repave; \d+ object\(s\) to create, \d+ to change, 2 left unused, 0 to delete$/,
+  );
+  assert.doesNotMatch(summary, /blocked/);
 });

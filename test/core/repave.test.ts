@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { NodePoolSpec, ResolvedLayer } from '../../src/core/model.ts';
-import { classifyRepave } from '../../src/core/repave.ts';
+import { classifyRepave, decideRepave } from '../../src/core/repave.ts';
 import { resolveStack } from '../../src/core/stack.ts';
 import { catalog, defaultPools, fullProfile } from './fixtures.ts';
 import { editYaml } from './yaml-edit.ts';
@@ -176,4 +176,44 @@ test('the control plane is replaced first, and node-impact reasons name the chan
   );
   assert.equal(plan.pools[0]?.role, 'control-plane');
   assert.deepEqual(plan.reasons[0]?.packDiff.paths, ['kubeadmconfig.kubeletExtraArgs.max-pods']);
+});
+
+test('a change that replaces nodes waits for approval, and is reverted when it goes before approval', () => {
+  const reason = { code: 'OsPackChanged', message: 'OS changes.', pools: ['workers'] } as never;
+  const base = {
+    pools: ['workers'],
+    reasons: () => [reason],
+    autoApprove: false,
+    rolledOut: true,
+    now: 't1',
+  };
+  const pending = decideRepave({ ...base, repave: { state: 'None' } });
+  assert.equal(pending.kind, 'hold');
+  assert.deepEqual(pending.repave, { state: 'Pending', reasons: [reason], requestedAt: 't1' });
+  assert.equal(decideRepave({ ...base, repave: pending.repave }).kind, 'stay');
+  const reverted = decideRepave({ ...base, pools: [], repave: pending.repave });
+  assert.equal(reverted.kind, 'settle');
+  assert.deepEqual(reverted.repave, { state: 'Reverted', at: 't1' });
+});
+
+test('an approved repave starts, steps on without re-approval once rolled out, and completes', () => {
+  const reason = { code: 'K8sVersionChanged', message: 'Kubernetes changes.', pools: ['workers'] } as never;
+  const base = {
+    pools: ['workers'],
+    reasons: () => [reason],
+    autoApprove: false,
+    rolledOut: true,
+    now: 't2',
+  };
+  const auto = decideRepave({ ...base, autoApprove: true, repave: { state: 'None' } });
+  assert.equal(auto.repave.state, 'Approved');
+  const started = decideRepave({ ...base, repave: auto.repave });
+  assert.equal(started.kind, 'advance');
+  assert.equal(started.repave.state, 'InProgress');
+  if (started.kind === 'advance') assert.match(started.event('1.31.6').message, /Kubernetes 1\.31\.6/);
+  assert.equal(decideRepave({ ...base, rolledOut: false, repave: started.repave }).kind, 'stay');
+  assert.equal(decideRepave({ ...base, repave: started.repave }).kind, 'advance');
+  const done = decideRepave({ ...base, pools: [], repave: started.repave });
+  assert.equal(done.kind, 'settle');
+  assert.deepEqual(done.repave, { state: 'None' });
 });

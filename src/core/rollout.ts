@@ -1,10 +1,10 @@
 /**
- * The pure parts of a rollout: wave sizes (canary, then growing waves), label selectors, and the change a
- * rollout makes to one cluster (its attachment of the source version swapped for the target version).
+ * The pure rules of a fleet rollout: wave sizes (a canary, then growing waves) and the wave of each cluster,
+ * label selectors, whether a cluster is at the rollout's target, and the profile references a rollout gives a
+ * cluster (its attachment of the source version swapped for the target version).
  */
-import { StrataError } from '../core/errors.ts';
-import type { ClusterSpec } from '../core/model.ts';
-import type { ClusterChangeInput } from './contract.ts';
+import { StrataError } from './errors.ts';
+import type { AttachedProfile, ClusterSpec } from './model.ts';
 
 /** Default wave policy: a canary of one cluster, then each wave four times the previous one. */
 export const ROLLOUT_DEFAULTS = {
@@ -14,6 +14,17 @@ export const ROLLOUT_DEFAULTS = {
   progressDeadlineSeconds: 600,
   maxFailures: 0,
 } as const;
+
+/** A profile version a rollout moves clusters from. */
+export interface RolloutSource {
+  profile: string;
+  version: string;
+}
+
+/** The profile version, at a revision, a rollout moves clusters to. */
+export interface RolloutTarget extends RolloutSource {
+  revision: number;
+}
 
 /** Returns the sizes of the waves for `total` clusters: `canary`, then ×`growth` each, the last one what is left. */
 export function waveSizes(total: number, canary: number, growth: number): number[] {
@@ -70,31 +81,26 @@ export function matchesSelector(labels: Record<string, string>, selector: Record
 }
 
 /**
- * Returns the change a rollout makes to a cluster: its profile references with `from` replaced by `to`, or
- * null when the cluster does not run `from` (any more).
+ * True when attached profiles include the target at (or past) its revision: a spec's, for a cluster that needs
+ * no change, and the applied ones, for a cluster that passed a rollout's health gate.
  */
-export function rolloutChange(
-  spec: ClusterSpec,
-  from: { profile: string; version: string },
-  to: { profile: string; version: string },
-): ClusterChangeInput | null {
-  if (!spec.profiles.some((p) => p.name === from.profile && p.version === from.version)) return null;
-  return {
-    kind: 'profiles',
-    profiles: spec.profiles.map((p) =>
-      p.name === from.profile && p.version === from.version
-        ? `${to.profile}@${to.version}`
-        : `${p.name}@${p.version}`,
-    ),
-  };
+export function attachesTarget(profiles: readonly AttachedProfile[], to: RolloutTarget): boolean {
+  return profiles.some((p) => p.name === to.profile && p.version === to.version && p.revision >= to.revision);
 }
 
-/** True when a cluster's spec already attaches the target at (or past) the target revision. */
-export function atTarget(
+/**
+ * Returns the profile references (`NAME@VERSION`) a rollout gives a cluster: its own with `from` replaced by
+ * `to`, or null when the cluster does not run `from` (any more).
+ */
+export function rolloutProfileRefs(
   spec: ClusterSpec,
-  to: { profile: string; version: string; revision: number },
-): boolean {
-  return spec.profiles.some(
-    (p) => p.name === to.profile && p.version === to.version && p.revision >= to.revision,
+  from: RolloutSource,
+  to: RolloutSource,
+): string[] | null {
+  if (!spec.profiles.some((p) => p.name === from.profile && p.version === from.version)) return null;
+  return spec.profiles.map((p) =>
+    p.name === from.profile && p.version === from.version
+      ? `${to.profile}@${to.version}`
+      : `${p.name}@${p.version}`,
   );
 }
