@@ -161,9 +161,18 @@ function countsCache(ctx: RouteContext) {
   };
 }
 
-/** Registers the cluster routes. */
+/** Registers the cluster routes, by group. */
 export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
-  const tags = ['clusters'];
+  registerClusterLifecycle(app, ctx);
+  registerClusterChanges(app, ctx);
+  registerClusterNodes(app, ctx);
+  registerClusterViews(app, ctx);
+}
+
+const tags = ['clusters'];
+
+/** The fleet list, creating, reading and deleting a cluster. */
+function registerClusterLifecycle(app: ApiApp, ctx: RouteContext): void {
   const countsOf = countsCache(ctx);
 
   app.get(
@@ -262,7 +271,10 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
       return reply.code(202).send(clusterDocument(cluster));
     },
   );
+}
 
+/** Changes to a cluster: plan, update, overrides. */
+function registerClusterChanges(app: ApiApp, ctx: RouteContext): void {
   app.post(
     '/v1/clusters/:name/plan',
     {
@@ -341,7 +353,10 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
       return view;
     },
   );
+}
 
+/** Nodes and what replaces or removes things: repave, nodes, prune. */
+function registerClusterNodes(app: ApiApp, ctx: RouteContext): void {
   app.get(
     '/v1/clusters/:name/repave',
     {
@@ -443,7 +458,10 @@ export function registerClusterRoutes(app: ApiApp, ctx: RouteContext): void {
       return retryTransient(() => engine.prune(auditOf(callerOf(request)), request.params.name, options));
     },
   );
+}
 
+/** What runs on a cluster and what happened to it: workloads, kubeconfig, events and their stream. */
+function registerClusterViews(app: ApiApp, ctx: RouteContext): void {
   app.get(
     '/v1/clusters/:name/workloads',
     {
