@@ -325,4 +325,44 @@ describe('API server behaviour through kubectl', () => {
       /Error from server \(RequestEntityTooLarge\).*Request entity too large: limit is 3145728/,
     );
   });
+
+  test('kubectl apply refuses a last-applied annotation over 256 KiB (server-side apply keeps none); names over 253 characters, bad label keys and objects over 1.5 MiB are refused', async (t) => {
+    if (!requireOrSkip(t, 'kubectl', missing)) return;
+    // Client-side apply copies the object into kubectl.kubernetes.io/last-applied-configuration: 346 KB of data
+    // fit a ConfigMap, not its annotations.
+    const applied = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'applied' },
+      data: { blob: 'x'.repeat(346_000) },
+    });
+    assert.match(
+      await refused(['apply', '-f', '-'], applied),
+      /^The ConfigMap "applied" is invalid: metadata.annotations: Too long: must have at most 262144 bytes/,
+    );
+    assert.match(
+      await k(['apply', '--server-side', '-f', '-'], applied),
+      /configmap\/applied serverside-applied/,
+    );
+    assert.match(await k(['create', 'configmap', 'n'.repeat(253)]), /created/);
+    assert.match(
+      await refused(['create', 'configmap', 'n'.repeat(254)]),
+      /metadata.name: Invalid value: "n+": must be no more than 253 characters/,
+    );
+    assert.match(
+      await refused(['label', 'configmap', 'applied', 'bad key=x']),
+      /The ConfigMap "applied" is invalid: metadata.labels: Invalid value: "bad key": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character/,
+    );
+    // Under the 3 MiB request limit but over etcd's 1.5 MiB: a custom resource (no 1 MiB data limit applies).
+    const widget = JSON.stringify({
+      apiVersion: 'example.com/v1',
+      kind: 'Widget',
+      metadata: { name: 'heavy' },
+      spec: { blob: 'x'.repeat(2_000_000) },
+    });
+    assert.match(
+      await refused(['create', '-f', '-'], widget),
+      /Error from server \(RequestEntityTooLarge\): error when creating "STDIN": etcdserver: request is too large/,
+    );
+  });
 });

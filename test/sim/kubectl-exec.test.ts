@@ -247,6 +247,34 @@ describe('kubectl exec and port-forward', () => {
     }
   });
 
+  test('curl localhost:PORT through kubectl port-forward answers 200', async (t) => {
+    if (!requireOrSkip(t, 'kubectl', missing)) return;
+    if (!requireOrSkip(t, 'curl', spawnSync('curl', ['--version']).status === 0 ? null : 'no curl on PATH'))
+      return;
+    const forward = kubectl!.spawn(['port-forward', '-n', NS, 'deploy/web', '18184:8080']);
+    try {
+      await waitFor(
+        () => forward.output().includes('Forwarding from 127.0.0.1:18184 -> 8080'),
+        'the listener',
+      );
+      const curl = (path: string) =>
+        new Promise<{ code: number; out: string }>((resolve) =>
+          execFile('curl', ['-s', '-i', `http://localhost:18184${path}`], (error, stdout) =>
+            resolve({ code: error ? Number(error.code ?? 1) : 0, out: String(stdout) }),
+          ),
+        );
+      const health = await curl('/healthz');
+      assert.equal(health.code, 0);
+      assert.match(health.out, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.match(health.out, /\r\n\r\nok\n$/);
+      const version = await curl('/version');
+      assert.match(version.out, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.match(version.out, /"version":"3\.4\.1-alpine"/);
+    } finally {
+      forward.stop();
+    }
+  });
+
   test('a port nothing listens on is refused as a kubelet refuses it', async (t) => {
     if (!requireOrSkip(t, 'kubectl', missing)) return;
     const forward = kubectl!.spawn(['port-forward', '-n', NS, `pod/${pod}`, '18182:9999']);

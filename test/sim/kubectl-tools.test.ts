@@ -214,6 +214,10 @@ describe('kubectl tools: events, logs, top, auth', () => {
     // The start-up lines are older than any --since window of one second only when the pod is older.
     const since = await k('logs', pod, '-n', NS, '--since=1h');
     assert.ok(since.startsWith('Starting nginx'));
+    await new Promise((r) => setTimeout(r, 1100));
+    const recent = await k('logs', pod, '-n', NS, '--since=1s');
+    assert.doesNotMatch(recent, /^Starting nginx/m, 'a one-second window leaves out the start-up lines');
+    assert.ok((await k('logs', pod, '-n', NS)).includes(recent), 'the window is a part of the log');
   });
 
   test('kubectl logs deploy/x picks one of its pods; -c chooses among containers', async (t) => {
