@@ -19,14 +19,13 @@ export const MAX_OWN_LINES = 120;
  */
 const ALLOWED: Record<string, string> = {
   'src/sim/controllers/deployments.ts:reconcileOne':
-    'src/sim is being changed by concurrent work; split it there',
-  'src/sim/server.ts:handleResource': 'src/sim is being changed by concurrent work; split it there',
+    'not split yet: the rollout arithmetic (surge, unavailable) wants a function of its own',
+  'src/sim/server.ts:handleResource': 'not split yet: one branch per verb, each wants a handler of its own',
   'src/web/src/clusters/ProfileTab.tsx:ProfileTab':
-    'src/web is being changed by concurrent work (issue 23, point 6)',
-  'src/web/src/clusters/UnusedTab.tsx:UnusedTab':
-    'src/web is being changed by concurrent work (issue 23, point 6)',
+    'not split yet: its ten states want a hook (useProfileChange) and each step a component',
+  'src/web/src/clusters/UnusedTab.tsx:UnusedTab': 'not split yet: the confirm dialog wants a component',
   'src/web/src/pages/ProfileVersionPage.tsx:ProfileVersionPage':
-    'src/web is being changed by concurrent work (issue 23, point 6)',
+    'not split yet: the editor and the save confirmation want components of their own',
 };
 
 /** One function's measure: where it is, its name, and how many lines it has of its own. */
