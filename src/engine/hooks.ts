@@ -154,30 +154,13 @@ async function runPhase(
       if (isAwaitedHook(hook.object)) return 'waiting';
     }
     const result = isAwaitedHook(hook.object) ? hookOutcome(await client.get(hook.ref)) : 'succeeded';
-    if (result === 'running') {
-      if (nowMs - (release.startedAt ?? nowMs) > HOOK_TIMEOUT_MS) {
-        return failPhase(
-          client,
-          hooks,
-          release,
-          writes,
-          pack,
-          event,
-          `${describe(hook.ref)} did not finish within ${HOOK_TIMEOUT_MS / 1000} s`,
-        );
-      }
-      return 'waiting';
-    }
+    const timedOut = result === 'running' && nowMs - (release.startedAt ?? nowMs) > HOOK_TIMEOUT_MS;
+    if (result === 'running' && !timedOut) return 'waiting';
     if (result !== 'succeeded') {
-      return failPhase(
-        client,
-        hooks,
-        release,
-        writes,
-        pack,
-        event,
-        `${describe(hook.ref)} failed: ${result.failed}`,
-      );
+      const why = timedOut
+        ? `did not finish within ${HOOK_TIMEOUT_MS / 1000} s`
+        : `failed: ${(result as { failed: string }).failed}`;
+      return failPhase(client, hooks, release, writes, pack, event, `${describe(hook.ref)} ${why}`);
     }
     release.hook += 1;
     release.started = false;

@@ -2,7 +2,7 @@
  * Routes of clusters. Reads come from the store; every action goes through the engine's commands and answers
  * 503 `Unavailable` while the engine is not running.
  */
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { StrataError } from '../../core/errors.ts';
 import { parseProfileRef } from '../../core/profile.ts';
 import { HIDDEN_VALUE, parseValues } from '../../core/values.ts';
@@ -36,7 +36,7 @@ import {
   repaveActionSchema,
 } from '../schemas.ts';
 import { retryTransient } from '../transient.ts';
-import { answerAsSeenBy } from '../viewer-view.ts';
+import { openLiveStream } from './events.ts';
 
 /** The labels of a `k=v,k2=v2` selector the schema has checked. */
 function selectorLabels(selector: string): Record<string, string> {
@@ -132,6 +132,29 @@ async function requireCluster(ctx: RouteContext, name: string): Promise<StoredCl
 /** Sends JSON text as is (the documents the database keeps, see store/clusters.ts): no parse and stringify. */
 function sendJsonText(reply: FastifyReply, text: string): FastifyReply {
   return reply.type('application/json; charset=utf-8').send(text);
+}
+
+/**
+ * Applies a change through the engine (its values' `(hidden)` restored from what the caller read) and tells the
+ * live stream; answers the plan view.
+ */
+async function applyChange(
+  ctx: RouteContext,
+  request: FastifyRequest & { params: { name: string } },
+  input: ClusterChangeInput,
+  expectedResourceVersion: number | undefined,
+) {
+  const engine = requireEngine(ctx);
+  const change = await withRestoredValues(ctx, request.params.name, input);
+  const view = await retryTransient(() =>
+    engine.applyChange(auditOf(callerOf(request)), request.params.name, change, { expectedResourceVersion }),
+  );
+  ctx.events.publish({
+    kind: 'cluster.changed',
+    cluster: request.params.name,
+    data: change.kind === 'override' ? { change: 'override', pack: change.pack } : { change: change.kind },
+  });
+  return view;
 }
 
 /** How long the counts of one set of list filters are reused: the console re-reads them at most this often. */
@@ -306,19 +329,7 @@ function registerClusterChanges(app: ApiApp, ctx: RouteContext): void {
     },
     async (request) => {
       const { expectedResourceVersion, ...body } = request.body;
-      const engine = requireEngine(ctx);
-      const change = await withRestoredValues(ctx, request.params.name, body as ClusterChangeInput);
-      const view = await retryTransient(() =>
-        engine.applyChange(auditOf(callerOf(request)), request.params.name, change, {
-          expectedResourceVersion,
-        }),
-      );
-      ctx.events.publish({
-        kind: 'cluster.changed',
-        cluster: request.params.name,
-        data: { change: change.kind },
-      });
-      return view;
+      return applyChange(ctx, request, body as ClusterChangeInput, expectedResourceVersion);
     },
   );
 
@@ -335,22 +346,7 @@ function registerClusterChanges(app: ApiApp, ctx: RouteContext): void {
     },
     async (request) => {
       const { expectedResourceVersion, ...override } = request.body;
-      const engine = requireEngine(ctx);
-      const change = await withRestoredValues(ctx, request.params.name, {
-        kind: 'override' as const,
-        ...override,
-      });
-      const view = await retryTransient(() =>
-        engine.applyChange(auditOf(callerOf(request)), request.params.name, change, {
-          expectedResourceVersion,
-        }),
-      );
-      ctx.events.publish({
-        kind: 'cluster.changed',
-        cluster: request.params.name,
-        data: { change: 'override', pack: override.pack },
-      });
-      return view;
+      return applyChange(ctx, request, { kind: 'override', ...override }, expectedResourceVersion);
     },
   );
 }
@@ -520,14 +516,7 @@ function registerClusterViews(app: ApiApp, ctx: RouteContext): void {
       config: { access: 'viewer', queryToken: true },
     },
     async (request, reply) => {
-      ctx.streams.open(
-        request,
-        reply,
-        ctx.events,
-        { cluster: request.params.name },
-        ctx.heartbeatMs,
-        (json) => answerAsSeenBy(request.principal, ctx.secrets, ctx.catalog, 'application/json', json),
-      );
+      openLiveStream(ctx, request, reply, { cluster: request.params.name });
     },
   );
 }

@@ -1,5 +1,6 @@
 /** The fleet-wide live event stream (server-sent events). */
 
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiApp, RouteContext } from '../route-context.ts';
 import { streamQuery } from '../schemas.ts';
 import { answerAsSeenBy } from '../viewer-view.ts';
@@ -19,14 +20,19 @@ export function registerEventRoutes(app: ApiApp, ctx: RouteContext): void {
       config: { access: 'viewer', queryToken: true },
     },
     async (request, reply) => {
-      ctx.streams.open(
-        request,
-        reply,
-        ctx.events,
-        { cluster: request.query.cluster },
-        ctx.heartbeatMs,
-        (json) => answerAsSeenBy(request.principal, ctx.secrets, ctx.catalog, 'application/json', json),
-      );
+      openLiveStream(ctx, request, reply, { cluster: request.query.cluster });
     },
+  );
+}
+
+/** Opens a live event stream for `filter`, each event as the caller may see it (credentials hidden below admin). */
+export function openLiveStream(
+  ctx: RouteContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  filter: { cluster?: string },
+): void {
+  ctx.streams.open(request, reply, ctx.events, filter, ctx.heartbeatMs, (json) =>
+    answerAsSeenBy(request.principal, ctx.secrets, ctx.catalog, 'application/json', json),
   );
 }

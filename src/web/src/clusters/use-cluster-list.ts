@@ -44,6 +44,16 @@ const PAGE_SIZE = 500;
 /** Counts are re-read at most this often while live events arrive. */
 const COUNTS_EVERY_MS = 2000;
 
+/** The state before the first page arrives. */
+const LOADING: Omit<ClusterList, 'loadMore'> = {
+  items: [],
+  counts: null,
+  loading: true,
+  complete: false,
+  error: undefined,
+  firstPageMs: null,
+};
+
 /** Where the list is in its pages, for one filter: the next page's cursor and whether a page is on its way. */
 interface Paging {
   key: string;
@@ -55,14 +65,7 @@ interface Paging {
 export function useClusterList(filter: ClusterListFilter): ClusterList {
   const { api } = useSession();
   const key = JSON.stringify(filter);
-  const [state, setState] = useState<Omit<ClusterList, 'loadMore'>>({
-    items: [],
-    counts: null,
-    loading: true,
-    complete: false,
-    error: undefined,
-    firstPageMs: null,
-  });
+  const [state, setState] = useState<Omit<ClusterList, 'loadMore'>>(LOADING);
   const paging = useRef<Paging>({ key, cursor: null, busy: false });
 
   /** Fetches `path` for the paging `at`; an answer for a paging that is no longer current is dropped. */
@@ -90,14 +93,7 @@ export function useClusterList(filter: ClusterListFilter): ClusterList {
     const started = performance.now();
     const at: Paging = { key, cursor: null, busy: true };
     paging.current = at;
-    setState({
-      items: [],
-      counts: null,
-      loading: true,
-      complete: false,
-      error: undefined,
-      firstPageMs: null,
-    });
+    setState(LOADING);
     fetchPage(at, clusterListPath({ ...filter, limit: FIRST_PAGE_SIZE, counts: 'phase' }), (page) =>
       setState({
         items: page.items,
