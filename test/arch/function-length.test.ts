@@ -23,7 +23,6 @@ const ALLOWED: Record<string, string> = {
   'src/sim/server.ts:handleResource': 'not split yet: one branch per verb, each wants a handler of its own',
   'src/web/src/clusters/ProfileTab.tsx:ProfileTab':
     'not split yet: its ten states want a hook (useProfileChange) and each step a component',
-  'src/web/src/clusters/UnusedTab.tsx:UnusedTab': 'not split yet: the confirm dialog wants a component',
   'src/web/src/pages/ProfileVersionPage.tsx:ProfileVersionPage':
     'not split yet: the editor and the save confirmation want components of their own',
 };

@@ -112,49 +112,12 @@ export function UnusedTab(props: { cluster: Cluster }) {
           </Empty>
         ) : (
           <>
-            <table className="simple" data-testid="unused">
-              <thead>
-                <tr>
-                  <th className="cell-check">
-                    <input
-                      type="checkbox"
-                      aria-label="Select all"
-                      checked={selected.size === unused.length}
-                      disabled={!can.allowed}
-                      onChange={(e) => setSelected(e.target.checked ? new Set(unused.map(keyOf)) : new Set())}
-                    />
-                  </th>
-                  <th>Kind</th>
-                  <th>Namespace</th>
-                  <th>Name</th>
-                  <th>API version</th>
-                </tr>
-              </thead>
-              <tbody>
-                {unused.map((o) => (
-                  <tr key={keyOf(o)}>
-                    <td className="cell-check">
-                      <input
-                        type="checkbox"
-                        aria-label={`Select ${o.kind} ${o.name}`}
-                        disabled={!can.allowed}
-                        checked={selected.has(keyOf(o))}
-                        onChange={(e) => {
-                          const next = new Set(selected);
-                          if (e.target.checked) next.add(keyOf(o));
-                          else next.delete(keyOf(o));
-                          setSelected(next);
-                        }}
-                      />
-                    </td>
-                    <td>{o.kind}</td>
-                    <td>{o.namespace || <span className="muted">cluster</span>}</td>
-                    <td className="cell-name">{o.name}</td>
-                    <td className="cell-mono muted">{o.apiVersion}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <UnusedTable
+              objects={unused}
+              selected={selected}
+              onSelect={setSelected}
+              canSelect={can.allowed}
+            />
             <div className="actions-row">
               <GuardedButton
                 need="operator"
@@ -219,5 +182,61 @@ export function UnusedTab(props: { cluster: Cluster }) {
         </Dialog>
       ) : null}
     </div>
+  );
+}
+
+/** The unused objects, each with a box to tick for a selective prune. */
+function UnusedTable(props: {
+  objects: ObjectRef[];
+  selected: Set<string>;
+  onSelect(next: Set<string>): void;
+  canSelect: boolean;
+}) {
+  return (
+    <table className="simple" data-testid="unused">
+      <thead>
+        <tr>
+          <th className="cell-check">
+            <input
+              type="checkbox"
+              aria-label="Select all"
+              checked={props.selected.size === props.objects.length}
+              disabled={!props.canSelect}
+              onChange={(e) =>
+                props.onSelect(e.target.checked ? new Set(props.objects.map(keyOf)) : new Set())
+              }
+            />
+          </th>
+          <th>Kind</th>
+          <th>Namespace</th>
+          <th>Name</th>
+          <th>API version</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.objects.map((o) => (
+          <tr key={keyOf(o)}>
+            <td className="cell-check">
+              <input
+                type="checkbox"
+                aria-label={`Select ${o.kind} ${o.name}`}
+                disabled={!props.canSelect}
+                checked={props.selected.has(keyOf(o))}
+                onChange={(e) => {
+                  const next = new Set(props.selected);
+                  if (e.target.checked) next.add(keyOf(o));
+                  else next.delete(keyOf(o));
+                  props.onSelect(next);
+                }}
+              />
+            </td>
+            <td>{o.kind}</td>
+            <td>{o.namespace || <span className="muted">cluster</span>}</td>
+            <td className="cell-name">{o.name}</td>
+            <td className="cell-mono muted">{o.apiVersion}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
