@@ -547,21 +547,20 @@ function fromFiltered(executor: Executor, query: ClusterQuery, withPhase: boolea
       terms.push(eb('c.kubernetes_version', '=', query.kubernetesVersion));
     if (query.labels !== undefined && Object.keys(query.labels).length > 0)
       terms.push(sql<boolean>`c.spec->'labels' @> ${JSON.stringify(query.labels)}::jsonb`);
-    if (query.namePrefix)
-      terms.push(sql<boolean>`c.name LIKE ${`${likeAnywhere(query.namePrefix).slice(1)}`}`);
+    if (query.namePrefix) terms.push(sql<boolean>`c.name LIKE ${`${likeLiteral(query.namePrefix)}%`}`);
     if (query.search)
       terms.push(
         // LIKE, not strpos: a trigram index (migration 0010) serves LIKE '%…%'.
-        sql<boolean>`(c.name LIKE ${likeAnywhere(query.search)} OR (c.spec->'labels')::text LIKE ${likeAnywhere(query.search)})`,
+        sql<boolean>`(c.name LIKE ${`%${likeLiteral(query.search)}%`} OR (c.spec->'labels')::text LIKE ${`%${likeLiteral(query.search)}%`})`,
       );
     if (query.notice !== undefined) terms.push(sql<boolean>`c.notices @> ARRAY[${query.notice}]::text[]`);
     return eb.and(terms);
   });
 }
 
-/** A LIKE pattern matching `text` anywhere, its own `%`, `_` and `\` taken literally. */
-function likeAnywhere(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/** `text` in a LIKE pattern, its own `%`, `_` and `\` taken literally. */
+function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 /**

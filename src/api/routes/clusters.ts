@@ -5,6 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { StrataError } from '../../core/errors.ts';
 import { parseProfileRef } from '../../core/profile.ts';
+import { parseSelector } from '../../core/rollout.ts';
 import { HIDDEN_VALUE, parseValues } from '../../core/values.ts';
 import type { ClusterChangeInput, EngineCommands } from '../../engine/contract.ts';
 import {
@@ -37,17 +38,6 @@ import {
 } from '../schemas.ts';
 import { retryTransient } from '../transient.ts';
 import { openLiveStream } from './events.ts';
-
-/** The labels of a `k=v,k2=v2` selector the schema has checked. */
-function selectorLabels(selector: string): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const part of selector.split(',')) {
-    if (part.trim() === '') continue;
-    const eq = part.indexOf('=');
-    labels[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
-  }
-  return labels;
-}
 
 /** Returns the engine, or throws the 503 that says it is not running. */
 export function requireEngine(ctx: RouteContext): EngineCommands {
@@ -217,7 +207,7 @@ function registerClusterLifecycle(app: ApiApp, ctx: RouteContext): void {
         cursor,
         order: sort === '-name' ? 'desc' : 'asc',
         ...(profile === undefined ? {} : { profile: parseProfileRef(profile, 'profile') }),
-        ...(label === undefined ? {} : { labels: selectorLabels(label) }),
+        ...(label === undefined ? {} : { labels: parseSelector(label) }),
       };
       // The page arrives as JSON text rendered by the database: no parse and stringify of every cluster here.
       const [page, tally] = await Promise.all([

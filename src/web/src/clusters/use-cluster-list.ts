@@ -14,10 +14,10 @@ import {
   type ClusterSummary,
   clusterListPath,
   clusterPath,
-  NOTICE_CONDITION,
 } from '../api/types.ts';
 import { useSession } from '../app/session.tsx';
 import { useLiveEvents } from '../live/live-events.tsx';
+import { clusterNotices } from './cluster-notices.ts';
 
 /** The server-side filters and order of the list. */
 export type ClusterListFilter = Omit<ClusterListQuery, 'limit' | 'cursor' | 'counts' | 'view'>;
@@ -209,11 +209,6 @@ function matches(cluster: ClusterSummary, filter: ClusterListFilter): boolean {
   if (filter.kubernetesVersion && cluster.status.kubernetesVersion !== filter.kubernetesVersion) return false;
   if (filter.profile && !cluster.spec.profiles.some((p) => `${p.name}@${p.version}` === filter.profile))
     return false;
-  if (filter.notice) {
-    const type = NOTICE_CONDITION[filter.notice];
-    const on = cluster.status.conditions.some((c) => c.type === type && c.status === 'True');
-    if (!on && !(filter.notice === 'repave-pending' && cluster.status.repave.state === 'Pending'))
-      return false;
-  }
+  if (filter.notice && !clusterNotices(cluster).some((n) => n.notice === filter.notice)) return false;
   return true;
 }
