@@ -451,6 +451,23 @@ const clusterListFilters: readonly string[] = [
   $$`,
 ];
 
+/**
+ * The name search's trigram index moves to `lower(name)` (what the search now matches). On the name itself, the
+ * planner took it for every `name = ANY(…)` lookup — pg_trgm serves equality too — and a batch read of 1,000
+ * clusters by name walked the trigram lists: 1 s instead of 3 ms (measured on 500 clusters in the rollout
+ * benchmark). An index on an expression equality lookups never use cannot be picked for them.
+ */
+const nameSearchIndex: readonly string[] = [
+  `DO $$
+  BEGIN
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+      EXECUTE 'DROP INDEX IF EXISTS clusters_by_name_trigrams';
+      EXECUTE 'CREATE INDEX clusters_by_name_trigrams ON clusters USING gin (lower(name) public.gin_trgm_ops)';
+    END IF;
+  END
+  $$`,
+];
+
 /** Every migration, by name; names sort in run order. Never edit a released one: add the next. */
 export const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -482,5 +499,8 @@ export const migrations: Record<string, Migration> = {
   },
   '0010_cluster_list_filters': {
     up: (db) => runStatements(db, clusterListFilters),
+  },
+  '0011_name_search_index': {
+    up: (db) => runStatements(db, nameSearchIndex),
   },
 };
