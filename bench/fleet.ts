@@ -184,6 +184,9 @@ export async function startBenchStrata(
     sim,
     watchDrift: false,
     timings: options.timings,
+    ...(process.env.STRATA_BENCH_CONCURRENCY
+      ? { concurrency: Number(process.env.STRATA_BENCH_CONCURRENCY) }
+      : {}),
     onError: benchErrorSink,
   });
   const stop = async () => {

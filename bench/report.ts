@@ -7,7 +7,7 @@ import pg from 'pg';
 /** Prints a figure as a JSON line and a human sentence. */
 export function reportFigure(
   scenario: string,
-  figures: Record<string, number | string | Record<string, number>>,
+  figures: Record<string, number | string | Record<string, number> | Array<Record<string, number>>>,
   human: string,
 ): void {
   console.log(JSON.stringify({ scenario, ...figures }));

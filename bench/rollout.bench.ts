@@ -16,8 +16,13 @@
  * the simulator of the first process over HTTPS — for both scenarios. `STRATA_BENCH_SIM=process` (PostgreSQL
  * only) runs the simulator in a child process (this file run with `--sim`), as real clusters run elsewhere: the
  * RSS figures are then Strata's alone, and the simulator's peak is reported beside them (`simPeakRssMiB`).
- * Each phase reports its cost per cluster: Strata's CPU, the simulator's (in its own process) and the SQL
- * statements sent. `STRATA_BENCH_PROFILE=DIR` writes a CPU profile of Strata over the one-object roll.
+ * Each phase reports its cost per cluster: Strata's CPU, the simulator's (in its own process), PostgreSQL's (its
+ * processes on this machine) and the SQL statements sent. `STRATA_BENCH_PROFILE=DIR` writes a CPU profile of
+ * Strata over the one-object roll. `STRATA_BENCH_CONCURRENCY` (engine steps at once, default the engine's 16) and
+ * `STRATA_BENCH_POOL` (PostgreSQL connections, default 10) try other sizes; `STRATA_BENCH_ROLLS=one-object` times
+ * only the one-object roll (from 1.0.0). Each roll also prints its timeline:
+ * per wave, when its first and last clusters were applied and when the last passed the gate, in seconds after
+ * the start.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -55,6 +60,8 @@ const ACTOR = { actor: 'bench' };
 const SIZES = (process.env.STRATA_BENCH_ROLLOUT_SIZES ?? '1000').split(',').map((s) => scaled(Number(s)));
 const WAIT_MS = Number(process.env.STRATA_BENCH_WAIT_MS ?? 30 * 60_000);
 const WORKERS = Number(process.env.STRATA_BENCH_WORKERS ?? 1);
+/** The rolls to time: `preset` (the API preset, 1.0.0 → 1.1.0) and `one-object` (default both). */
+const ROLLS = (process.env.STRATA_BENCH_ROLLS ?? 'preset,one-object').split(',');
 /** `process`: the simulator runs in its own process (PostgreSQL only), so the figures are Strata's alone. */
 const SIM_PROCESS = process.env.STRATA_BENCH_SIM === 'process';
 /**
@@ -175,6 +182,28 @@ async function startProfile() {
   };
 }
 
+/**
+ * When each wave's clusters were applied and passed the gate, in seconds after the rollout started: where a
+ * roll's time goes (applying, or waiting for health).
+ */
+async function rolloutTimeline(
+  store: Store,
+  id: string,
+  startedAt: Date,
+): Promise<Array<Record<string, number>>> {
+  const { rows } = await sql<{ wave: number; n: number; first: Date; last: Date; done: Date }>`
+    SELECT wave, count(*)::int AS n, min(applied_at) AS first, max(applied_at) AS last, max(finished_at) AS done
+    FROM rollout_members WHERE rollout_id = ${id} GROUP BY wave ORDER BY wave`.execute(store.db);
+  const at = (d: Date) => Math.round((new Date(d).getTime() - startedAt.getTime()) / 100) / 10;
+  return rows.map((r) => ({
+    wave: r.wave,
+    clusters: r.n,
+    firstAppliedS: at(r.first),
+    lastAppliedS: at(r.last),
+    lastHealthyS: at(r.done),
+  }));
+}
+
 /** CPU time another process has used so far (user + system), in ms; 0 when unknown. */
 async function cpuMsOf(pid: number | null | undefined): Promise<number> {
   if (pid === null || pid === undefined) return 0;
@@ -186,6 +215,21 @@ async function cpuMsOf(pid: number | null | undefined): Promise<number> {
 const CLOCK_TICKS = 100;
 
 /**
+ * CPU time of this machine's PostgreSQL processes (server and backends) so far, in ms; 0 when there are none
+ * (the embedded store's is inside Strata's figure). Only meaningful while nothing else uses the server.
+ */
+async function databaseCpuMs(): Promise<number> {
+  const { readdir } = await import('node:fs/promises');
+  let total = 0;
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
+    if (comm.trim() === 'postgres') total += await cpuMsOf(Number(pid));
+  }
+  return total;
+}
+
+/**
  * What one phase of the run costs per cluster: Strata's CPU (this process and a second worker's), the
  * simulator's CPU (when it runs in its own process; otherwise it is inside Strata's figure) and the SQL
  * statements this process sent (a second worker's are not counted: with two workers the figure is a floor).
@@ -194,14 +238,17 @@ async function costMeter(second: ChildProcess | null) {
   const cpu0 = process.cpuUsage();
   const worker0 = await cpuMsOf(second?.pid);
   const sim0 = await cpuMsOf(simPid);
+  const db0 = await databaseCpuMs();
   const sql0 = statementsSent();
   return async (clusters: number) => {
     const cpu = process.cpuUsage(cpu0);
     const strata = (cpu.user + cpu.system) / 1000 + ((await cpuMsOf(second?.pid)) - worker0);
     const sim = simPid === null ? null : (await cpuMsOf(simPid)) - sim0;
+    const db = (await databaseCpuMs()) - db0;
     return {
       strataCpuMsPerCluster: +(strata / clusters).toFixed(2),
       ...(sim === null ? {} : { simCpuMsPerCluster: +(sim / clusters).toFixed(2) }),
+      ...(db > 0 ? { databaseCpuMsPerCluster: +(db / clusters).toFixed(2) } : {}),
       sqlStatementsPerCluster: +((statementsSent() - sql0) / clusters).toFixed(1),
     };
   };
@@ -209,7 +256,7 @@ async function costMeter(second: ChildProcess | null) {
 
 /** A cost meter's figures as a sentence. */
 function costLine(cost: Awaited<ReturnType<Awaited<ReturnType<typeof costMeter>>>>): string {
-  return `per cluster: Strata CPU ${cost.strataCpuMsPerCluster} ms${cost.simCpuMsPerCluster === undefined ? ' (simulator included)' : `, simulator CPU ${cost.simCpuMsPerCluster} ms`}, ${cost.sqlStatementsPerCluster} SQL statements`;
+  return `per cluster: Strata CPU ${cost.strataCpuMsPerCluster} ms${cost.simCpuMsPerCluster === undefined ? ' (simulator included)' : `, simulator CPU ${cost.simCpuMsPerCluster} ms`}${cost.databaseCpuMsPerCluster === undefined ? '' : `, PostgreSQL CPU ${cost.databaseCpuMsPerCluster} ms`}, ${cost.sqlStatementsPerCluster} SQL statements`;
 }
 
 /** The `--worker` mode: an engine claiming from the shared queue until SIGTERM. */
@@ -254,7 +301,11 @@ async function waitCount(label: string, n: number, count: () => Promise<number>)
 
 async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> {
   const schema = driver === 'postgres' ? `bench_rollout_${process.pid}_${fleet}` : undefined;
-  const store = await openStore(driver === 'postgres' ? { databaseUrl, schema } : { memory: true });
+  const store = await openStore(
+    driver === 'postgres'
+      ? { databaseUrl, schema, poolSize: Number(process.env.STRATA_BENCH_POOL ?? 10) }
+      : { memory: true },
+  );
   const simProcess = SIM_PROCESS && schema ? schema : null;
   const total = Math.max(fleet, STORED);
   const {
@@ -328,70 +379,75 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
       );
     }
 
-    // 2. Roll the API preset to the fleet: canary, then one wave of the rest.
-    requestsBefore = await requestCounts();
-    rss.reset();
-    cost = await costMeter(second);
-    t0 = performance.now();
-    const started = await engine.rollouts.start(ACTOR, {
-      from: 'hello-universe-aws@1.0.0',
-      to: 'hello-universe-aws@1.1.0',
-      canary: 1,
-      growth: 1_000_000,
-      soakSeconds: 0,
-      progressDeadlineSeconds: 3600,
-    });
-    const startMs = performance.now() - t0;
-    let state = started.state;
-    await waitCount('healthy', total, async () => {
-      const r = await engine.rollouts.get(started.id, { limit: 1 });
-      state = r.state;
-      if (state === 'Halted') throw new Error(`rollout halted: ${r.haltReason}`);
-      return r.counts.healthy ?? 0;
-    });
-    const rolloutMs = performance.now() - t0;
-    const rolloutCost = await cost(total);
-    const { rows } = await sql<{ ms: number }>`
-      SELECT extract(epoch FROM (finished_at - applied_at)) * 1000 AS ms FROM rollout_members
-      WHERE rollout_id = ${started.id} AND state = 'healthy' ORDER BY 1`.execute(store.db);
-    const perCluster = rows.map((r) => Number(r.ms));
-    const bytes = await databaseBytes(store);
-    // No cluster changed twice, whichever process applied it (one `cluster.update` audit row per cluster).
-    const doubled = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM (SELECT target FROM audit_log WHERE action = 'cluster.update'
-      GROUP BY target HAVING count(*) > 1) AS d`.execute(store.db);
-    peakRss = rss.peak();
-    // What stays after a full collection (the rest of the peak is garbage the heap had not yet returned).
-    (globalThis as { gc?: () => void }).gc?.();
-    const retainedHeapMiB = Math.round(process.memoryUsage().heapUsed / 1048576);
-    reportFigure(
-      'rollout.fleet',
-      {
-        driver,
-        workers,
-        sim: simProcess ? 'own-process' : 'in-process',
-        clusters: total,
-        ...(total > fleet ? { provisioned: fleet, copied: total - fleet } : {}),
-        waves: started.waveCount,
-        startMs: Math.round(startMs),
-        totalMs: Math.round(rolloutMs),
-        clustersPerSecond: Math.round((total / rolloutMs) * 1000),
-        p50MsPerCluster: Math.round(percentile(perCluster, 50)),
-        p99MsPerCluster: Math.round(percentile(perCluster, 99)),
-        peakRssMiB: peakRss,
-        retainedHeapMiB,
-        ...(simProcess ? { simPeakRssMiB: await peakRssOf(simPid) } : {}),
-        databaseMiB: Math.round(bytes / 1048576),
-        requestsPerCluster: requestsPerCluster(await requestCounts(), requestsBefore, total),
-        clustersChangedTwice: Number(doubled.rows[0]?.n ?? 0),
-        ...rolloutCost,
-      },
-      `${driver} (${workers} worker${workers > 1 ? 's' : ''}, ${simWhere}): API preset rolled to ${total} clusters${total > fleet ? ` (${total - fleet} of them copies in the store)` : ''} (canary + 1 wave) in ${(rolloutMs / 1000).toFixed(1)} s (${Math.round((total / rolloutMs) * 1000)}/s; start ${Math.round(startMs)} ms), per cluster p50 ${Math.round(percentile(perCluster, 50))} ms / p99 ${Math.round(percentile(perCluster, 99))} ms, peak RSS ${peakRss} MiB (heap after GC ${retainedHeapMiB} MiB), database ${Math.round(bytes / 1048576)} MiB; ${costLine(rolloutCost)}`,
-    );
+    // 2. Roll the API preset to the fleet: canary, then one wave of the rest. Skipped with `STRATA_BENCH_ROLLS=one-object`.
+    if (ROLLS.includes('preset')) {
+      requestsBefore = await requestCounts();
+      rss.reset();
+      cost = await costMeter(second);
+      t0 = performance.now();
+      const started = await engine.rollouts.start(ACTOR, {
+        from: 'hello-universe-aws@1.0.0',
+        to: 'hello-universe-aws@1.1.0',
+        canary: 1,
+        growth: 1_000_000,
+        soakSeconds: 0,
+        progressDeadlineSeconds: 3600,
+      });
+      const startMs = performance.now() - t0;
+      let state = started.state;
+      await waitCount('healthy', total, async () => {
+        const r = await engine.rollouts.get(started.id, { limit: 1 });
+        state = r.state;
+        if (state === 'Halted') throw new Error(`rollout halted: ${r.haltReason}`);
+        return r.counts.healthy ?? 0;
+      });
+      const rolloutMs = performance.now() - t0;
+      const rolloutCost = await cost(total);
+      const timeline = await rolloutTimeline(store, started.id, new Date(started.createdAt));
+      const { rows } = await sql<{ ms: number }>`
+        SELECT extract(epoch FROM (finished_at - applied_at)) * 1000 AS ms FROM rollout_members
+        WHERE rollout_id = ${started.id} AND state = 'healthy' ORDER BY 1`.execute(store.db);
+      const perCluster = rows.map((r) => Number(r.ms));
+      const bytes = await databaseBytes(store);
+      // No cluster changed twice, whichever process applied it (one `cluster.update` audit row per cluster).
+      const doubled = await sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM (SELECT target FROM audit_log WHERE action = 'cluster.update'
+        GROUP BY target HAVING count(*) > 1) AS d`.execute(store.db);
+      peakRss = rss.peak();
+      // What stays after a full collection (the rest of the peak is garbage the heap had not yet returned).
+      (globalThis as { gc?: () => void }).gc?.();
+      const retainedHeapMiB = Math.round(process.memoryUsage().heapUsed / 1048576);
+      reportFigure(
+        'rollout.fleet',
+        {
+          driver,
+          workers,
+          sim: simProcess ? 'own-process' : 'in-process',
+          clusters: total,
+          ...(total > fleet ? { provisioned: fleet, copied: total - fleet } : {}),
+          waves: started.waveCount,
+          startMs: Math.round(startMs),
+          totalMs: Math.round(rolloutMs),
+          clustersPerSecond: Math.round((total / rolloutMs) * 1000),
+          p50MsPerCluster: Math.round(percentile(perCluster, 50)),
+          p99MsPerCluster: Math.round(percentile(perCluster, 99)),
+          peakRssMiB: peakRss,
+          retainedHeapMiB,
+          ...(simProcess ? { simPeakRssMiB: await peakRssOf(simPid) } : {}),
+          databaseMiB: Math.round(bytes / 1048576),
+          requestsPerCluster: requestsPerCluster(await requestCounts(), requestsBefore, total),
+          clustersChangedTwice: Number(doubled.rows[0]?.n ?? 0),
+          ...rolloutCost,
+          timeline,
+        },
+        `${driver} (${workers} worker${workers > 1 ? 's' : ''}, ${simWhere}): API preset rolled to ${total} clusters${total > fleet ? ` (${total - fleet} of them copies in the store)` : ''} (canary + 1 wave) in ${(rolloutMs / 1000).toFixed(1)} s (${Math.round((total / rolloutMs) * 1000)}/s; start ${Math.round(startMs)} ms), per cluster p50 ${Math.round(percentile(perCluster, 50))} ms / p99 ${Math.round(percentile(perCluster, 99))} ms, peak RSS ${peakRss} MiB (heap after GC ${retainedHeapMiB} MiB), database ${Math.round(bytes / 1048576)} MiB; ${costLine(rolloutCost)}`,
+      );
+    }
 
     // 3. Roll a change that touches one object (the UI's replica count) to the same fleet: what the per-cluster
     // cost is when a chart or pack value changes, the common case of a fleet rollout.
-    const v110 = await getProfileVersion(store.db, 'hello-universe-aws', '1.1.0');
+    const base = ROLLS.includes('preset') ? '1.1.0' : '1.0.0';
+    const v110 = await getProfileVersion(store.db, 'hello-universe-aws', base);
     const layers = v110!.layers.map((l) =>
       l.pack === 'hello-universe'
         ? { ...l, values: overlayValues(l.values, 'helloUniverse:\n  ui:\n    replicas: 2\n', 'bench') }
@@ -419,7 +475,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
     cost = await costMeter(second);
     t0 = performance.now();
     const third = await engine.rollouts.start(ACTOR, {
-      from: 'hello-universe-aws@1.1.0',
+      from: `hello-universe-aws@${base}`,
       to: 'hello-universe-aws@1.2.0',
       canary: 1,
       growth: 1_000_000,
@@ -433,6 +489,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
     });
     const oneMs = performance.now() - t0;
     const oneCost = await cost(total);
+    const oneTimeline = await rolloutTimeline(store, third.id, new Date(third.createdAt));
     if (profiler) console.log(`  CPU profile of the one-object roll: ${await profiler.stop()}`);
     const oneRequests = requestsPerCluster(await requestCounts(), requestsBefore, total);
     reportFigure(
@@ -446,6 +503,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
         clustersPerSecond: Math.round((total / oneMs) * 1000),
         requestsPerCluster: oneRequests,
         ...oneCost,
+        timeline: oneTimeline,
       },
       `${driver} (${workers} worker${workers > 1 ? 's' : ''}, ${simWhere}): a one-object change rolled to ${total} clusters in ${(oneMs / 1000).toFixed(1)} s (${Math.round((total / oneMs) * 1000)}/s); ${costLine(oneCost)}`,
     );

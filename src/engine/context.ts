@@ -45,6 +45,12 @@ export interface EngineContext {
    * its drift watch does not take Strata's own write for a change out of band. Bounded; oldest dropped first.
    */
   ownWrites: Map<string, number>;
+  /**
+   * Per cluster of a rollout in flight: the status version its driver last read and found still in flight, so a
+   * gate step re-reads only clusters whose status moved since (or whose deadline passed). Bounded; a miss only
+   * means one more read.
+   */
+  gateSeen: Map<string, number>;
   timings: EngineTimings;
   /** Returns the Kubernetes client of a cluster (cached per cluster). */
   kube(cluster: { name: string; spec: { cloudType: string } }): Promise<KubeClient>;
@@ -94,6 +100,7 @@ export function createEngineContext(options: {
     proposals: new ProposalCache(options.renderer),
     driftSuspects: new Set(),
     ownWrites: new Map(),
+    gateSeen: new Map(),
     timings: { ...DEFAULT_TIMINGS, ...(options.timings ?? {}) },
     adminKubeconfig,
     async kube(cluster) {

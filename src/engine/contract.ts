@@ -211,6 +211,16 @@ export interface FleetCommands {
   applyChanges(
     audit: AuditContext,
     items: ReadonlyArray<{ cluster: string; change: ClusterChangeInput }>,
+    options?: {
+      /**
+       * Runs in the transaction that stores the new specs, with the clusters stored — before their reconciles can
+       * read them (a rollout clears its waiting condition there, so no pass reads a status about to move).
+       */
+      alsoWrite?(
+        trx: import('kysely').Transaction<import('../store/schema.ts').Database>,
+        stored: string[],
+      ): Promise<void>;
+    },
   ): Promise<Map<string, StrataError | null>>;
 }
 

@@ -28,6 +28,13 @@ export interface PruneRequest {
 export interface EngineState {
   nodes?: NodesInForce;
   prune?: PruneRequest;
+  /**
+   * When a step last read the provider's nodes and found every pool complete, Ready and matching the templates in
+   * force (epoch ms), and for which pools and templates (`key`). Later steps trust that for half of `resyncMs`
+   * while the pools and templates keep that key and the node records all say Ready; the periodic resync reads
+   * the provider again.
+   */
+  nodesSeen?: { at: number; key: string };
   /** Per pool: when its last node was replaced (epoch ms), to honour `pauseSeconds`. */
   lastReplacedAt?: Record<string, number>;
   /** Per chart layer with Helm hooks: where its release (hooks, then objects, then hooks) is. */

@@ -1,7 +1,8 @@
 /**
- * `startEngine`: the composition of the engine — its context, its commands and a worker loop that claims
- * durable work from the store's queue in batches with leases, runs each item (one reconcile step, or one
- * fan-out of a new profile revision) and finishes it in the transaction that records its effects. No timer per
+ * `startEngine`: the composition of the engine — its context, its commands and a worker pipeline that claims
+ * durable work from the store's queue with leases as its slots free (`pipeline.ts`), runs each item (one
+ * reconcile step, or one fan-out of a new profile revision) and finishes it in the transaction that records its
+ * effects. No timer per
  * cluster: waits are queue items due later. A resync walker (`resync.ts`) re-queues Running clusters page by
  * page as the drift backstop.
  */
@@ -14,7 +15,7 @@ import { type ClusterStatus, getCluster, listClusters, updateClusterStatus } fro
 import { recordEvents } from '../store/events.ts';
 import type { Store } from '../store/open.ts';
 import { storeContentSource } from '../store/pack-contents.ts';
-import { type ClaimedStep, claim, fail } from '../store/queue.ts';
+import { type ClaimedStep, claim, fail, heartbeat } from '../store/queue.ts';
 import { finishReconcileStep } from '../store/reconcile-queue.ts';
 import { createEngineCommands, createRolloutCommands } from './commands.ts';
 import { CONDITION, setCondition } from './conditions.ts';
@@ -24,15 +25,16 @@ import { DriftWatcher } from './drift-watch.ts';
 import type { EngineClusterStatus } from './engine-state.ts';
 import { FinishGroup } from './finish-group.ts';
 import type { SimulatorAccess } from './infrastructure.ts';
-import { runWithLeases } from './leases.ts';
+import { type Pipeline, startPipeline } from './pipeline.ts';
 import { reconcileCluster } from './reconcile-cluster.ts';
 import { type ResyncWalk, resyncPage } from './resync.ts';
 import { driveRollout } from './rollout-driver.ts';
-import { commitWrites } from './step-writes.ts';
+import { commitWritesBatch, type StepWrites } from './step-writes.ts';
 import {
   ENGINE_QUEUE,
   queueResyncWalker,
   RESYNC_QUEUE,
+  ROLLOUT_QUEUE,
   requestReconcile,
   STEP,
   type UpdateAvailablePayload,
@@ -68,8 +70,8 @@ export interface StartEngineOptions {
   /** This worker's identity for leases (default host:pid:random). */
   owner?: string;
   /**
-   * Steps claimed per batch (default 4 × `concurrency`: enough to keep every slot busy, not so many that other
-   * workers go idle).
+   * Steps held at most, running or claimed and waiting for a slot (default 2 × `concurrency`: enough to keep every
+   * slot busy, not so many that other workers go idle).
    */
   batchSize?: number;
   /** Steps run at once (default 16). */
@@ -113,7 +115,7 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
   });
   const owner = options.owner ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   const concurrency = options.concurrency ?? 16;
-  const batchSize = options.batchSize ?? concurrency * 4;
+  const batchSize = options.batchSize ?? concurrency * 2;
   const leaseMs = options.leaseMs ?? 30_000;
   const idleMs = options.idleMs ?? 200;
   const onError =
@@ -121,29 +123,8 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
     ((e: unknown) => process.stderr.write(`strata engine: ${String((e as Error)?.stack ?? e)}\n`));
 
   let stopped = false;
-  let wakeTimer: NodeJS.Timeout | null = null;
-  let wakeResolve: (() => void) | null = null;
-  let woken = false;
-  const wake = () => {
-    woken = true;
-    if (wakeTimer) clearTimeout(wakeTimer);
-    wakeTimer = null;
-    wakeResolve?.();
-    wakeResolve = null;
-  };
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (woken || stopped) {
-        woken = false;
-        resolve();
-        return;
-      }
-      wakeResolve = resolve;
-      wakeTimer = setTimeout(() => {
-        wakeResolve = null;
-        resolve();
-      }, ms);
-    });
+  let pipeline: Pipeline | null = null;
+  const wake = () => pipeline?.wake();
 
   const engine = createEngineCommands(ctx, { wake }) as StrataEngine;
   const publishRollout = (r: { id: string; state: string; currentWave: number; waveCount: number }) =>
@@ -164,20 +145,25 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
           options.driftWatchLimit,
         );
 
-  const finishGroup = new FinishGroup(options.store.db);
+  const finishGroup = new FinishGroup(options.store.db, async (trx, grouped) => {
+    const list = grouped as StepWrites[];
+    const stale = await commitWritesBatch(trx, list);
+    return new Set(list.flatMap((w, i) => (stale.has(w) ? [i] : [])));
+  });
 
   async function runReconcile(step: ClaimedStep): Promise<void> {
     try {
-      const result = await reconcileCluster(ctx, step.target);
-      // Simulated infrastructure is external state: make it durable before the step that relied on it commits.
-      if (ctx.sim) await ctx.sim.flush();
+      const result = await reconcileCluster(ctx, step.target, { full: step.queue === RESYNC_QUEUE });
+      // Simulated infrastructure is external state: make what the step changed there durable before the step
+      // that relied on it commits.
+      if (ctx.sim && result.touched !== false) await ctx.sim.flush();
       const outcome = result.done
         ? ({ kind: 'done' } as const)
         : ({ kind: 'requeue', afterMs: result.requeueAfterMs ?? ctx.timings.pollMs } as const);
       const ended = await finishGroup.finish({
         step,
         outcome,
-        effect: (trx) => commitWrites(trx, result.writes),
+        grouped: result.writes,
         events: result.writes.events,
         skipOnStale: true,
       });
@@ -335,50 +321,39 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
   // walker, not each process, walks the fleet.
   let lastResync = clock.now();
 
-  const loop = (async () => {
-    if (options.worker === false) return;
-    while (!stopped) {
-      let steps: ClaimedStep[] = [];
-      try {
-        if (clock.now() - lastResync >= ctx.timings.resyncMs) {
-          lastResync = clock.now();
-          await queueResyncWalker(options.store.db, 'resync');
-        }
-        steps = await claim(options.store.db, { owner, limit: batchSize, leaseMs, queues: [ENGINE_QUEUE] });
-        // Resyncs fill what the engine's own work left of the batch.
-        if (steps.length < batchSize) {
-          steps = steps.concat(
-            await claim(options.store.db, {
-              owner,
-              limit: batchSize - steps.length,
-              leaseMs,
-              queues: [RESYNC_QUEUE],
-            }),
-          );
-        }
-      } catch (error) {
-        if (stopped) break;
-        onError(error);
-      }
-      if (steps.length === 0) {
-        await sleep(idleMs);
-        continue;
-      }
-      // Leases of the batch's waiting steps are renewed while it runs (see leases.ts).
-      await runWithLeases(
-        options.store.db,
-        steps,
-        {
-          concurrency,
-          leaseMs,
-          onError: (error) => {
-            if (!stopped) onError(error);
-          },
-        },
-        runStep,
+  /** Claims rollout drivers first, then the engine's other work; resyncs fill what they leave of `limit`. */
+  async function claimSteps(limit: number): Promise<ClaimedStep[]> {
+    if (clock.now() - lastResync >= ctx.timings.resyncMs) {
+      lastResync = clock.now();
+      await queueResyncWalker(options.store.db, 'resync');
+    }
+    let steps: ClaimedStep[] = [];
+    for (const queue of [ROLLOUT_QUEUE, ENGINE_QUEUE, RESYNC_QUEUE]) {
+      if (steps.length >= limit) break;
+      const reap = queue === ROLLOUT_QUEUE;
+      steps = steps.concat(
+        await claim(options.store.db, { owner, limit: limit - steps.length, leaseMs, queues: [queue], reap }),
       );
     }
-  })();
+    return steps;
+  }
+
+  if (options.worker !== false) {
+    pipeline = startPipeline({
+      concurrency,
+      limit: batchSize,
+      leaseMs,
+      idleMs,
+      claim: claimSteps,
+      heartbeat: async (steps) => {
+        await heartbeat(options.store.db, steps, leaseMs);
+      },
+      run: runStep,
+      onError: (error) => {
+        if (!stopped) onError(error);
+      },
+    });
+  }
 
   return {
     engine,
@@ -386,8 +361,7 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
     async stop() {
       stopped = true;
       watcher?.stop();
-      wake();
-      await loop;
+      await pipeline?.stop();
       if (!options.renderer) await renderer.close();
     },
   };

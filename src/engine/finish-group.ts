@@ -2,11 +2,17 @@
  * Group commit of reconcile passes. Sixteen passes finishing at once each used to open their own transaction:
  * lease check, writes, events, step update, commit — six round trips apiece. Here a pass hands its ending to
  * the group and waits: while one group's transaction runs, the next gathers, and it ends all of its passes in
- * one transaction (`finishReconcileSteps`). A pass whose status read went stale is skipped and put back due now
+ * one transaction (`finishReconcileSteps`), their store writes as one statement per kind of write for the whole
+ * group (`commitWritesBatch`). A pass whose status read went stale is skipped and put back due now
  * without failing the others; if the group's transaction fails for another reason, each of its passes is ended
  * alone, so one bad pass cannot fail the rest.
  */
-import { type FinishItem, type FinishItemResult, finishReconcileSteps } from '../store/reconcile-queue.ts';
+import {
+  type FinishItem,
+  type FinishItemResult,
+  finishReconcileSteps,
+  type GroupEffect,
+} from '../store/reconcile-queue.ts';
 import type { Executor } from '../store/schema.ts';
 
 /** Passes ended in one transaction at most. */
@@ -23,7 +29,11 @@ export class FinishGroup {
   private readonly waiting: Waiting[] = [];
   private draining = false;
 
-  constructor(private readonly executor: Executor) {}
+  constructor(
+    private readonly executor: Executor,
+    /** Writes the `grouped` data of a group's passes (see `FinishItem.grouped`). */
+    private readonly groupEffect?: GroupEffect,
+  ) {}
 
   /** Ends one pass with the next group; resolves with how it ended, or rejects with the error it alone met. */
   finish(item: FinishItem): Promise<FinishItemResult> {
@@ -42,6 +52,7 @@ export class FinishGroup {
           const results = await finishReconcileSteps(
             this.executor,
             group.map((w) => w.item),
+            this.groupEffect,
           );
           for (const [i, w] of group.entries()) w.resolve(results[i] as FinishItemResult);
         } catch (error) {
@@ -51,7 +62,7 @@ export class FinishGroup {
           }
           await Promise.all(
             group.map((w) =>
-              finishReconcileSteps(this.executor, [w.item]).then(
+              finishReconcileSteps(this.executor, [w.item], this.groupEffect).then(
                 ([result]) => w.resolve(result as FinishItemResult),
                 w.reject,
               ),

@@ -5,8 +5,10 @@
  * in line with what the provider reports, with a `NodeCreated`/`NodeDeleted` event per difference — so each
  * node is recorded exactly once even when a step is retried after a crash.
  */
+import { createHash } from 'node:crypto';
 import { isStrataError } from '../core/errors.ts';
 import type { ClusterSpec } from '../core/model.ts';
+import { canonicalJson } from '../core/objects.ts';
 import type { StoredNode } from '../store/node-pools.ts';
 import type { EngineContext } from './context.ts';
 import type { EngineState, NodesInForce } from './engine-state.ts';
@@ -24,6 +26,36 @@ export interface InfraOutcome {
   waitReason: string | null;
   /** Per pool: when an outdated node was last removed (carried in the engine state). */
   lastReplacedAt: Record<string, number>;
+  /** Set when the nodes were read and found complete and Ready (carried in the engine state, `nodesSeen`). */
+  nodesSeen?: { at: number; key: string };
+}
+
+/** What the nodes were checked against: the pools and the templates in force. */
+function nodesKey(spec: ClusterSpec, inForce: NodesInForce): string {
+  return createHash('sha256')
+    .update(canonicalJson({ pools: spec.pools, templates: inForce.templates }))
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/**
+ * True when the last read of the provider (`state.nodesSeen`) still stands: less than half of `resyncMs` ago, for
+ * the same pools and templates, and every node record Ready with each pool's count. A node lost out of band is
+ * then found by the next periodic resync — its pass reads the provider (`full`), and so does any pass once half
+ * the interval has gone by, should the resync have been folded into a reconcile already queued — as drift of
+ * objects is.
+ */
+function nodesStillSeen(
+  ctx: EngineContext,
+  spec: ClusterSpec,
+  key: string,
+  state: EngineState,
+  storedNodes: readonly StoredNode[],
+): boolean {
+  const seen = state.nodesSeen;
+  if (!seen || seen.key !== key || ctx.clock.now() - seen.at >= ctx.timings.resyncMs / 2) return false;
+  if (storedNodes.some((n) => n.info['state'] !== 'Ready')) return false;
+  return spec.pools.every((p) => storedNodes.filter((n) => n.pool === p.name).length === p.count);
 }
 
 /** Runs `create` and treats `AlreadyExists` as done (the retry of a step that created it before a crash). */
@@ -140,9 +172,15 @@ export async function reconcileInfrastructure(
   writes: StepWrites,
   /** The cluster's node records as the pass read them. */
   storedNodes: readonly StoredNode[],
+  /** Read the provider even when `state.nodesSeen` still stands (the periodic resync). */
+  full = false,
 ): Promise<InfraOutcome> {
   const infra = ctx.infra;
   const lastReplacedAt = { ...(state.lastReplacedAt ?? {}) };
+  const key = nodesKey(spec, inForce);
+  if (infra && !full && nodesStillSeen(ctx, spec, key, state, storedNodes)) {
+    return { ready: true, acted: false, waitReason: null, lastReplacedAt, nodesSeen: state.nodesSeen! };
+  }
   if (!infra) {
     return {
       ready: false,
@@ -217,10 +255,12 @@ export async function reconcileInfrastructure(
   }
   if (acted) nodes = await infra.listNodes(spec.name);
   await syncNodeRecords(spec, inForce, nodes, writes, storedNodes);
+  const ready = allReady && stray.length === 0;
   return {
-    ready: allReady && stray.length === 0,
+    ready,
     acted,
     waitReason: reasons.length > 0 ? reasons.join('; ') : null,
     lastReplacedAt,
+    ...(ready && !acted ? { nodesSeen: { at: now, key } } : {}),
   };
 }

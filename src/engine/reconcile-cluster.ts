@@ -39,6 +39,11 @@ export interface ReconcileResult {
   cloudType?: string;
   /** The cluster is gone: stop watching it. */
   deleted?: boolean;
+  /**
+   * False when the step changed nothing outside the store (no node, object or hook written), so there is nothing
+   * of the simulator's to make durable before it commits; unset means it may have.
+   */
+  touched?: boolean;
 }
 
 /** A step's view of the cluster's conditions, set as it goes and written once. */
@@ -56,8 +61,21 @@ function phaseEvent(writes: StepWrites, from: ClusterPhase, to: ClusterPhase, me
   if (from !== to) writes.event('Normal', `Cluster${to}`, message, { from, to });
 }
 
+/** How a reconcile step reads the cluster. */
+export interface ReconcileOptions {
+  /**
+   * Observe everything afresh (the periodic resync): the provider's nodes too, which a step otherwise trusts for
+   * up to `resyncMs` after it last found them all Ready and matching (see `reconcileInfrastructure`).
+   */
+  full?: boolean;
+}
+
 /** Takes one reconcile step for cluster `name`; returns its writes and when to look again. */
-export async function reconcileCluster(ctx: EngineContext, name: string): Promise<ReconcileResult> {
+export async function reconcileCluster(
+  ctx: EngineContext,
+  name: string,
+  options: ReconcileOptions = {},
+): Promise<ReconcileResult> {
   const read = await getClusterWithRecords(ctx.store.db, name);
   if (!read) return { writes: new StepWrites(name, 0), done: true };
   const { records, ...cluster } = read;
@@ -86,7 +104,7 @@ export async function reconcileCluster(ctx: EngineContext, name: string): Promis
   try {
     // A pack another process added since this one started is loaded from the store, and the step runs again.
     return await withCatalogRefresh(ctx.store.db, ctx.catalog, () =>
-      reconcileLive(ctx, cluster, records, writes, conditions),
+      reconcileLive(ctx, cluster, records, writes, conditions, options.full === true),
     );
   } catch (error) {
     // A plan that cannot be computed any more (a profile revision or pack gone) stops with a condition, not a loop.
@@ -129,6 +147,8 @@ interface LiveStep {
   desiredStack: ResolvedLayer[];
   /** The engine's bookkeeping as the parts change it; written with the step. */
   state: EngineState;
+  /** Observe everything afresh (`ReconcileOptions.full`). */
+  full: boolean;
 }
 
 /** What the infrastructure part found: whether nodes are ready, whether it acted, and the repave state. */
@@ -140,9 +160,11 @@ interface InfraStep {
   repave: RepaveState;
 }
 
-/** What the add-on part found: converged (applied, checked, healthy) and the Helm hooks that failed. */
+/** What the add-on part found: converged (applied, checked, healthy), whether it wrote, the failed Helm hooks. */
 interface AddonsStep {
   done: boolean;
+  /** Objects were applied or deleted, or hooks run. */
+  acted: boolean;
   hookFailures: string[];
 }
 
@@ -153,6 +175,7 @@ async function reconcileLive(
   records: ClusterRecords,
   writes: StepWrites,
   conditions: ConditionSet,
+  full: boolean,
 ): Promise<ReconcileResult> {
   const { spec, status } = cluster;
   const phase = status.phase;
@@ -169,6 +192,7 @@ async function reconcileLive(
     desiredProfiles,
     desiredStack,
     state: { ...engineStateOf(status) },
+    full,
   };
   const updating = cluster.generation !== status.observedGeneration && status.appliedProfiles.length > 0;
   // Rules are checked when an update is requested and again now that it runs.
@@ -185,15 +209,18 @@ async function reconcileLive(
   const addons: AddonsStep =
     phase !== 'Provisioning' || infra.ready
       ? await reconcileAddonLayers(step)
-      : { done: false, hookFailures: [] };
+      : { done: false, acted: false, hookFailures: [] };
   const patch: Partial<EngineClusterStatus> = {
     engine: step.state,
     repave: infra.repave,
   };
-  if (addons.hookFailures.length > 0 && infra.ready && !infra.acted)
-    return reportHookFailures(step, patch, addons.hookFailures);
-  if (!(infra.ready && !infra.acted && addons.done)) return reportProgress(step, patch, nextPhase);
-  return reportConverged(step, patch, infra.repave);
+  const result =
+    addons.hookFailures.length > 0 && infra.ready && !infra.acted
+      ? reportHookFailures(step, patch, addons.hookFailures)
+      : !(infra.ready && !infra.acted && addons.done)
+        ? reportProgress(step, patch, nextPhase)
+        : await reportConverged(step, patch, infra.repave);
+  return { ...result, touched: infra.acted || addons.acted };
 }
 
 /** Re-plans a running update against what is applied; returns the blocked step when a rule refuses it, else null. */
@@ -239,7 +266,15 @@ async function reconcileNodes(step: LiveStep): Promise<InfraStep> {
   const { ctx, cluster, writes, conditions, state } = step;
   const { spec, status } = cluster;
   const inForce = state.nodes ?? nodesFor(step.desiredStack, spec.pools, ctx.catalog);
-  const infra = await reconcileInfrastructure(ctx, spec, inForce, state, writes, step.records.nodes);
+  const infra = await reconcileInfrastructure(
+    ctx,
+    spec,
+    inForce,
+    state,
+    writes,
+    step.records.nodes,
+    step.full,
+  );
   const gate = gateRepave(
     {
       spec,
@@ -254,6 +289,8 @@ async function reconcileNodes(step: LiveStep): Promise<InfraStep> {
   );
   state.nodes = gate.inForce;
   state.lastReplacedAt = infra.lastReplacedAt;
+  if (infra.nodesSeen) state.nodesSeen = infra.nodesSeen;
+  else delete state.nodesSeen;
   const repave = gate.repave;
   const rolling = repave.state === 'InProgress' || repave.state === 'Approved';
   const ready = infra.ready && !rolling && !gate.changed;
@@ -330,6 +367,7 @@ async function reconcileAddonLayers(step: LiveStep): Promise<AddonsStep> {
   }
   return {
     done: addons.checked && !addons.acted && unhealthy.length === 0,
+    acted: addons.acted,
     hookFailures: addons.hookFailures,
   };
 }

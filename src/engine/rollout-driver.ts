@@ -11,7 +11,7 @@
  */
 import { attachesTarget } from '../core/rollout.ts';
 import type { AuditContext } from '../store/audit.ts';
-import { getClusters, type StoredCluster } from '../store/clusters.ts';
+import { getClusters, getStatusVersions, type StoredCluster } from '../store/clusters.ts';
 import type { ReconcileOutcome } from '../store/reconcile-queue.ts';
 import {
   getRollout,
@@ -188,17 +188,51 @@ async function gateWave(
       cursor,
     });
     cursor = page.nextCursor;
+    // Only clusters whose status moved since this process last found them in flight (or whose deadline passed)
+    // are read whole: a wave of n clusters in flight costs n status versions per step, not n documents.
+    const versions = await getStatusVersions(
+      ctx.store.db,
+      page.items.map((m) => m.cluster),
+    );
+    const deadlineMs = rollout.progressDeadlineSeconds * 1000;
+    const unchanged = (m: RolloutMember) =>
+      ctx.gateSeen.get(gateKey(rollout, m.cluster)) === versions.get(m.cluster) &&
+      (m.state === 'repave-pending' || nowMs - (m.appliedAt?.getTime() ?? nowMs) <= deadlineMs);
+    const read = page.items.filter((m) => !unchanged(m));
+    gate.inFlight += page.items.length - read.length;
     const clusters = new Map(
       (
         await getClusters(
           ctx.store.db,
-          page.items.map((m) => m.cluster),
+          read.map((m) => m.cluster),
         )
       ).map((c) => [c.name, c]),
     );
-    for (const member of page.items) gateMember(gate, member, clusters.get(member.cluster), rollout, nowMs);
+    for (const member of read) {
+      const cluster = clusters.get(member.cluster);
+      const before = gate.updates.length + gate.repaveWaiting.length;
+      gateMember(gate, member, cluster, rollout, nowMs);
+      const key = gateKey(rollout, member.cluster);
+      if (cluster && gate.updates.length + gate.repaveWaiting.length === before)
+        rememberInFlight(ctx, key, cluster.statusVersion);
+      else ctx.gateSeen.delete(key);
+    }
   } while (cursor && !firstPageOnly);
   return gate;
+}
+
+/** Entries `gateSeen` keeps at most; the oldest go first. */
+const GATE_SEEN_LIMIT = 200_000;
+
+function gateKey(rollout: StoredRollout, cluster: string): string {
+  return `${rollout.id}/${cluster}`;
+}
+
+/** Remembers that a cluster, at this status version, was found still in flight. */
+function rememberInFlight(ctx: EngineContext, key: string, statusVersion: number): void {
+  ctx.gateSeen.delete(key);
+  ctx.gateSeen.set(key, statusVersion);
+  while (ctx.gateSeen.size > GATE_SEEN_LIMIT) ctx.gateSeen.delete(ctx.gateSeen.keys().next().value as string);
 }
 
 /** Gates one applied member: healthy, waiting for a repave, resumed, failed (deleted, broken, late) or in flight. */
@@ -345,13 +379,9 @@ async function applyNextBatch(
     async effect(trx) {
       await updateRollout(trx, rollout.id, {}, rollout.resourceVersion);
       await memberEffect(trx);
-      await updateRolloutMembers(trx, rollout.id, applied);
-      await setRolloutCondition(
-        trx,
-        applied.map((u) => u.cluster),
-        null,
-        nowIso,
-      );
+      await updateRolloutMembers(trx, rollout.id, applied.updates);
+      // The clusters that needed no new spec (already moved) clear their condition here.
+      await setRolloutCondition(trx, applied.unchanged, null, nowIso);
     },
     changed: rollout,
   };
@@ -405,7 +435,7 @@ async function applyBatch(
   commands: FleetCommands,
   rollout: StoredRollout,
   waiting: readonly RolloutMember[],
-): Promise<RolloutMemberUpdate[]> {
+): Promise<{ updates: RolloutMemberUpdate[]; unchanged: string[] }> {
   const audit: AuditContext = { actor: `${rollout.createdBy} (rollout ${rollout.id})` };
   const clusters = new Map(
     (
@@ -441,8 +471,16 @@ async function applyBatch(
         ),
       );
   }
-  // Every change of the batch in one transaction.
-  const results = await commands.applyChanges(audit, changes);
+  // Every change of the batch in one transaction, which also clears their rollout condition (their status moves
+  // before any reconcile of the new spec reads it).
+  const nowIso = new Date(ctx.clock.now()).toISOString();
+  const stored = new Set<string>();
+  const results = await commands.applyChanges(audit, changes, {
+    async alsoWrite(trx, names) {
+      for (const name of names) stored.add(name);
+      await setRolloutCondition(trx, names, null, nowIso);
+    },
+  });
   for (const { cluster } of changes) {
     const error = results.get(cluster) ?? null;
     if (!error) {
@@ -454,7 +492,10 @@ async function applyBatch(
     if (error.code === 'Internal' || error.code === 'Unavailable') throw error;
     updates.push(skip(cluster, error.code, error.message));
   }
-  return updates;
+  const unchanged = updates
+    .filter((u) => u.state === 'applying' && !stored.has(u.cluster))
+    .map((u) => u.cluster);
+  return { updates, unchanged };
 }
 
 function skip(cluster: string, code: string, message: string): RolloutMemberUpdate {

@@ -7,9 +7,14 @@
  */
 import type { Transaction } from 'kysely';
 import type { InventoryEntry, ObjectRef } from '../core/model.ts';
-import { updateClusterStatus } from '../store/clusters.ts';
+import { updateClusterStatus, updateClusterStatusesFenced } from '../store/clusters.ts';
 import type { EventInput, EventType } from '../store/events.ts';
-import { removeInventory, setInventoryUnused, upsertInventory } from '../store/inventory.ts';
+import {
+  removeInventory,
+  setInventoryUnused,
+  upsertInventory,
+  upsertInventoryRows,
+} from '../store/inventory.ts';
 import { deleteNodes, type NodeInput, upsertNodes } from '../store/node-pools.ts';
 import type { Database } from '../store/schema.ts';
 import { type EngineClusterStatus, storeStatus } from './engine-state.ts';
@@ -66,4 +71,40 @@ export async function commitWrites(trx: Transaction<Database>, writes: StepWrite
   await removeInventory(trx, writes.cluster, writes.inventoryRemovals);
   await upsertNodes(trx, writes.nodeUpserts);
   await deleteNodes(trx, writes.cluster, writes.nodeDeletes);
+}
+
+/**
+ * `commitWrites` for the steps of many clusters at once, as a group commit ends them: one fenced status statement
+ * for all, one inventory and one node statement for all, the rarer writes per cluster. A step whose status moved
+ * since it read it writes nothing at all; those steps are returned (stale), the others are written.
+ */
+export async function commitWritesBatch(
+  trx: Transaction<Database>,
+  list: readonly StepWrites[],
+): Promise<Set<StepWrites>> {
+  const withStatus = list.filter((w) => Object.keys(w.status).length > 0);
+  const written = await updateClusterStatusesFenced(
+    trx,
+    withStatus.map((w) => ({
+      name: w.cluster,
+      patch: storeStatus(w.status),
+      expectedStatusVersion: w.expectedStatusVersion,
+    })),
+  );
+  const stale = new Set(withStatus.filter((w) => !written.has(w.cluster)));
+  const fresh = list.filter((w) => !stale.has(w));
+  await upsertInventoryRows(
+    trx,
+    fresh.flatMap((w) => w.inventoryUpserts.map((e) => ({ ...e, cluster: w.cluster }))),
+  );
+  await upsertNodes(
+    trx,
+    fresh.flatMap((w) => w.nodeUpserts),
+  );
+  for (const w of fresh) {
+    await setInventoryUnused(trx, w.cluster, w.inventoryUnused, true);
+    await removeInventory(trx, w.cluster, w.inventoryRemovals);
+    await deleteNodes(trx, w.cluster, w.nodeDeletes);
+  }
+  return stale;
 }

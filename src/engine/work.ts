@@ -16,6 +16,11 @@ export const ENGINE_QUEUE = 'engine';
  * to `ENGINE_QUEUE` (`enqueueOrExpedite`).
  */
 export const RESYNC_QUEUE = 'engine-resync';
+/**
+ * Rollout drivers: claimed before the engine's other work, so a driver step put back due now is not queued behind
+ * the reconciles its last batch requested (it would wait for all of them to be claimed before applying the next).
+ */
+export const ROLLOUT_QUEUE = 'engine-rollout';
 /** Step kinds. */
 export const STEP = {
   reconcile: 'reconcile',
@@ -118,7 +123,7 @@ export function queueRolloutDriver(
     {
       kind: 'rollout',
       target: rolloutId,
-      queue: ENGINE_QUEUE,
+      queue: ROLLOUT_QUEUE,
       dedupeKey: `rollout/${rolloutId}`,
       createdBy,
       steps: [{ kind: STEP.rollout, maxAttempts: RECONCILE_ATTEMPTS }],

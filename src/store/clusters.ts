@@ -427,6 +427,17 @@ export async function getClusters(executor: Executor, names: readonly string[]):
   return rows.map(fromRow);
 }
 
+/** The status versions of the named clusters (a missing name is not in the map); reads no document. */
+export async function getStatusVersions(
+  executor: Executor,
+  names: readonly string[],
+): Promise<Map<string, number>> {
+  if (names.length === 0) return new Map();
+  const { rows } = await sql<{ name: string; status_version: string | number }>`
+    SELECT name, status_version FROM clusters WHERE name = ANY(${[...names]}::text[])`.execute(executor);
+  return new Map(rows.map((r) => [r.name, Number(r.status_version)]));
+}
+
 /**
  * Returns one page of clusters ordered by name, filtered by phase or by attached profile; pages are keyset
  * cursors (never OFFSET), so every page costs the same however large the fleet.
@@ -550,8 +561,9 @@ function fromFiltered(executor: Executor, query: ClusterQuery, withPhase: boolea
     if (query.namePrefix) terms.push(sql<boolean>`c.name LIKE ${`${likeLiteral(query.namePrefix)}%`}`);
     if (query.search)
       terms.push(
-        // LIKE, not strpos: a trigram index (migration 0010) serves LIKE '%…%'.
-        sql<boolean>`(c.name LIKE ${`%${likeLiteral(query.search)}%`} OR (c.spec->'labels')::text LIKE ${`%${likeLiteral(query.search)}%`})`,
+        // LIKE, not strpos: trigram indexes serve LIKE '%…%' — on lower(name) (migration 0011; names are
+        // lower-case, so only the search's own case is folded) and on the labels' text (migration 0010).
+        sql<boolean>`(lower(c.name) LIKE ${`%${likeLiteral(query.search.toLowerCase())}%`} OR (c.spec->'labels')::text LIKE ${`%${likeLiteral(query.search)}%`})`,
       );
     if (query.notice !== undefined) terms.push(sql<boolean>`c.notices @> ARRAY[${query.notice}]::text[]`);
     return eb.and(terms);
@@ -753,6 +765,35 @@ export async function updateClusterStatuses(
     names.push(...result.rows.map((r) => r.name));
   }
   return names;
+}
+
+/**
+ * Merges status fields into the statuses of many clusters in one statement, each only if its status version is
+ * still the one given (the write of a step that read it); returns the names written — a name left out had its
+ * status moved by another write first.
+ */
+export async function updateClusterStatusesFenced(
+  executor: Executor,
+  updates: ReadonlyArray<{ name: string; patch: Partial<ClusterStatus>; expectedStatusVersion: number }>,
+): Promise<Set<string>> {
+  const written = new Set<string>();
+  for (let i = 0; i < updates.length; i += INSERT_BATCH) {
+    const batch = updates.slice(i, i + INSERT_BATCH);
+    const result = await sql<{ name: string }>`
+      UPDATE clusters AS c SET
+        status = c.status || u.patch,
+        status_version = c.status_version + 1,
+        phase = coalesce(u.patch->>'phase', c.phase),
+        health = coalesce(u.patch->>'health', c.health),
+        observed_generation = coalesce((u.patch->>'observedGeneration')::bigint, c.observed_generation),
+        updated_at = now()
+      FROM unnest(${batch.map((u) => u.name)}::text[], ${batch.map((u) => toJson(u.patch))}::jsonb[],
+        ${batch.map((u) => u.expectedStatusVersion)}::bigint[]) AS u(name, patch, expected)
+      WHERE c.name = u.name AND c.status_version = u.expected
+      RETURNING c.name`.execute(executor);
+    for (const r of result.rows) written.add(r.name);
+  }
+  return written;
 }
 
 /**

@@ -60,14 +60,25 @@ export async function upsertInventory(
   cluster: string,
   entries: readonly InventoryEntry[],
 ): Promise<number> {
-  if (entries.length === 0) return 0;
+  return upsertInventoryRows(
+    executor,
+    entries.map((e) => ({ ...e, cluster })),
+  );
+}
+
+/** `upsertInventory` for the objects of many clusters at once (one statement per batch of rows). */
+export async function upsertInventoryRows(
+  executor: Executor,
+  rows: ReadonlyArray<InventoryEntry & { cluster: string }>,
+): Promise<number> {
+  if (rows.length === 0) return 0;
   return withTransaction(executor, async (trx) => {
-    for (let i = 0; i < entries.length; i += BATCH) {
+    for (let i = 0; i < rows.length; i += BATCH) {
       await trx
         .insertInto('inventory')
         .values(
-          entries.slice(i, i + BATCH).map((e) => ({
-            cluster,
+          rows.slice(i, i + BATCH).map((e) => ({
+            cluster: e.cluster,
             api_version: e.apiVersion,
             kind: e.kind,
             namespace: e.namespace,
@@ -87,7 +98,7 @@ export async function upsertInventory(
         )
         .execute();
     }
-    return entries.length;
+    return rows.length;
   });
 }
 

@@ -69,6 +69,11 @@ export interface ClaimOptions {
   leaseMs: number;
   /** Only steps of these queues (default: any). */
   queues?: readonly string[];
+  /**
+   * Fail the steps whose lease expired on their last attempt first (default true; a worker claiming from several
+   * queues in a row does it once).
+   */
+  reap?: boolean;
 }
 
 /** Retry policy for `fail`. */
@@ -240,7 +245,7 @@ interface ClaimRow {
  * `leaseMs`; returns them oldest first. Concurrent claimers never get the same step (`SKIP LOCKED`).
  */
 export async function claim(executor: Executor, options: ClaimOptions): Promise<ClaimedStep[]> {
-  await reapExhaustedSteps(executor);
+  if (options.reap !== false) await reapExhaustedSteps(executor);
   // One queue as an equality, so the claim index (queue, available_at) is read in order and stops at `limit`.
   const queues = options.queues ?? [];
   const queueFilter =

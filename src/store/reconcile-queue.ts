@@ -71,6 +71,11 @@ export interface FinishItem {
   outcome: ReconcileOutcome;
   /** The run's writes, inside the group's transaction. */
   effect?: (trx: Transaction<Database>) => Promise<void>;
+  /**
+   * Instead of `effect`: the run's writes as data, written with the other runs' by the group's `GroupEffect` (a
+   * statement per kind of write for the whole group, not per run).
+   */
+  grouped?: unknown;
   /** Events of the run, recorded with the group's (one statement) unless the run is skipped. */
   events?: readonly EventInput[];
   /**
@@ -84,6 +89,13 @@ export interface FinishItem {
 export type FinishItemResult = FinishResult | 'stale' | 'lost';
 
 /**
+ * Writes the `grouped` data of the group's runs (those that kept their lease) in its transaction; returns the
+ * indexes (into `grouped`) of the runs that read a status that moved: they wrote nothing and are skipped as
+ * `stale`.
+ */
+export type GroupEffect = (trx: Transaction<Database>, grouped: readonly unknown[]) => Promise<Set<number>>;
+
+/**
  * Ends several runs of reconcile steps in one transaction — one lease check, one completion and one requeue
  * statement for all of them — each with its `effect`, fenced by its step's lease: a run whose lease is no longer
  * ours (`lost`) writes nothing. A run's step completes (`done`), or goes back to pending after `afterMs` with its
@@ -93,6 +105,7 @@ export type FinishItemResult = FinishResult | 'stale' | 'lost';
 export async function finishReconcileSteps(
   executor: Executor,
   items: readonly FinishItem[],
+  groupEffect?: GroupEffect,
 ): Promise<FinishItemResult[]> {
   if (items.length === 0) return [];
   return withTransaction(executor, async (trx) => {
@@ -106,34 +119,63 @@ export async function finishReconcileSteps(
       ORDER BY s.operation_id, s.seq
       FOR UPDATE OF s`.execute(trx);
     const payloads = new Map(held.rows.map((r) => [`${r.operation_id}#${r.seq}`, r.payload]));
-    const results: FinishItemResult[] = [];
+    const results: FinishItemResult[] = new Array(items.length);
     const done: ClaimedStep[] = [];
     const requeue: { step: ClaimedStep; delayMs: number; payload?: unknown }[] = [];
     const events: EventInput[] = [];
-    for (const item of items) {
+    /** Ends a run whose writes are in: done, or back to pending after its wait. */
+    const end = (index: number, item: FinishItem, key: string) => {
       const { step, outcome } = item;
+      if (item.events) events.push(...item.events);
+      const again = (payloads.get(key) as { again?: boolean } | null)?.again === true;
+      if (outcome.kind === 'done' && !again) {
+        done.push(step);
+        results[index] = 'done';
+      } else {
+        const delayMs = again || outcome.kind === 'done' ? 0 : Math.max(0, Math.round(outcome.afterMs));
+        requeue.push({ step, delayMs, ...(outcome.kind === 'requeue' ? { payload: outcome.payload } : {}) });
+        results[index] = 'requeued';
+      }
+    };
+    const skipStale = (index: number, item: FinishItem) => {
+      requeue.push({ step: item.step, delayMs: 0 });
+      results[index] = 'stale';
+    };
+    const grouped: Array<{ index: number; item: FinishItem; key: string }> = [];
+    for (const [index, item] of items.entries()) {
+      const { step } = item;
       const key = `${step.operationId}#${step.seq}`;
       if (!payloads.has(key)) {
-        results.push('lost');
+        results[index] = 'lost';
+        continue;
+      }
+      if (item.grouped !== undefined && groupEffect) {
+        grouped.push({ index, item, key });
         continue;
       }
       try {
         await item.effect?.(trx);
       } catch (error) {
         if (!(item.skipOnStale && isStrataError(error) && error.code === 'Conflict')) throw error;
-        requeue.push({ step, delayMs: 0 });
-        results.push('stale');
+        skipStale(index, item);
         continue;
       }
-      if (item.events) events.push(...item.events);
-      const again = (payloads.get(key) as { again?: boolean } | null)?.again === true;
-      if (outcome.kind === 'done' && !again) {
-        done.push(step);
-        results.push('done');
-      } else {
-        const delayMs = again || outcome.kind === 'done' ? 0 : Math.max(0, Math.round(outcome.afterMs));
-        requeue.push({ step, delayMs, ...(outcome.kind === 'requeue' ? { payload: outcome.payload } : {}) });
-        results.push('requeued');
+      end(index, item, key);
+    }
+    if (grouped.length > 0 && groupEffect) {
+      const stale = await groupEffect(
+        trx,
+        grouped.map((g) => g.item.grouped),
+      );
+      for (const [i, { index, item, key }] of grouped.entries()) {
+        if (!stale.has(i)) end(index, item, key);
+        else if (item.skipOnStale) skipStale(index, item);
+        else
+          throw new StrataError(
+            'Conflict',
+            `Step ${item.step.seq} of operation ${item.step.operationId} read a status that moved.`,
+            {},
+          );
       }
     }
     await recordEvents(trx, events);

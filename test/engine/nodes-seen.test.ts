@@ -42,7 +42,11 @@ describe('nodes as last seen', () => {
   before(async () => {
     fx = await startEngineFixture();
     await createProfile(fx, helloProfile('1.0.0', false));
-    await fx.engine.createCluster(TESTER, { name: 'seen', profiles: ['hello-universe-aws@1.0.0'], workers: 2 });
+    await fx.engine.createCluster(TESTER, {
+      name: 'seen',
+      profiles: ['hello-universe-aws@1.0.0'],
+      workers: 2,
+    });
     await waitForCluster(fx, 'seen', converged, 'cluster seen to converge');
   });
   after(async () => {
@@ -55,7 +59,10 @@ describe('nodes as last seen', () => {
     assert.deepEqual(calls, [], 'no infrastructure call on a pass within resyncMs of the last read');
     assert.equal(plain.done, true);
     await reconcileCluster(ctx, 'seen', { full: true });
-    assert.ok((calls as string[]).includes('listNodes'), `a full pass reads the nodes (calls: ${calls.join(', ')})`);
+    assert.ok(
+      (calls as string[]).includes('listNodes'),
+      `a full pass reads the nodes (calls: ${calls.join(', ')})`,
+    );
   });
 
   it('a change of the pools reads the provider at once', async () => {
@@ -80,7 +87,11 @@ describe('nodes as last seen, with a resync every 2 s', () => {
   before(async () => {
     fx = await startEngineFixture({ timings: { pollMs: 20, resyncMs: 2000, retryBaseMs: 50 } });
     await createProfile(fx, helloProfile('1.0.0', false));
-    await fx.engine.createCluster(TESTER, { name: 'seen', profiles: ['hello-universe-aws@1.0.0'], workers: 2 });
+    await fx.engine.createCluster(TESTER, {
+      name: 'seen',
+      profiles: ['hello-universe-aws@1.0.0'],
+      workers: 2,
+    });
     await waitForCluster(fx, 'seen', converged, 'cluster seen to converge');
   });
   after(async () => {
@@ -102,11 +113,14 @@ describe('nodes as last seen, with a resync every 2 s', () => {
       const nodes = await infra.listNodes('seen');
       // The replacement may take the lost node's name; it is a new machine (a later creation time).
       const replaced = nodes.some(
-        (n) => n.pool === victim.pool && !before.some((b) => b.name === n.name && b.createdAt === n.createdAt),
+        (n) =>
+          n.pool === victim.pool && !before.some((b) => b.name === n.name && b.createdAt === n.createdAt),
       );
       if (nodes.length === before.length && replaced && nodes.every((n) => n.state === 'Ready')) break;
       if (Date.now() > deadline)
-        throw new Error(`the lost node was not replaced: ${JSON.stringify(nodes.map((n) => [n.name, n.state]))}`);
+        throw new Error(
+          `the lost node was not replaced: ${JSON.stringify(nodes.map((n) => [n.name, n.state]))}`,
+        );
       await new Promise((r) => setTimeout(r, 20));
     }
     const cluster = await waitForCluster(fx, 'seen', converged, 'cluster seen to converge again');

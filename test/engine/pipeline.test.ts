@@ -97,7 +97,11 @@ describe('the worker pipeline', () => {
     const steps = await claim(store.db, { owner: 'w1', limit: 64, leaseMs: LEASE_MS, queues: ['plain'] });
     assert.equal(steps.length, 6);
     const outcome = new Map<string, string>();
-    await mapBounded(steps, 1, timedStep(store, outcome, () => 250));
+    await mapBounded(
+      steps,
+      1,
+      timedStep(store, outcome, () => 250),
+    );
     assert.ok([...outcome.values()].includes('lost'), `outcomes: ${[...outcome.values()].join(', ')}`);
   });
 

@@ -20,7 +20,7 @@ import type {
   EngineCommands,
   FleetCommands,
 } from '../contract.ts';
-import { type CommandDeps, commitIntent, requireCluster } from './intent.ts';
+import { type CommandDeps, commitIntent, requireCluster, type Trx } from './intent.ts';
 
 /** A change planned for a cluster as read, ready to be stored. */
 interface PlannedChange {
@@ -77,7 +77,12 @@ async function propose(ctx: EngineContext, name: string, change: ClusterChangeIn
  * still the one planned from), an `UpdateRequested` event per stored cluster and their reconciles. Returns what
  * `updateClusterSpecs` returns.
  */
-async function storeProposals(deps: CommandDeps, audit: AuditContext, entries: readonly PlannedChange[]) {
+async function storeProposals(
+  deps: CommandDeps,
+  audit: AuditContext,
+  entries: readonly PlannedChange[],
+  alsoWrite?: (trx: Trx, stored: string[]) => Promise<void>,
+) {
   if (entries.length === 0) return { updated: [], current: new Map<string, number>() };
   return commitIntent(deps, audit, async (trx) => {
     const r = await updateClusterSpecs(
@@ -89,6 +94,7 @@ async function storeProposals(deps: CommandDeps, audit: AuditContext, entries: r
       })),
     );
     const stored = new Map(r.updated.map((c) => [c.name, c]));
+    if (alsoWrite) await alsoWrite(trx, [...stored.keys()]);
     return {
       result: r,
       events: entries.flatMap(({ cluster, proposal, change }) => {
@@ -141,7 +147,7 @@ export function changeCommands(
       return { ...view, resourceVersion: stored.resourceVersion };
     },
 
-    async applyChanges(audit, items) {
+    async applyChanges(audit, items, options = {}) {
       const names = items.map((i) => i.cluster);
       const db = ctx.store.db;
       const [clusters, inventories] = await Promise.all([getClusters(db, names), listInventories(db, names)]);
@@ -161,7 +167,7 @@ export function changeCommands(
           results.set(name, error);
         }
       }
-      const { updated, current } = await storeProposals(deps, audit, entries);
+      const { updated, current } = await storeProposals(deps, audit, entries, options.alsoWrite);
       const stored = new Set(updated.map((c) => c.name));
       for (const { cluster } of entries) {
         const name = cluster.name;
