@@ -18,16 +18,24 @@
  * RSS figures are then Strata's alone, and the simulator's peak is reported beside them (`simPeakRssMiB`).
  * Each phase reports its cost per cluster: Strata's CPU, the simulator's (in its own process), PostgreSQL's (its
  * processes on this machine) and the SQL statements sent. `STRATA_BENCH_PROFILE=DIR` writes a CPU profile of
- * Strata over the one-object roll. `STRATA_BENCH_CONCURRENCY` (engine steps at once, default the engine's 16) and
- * `STRATA_BENCH_POOL` (PostgreSQL connections, default 10) try other sizes; `STRATA_BENCH_ROLLS=one-object` times
- * only the one-object roll (from 1.0.0). Each roll also prints its timeline:
- * per wave, when its first and last clusters were applied and when the last passed the gate, in seconds after
- * the start.
+ * Strata over the one-object roll (`STRATA_BENCH_PROFILE_PHASE=provision`: over provisioning).
+ * `STRATA_BENCH_CONCURRENCY` (engine steps at once, default the engine's 16) and `STRATA_BENCH_POOL` (PostgreSQL
+ * connections, default 10) try other sizes; `STRATA_BENCH_ROLLS=one-object` times only the one-object roll (from
+ * 1.0.0). Each roll also prints its timeline: per wave, when its first and last clusters were applied and when
+ * the last passed the gate, in seconds after the start. `STRATA_BENCH_API_DURING=1` serves the REST API on the
+ * same store and engine and measures 500 req/s of mixed reads (a cluster, a list page, a plan, the rollout's
+ * status) for `STRATA_BENCH_API_SECONDS` (default 20) while the one-object roll runs.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
+import { ensureAdminToken } from '../src/api/admin-token.ts';
+import { createApiServer } from '../src/api/server.ts';
 import { loadBuiltinCatalog } from '../src/catalog/load.ts';
 import { validateProfileVersion } from '../src/core/profile.ts';
 import { overlayValues } from '../src/core/values-overlay.ts';
@@ -46,6 +54,7 @@ import {
   startBenchSim,
   startBenchStrata,
 } from './fleet.ts';
+import { type LoadRequest, type LoadResult, runMixedLoad } from './mixed-load.ts';
 import {
   benchDrivers,
   benchDatabaseUrl as databaseUrl,
@@ -60,6 +69,12 @@ const ACTOR = { actor: 'bench' };
 const SIZES = (process.env.STRATA_BENCH_ROLLOUT_SIZES ?? '1000').split(',').map((s) => scaled(Number(s)));
 const WAIT_MS = Number(process.env.STRATA_BENCH_WAIT_MS ?? 30 * 60_000);
 const WORKERS = Number(process.env.STRATA_BENCH_WORKERS ?? 1);
+/** `STRATA_BENCH_API_DURING=1`: 500 req/s of mixed REST reads during the one-object roll (see `apiDuringRollout`). */
+const API_DURING = process.env.STRATA_BENCH_API_DURING === '1';
+/** Seconds the load of `API_DURING` is recorded (after 2 s of warm-up). */
+const API_SECONDS = Number(process.env.STRATA_BENCH_API_SECONDS ?? 20);
+/** `STRATA_BENCH_PROFILE_PHASE=provision`: profile provisioning instead of the one-object roll. */
+const PROFILE_PROVISION = process.env.STRATA_BENCH_PROFILE_PHASE === 'provision';
 /** The rolls to time: `preset` (the API preset, 1.0.0 → 1.1.0) and `one-object` (default both). */
 const ROLLS = (process.env.STRATA_BENCH_ROLLS ?? 'preset,one-object').split(',');
 /** `process`: the simulator runs in its own process (PostgreSQL only), so the figures are Strata's alone. */
@@ -161,7 +176,7 @@ async function peakRssOf(pid: number | null): Promise<number> {
  * `STRATA_BENCH_PROFILE=DIR`: a V8 CPU profile of this process (Strata) over one phase, written as a
  * `.cpuprofile` (Chrome DevTools, or `node scripts/cpu-profile-top.mjs FILE` for the top functions).
  */
-async function startProfile() {
+async function startProfile(phase: string) {
   const { Session } = await import('node:inspector/promises');
   const session = new Session();
   session.connect();
@@ -174,7 +189,7 @@ async function startProfile() {
       const { mkdir, writeFile } = await import('node:fs/promises');
       const dir = process.env.STRATA_BENCH_PROFILE!;
       await mkdir(dir, { recursive: true });
-      const file = `${dir}/rollout-one-object-${process.pid}.cpuprofile`;
+      const file = `${dir}/rollout-${phase}-${process.pid}.cpuprofile`;
       await writeFile(file, JSON.stringify(profile));
       session.disconnect();
       return file;
@@ -202,6 +217,81 @@ async function rolloutTimeline(
     lastAppliedS: at(r.last),
     lastHealthyS: at(r.done),
   }));
+}
+
+/**
+ * Serves the REST API on the bench's store and engine (as `strata up` does) and runs 500 req/s of mixed reads
+ * against it for `API_SECONDS`: a cluster, a page of the fleet list, a plan, the rollout's status — each on a
+ * random cluster of the fleet. Resolves with the latencies.
+ */
+async function apiDuringRollout(
+  store: Store,
+  catalog: Awaited<ReturnType<typeof loadBuiltinCatalog>>,
+  running: ReturnType<typeof startEngine>,
+  rolloutId: string,
+): Promise<LoadResult> {
+  const home = mkdtempSync(join(tmpdir(), 'strata-bench-api-during-'));
+  const app = createApiServer({ store, catalog, engine: running.engine, home });
+  try {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const token = (await ensureAdminToken(store, home)).token;
+    const { rows } = await sql<{ name: string }>`
+      SELECT name FROM clusters TABLESAMPLE SYSTEM (10) LIMIT 400`.execute(store.db);
+    const names = rows.length > 0 ? rows.map((r) => r.name) : ['ro-000000'];
+    const requests: LoadRequest[] = names.flatMap((name) => [
+      { kind: 'cluster', method: 'GET' as const, path: `/v1/clusters/${name}` },
+      {
+        kind: 'list page',
+        method: 'GET' as const,
+        path: `/v1/clusters?limit=100&cursor=${Buffer.from(name).toString('base64url')}`,
+      },
+      {
+        kind: 'plan',
+        method: 'POST' as const,
+        path: `/v1/clusters/${name}/plan`,
+        body: { kind: 'profiles', profiles: ['hello-universe-aws@1.2.0'] },
+      },
+      { kind: 'rollout status', method: 'GET' as const, path: `/v1/rollouts/${rolloutId}` },
+    ]);
+    return await runMixedLoad({ url, token, requests, rate: 500, seconds: API_SECONDS });
+  } finally {
+    await app.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+/** Reports the API's latencies during the roll: p50/p99 per kind and over all (and whether the roll was shorter). */
+function reportApiDuring(result: LoadResult, clusters: number, rollMs: number): void {
+  const all = Object.values(result.latencies).flat();
+  const byKind = Object.fromEntries(
+    Object.entries(result.latencies).map(([k, v]) => [
+      k,
+      { p50: +percentile(v, 50).toFixed(1), p99: +percentile(v, 99).toFixed(1), n: v.length },
+    ]),
+  );
+  reportFigure(
+    'rollout.api-during',
+    {
+      clusters,
+      rate: 500,
+      seconds: API_SECONDS,
+      p50Ms: +percentile(all, 50).toFixed(1),
+      p99Ms: +percentile(all, 99).toFixed(1),
+      requests: all.length,
+      dropped: result.dropped,
+      errors: result.errors as Record<string, number>,
+      rollSeconds: +(rollMs / 1000).toFixed(1),
+      ...Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, v])),
+    },
+    `REST during the roll of ${clusters} clusters: 500 req/s of mixed reads for ${API_SECONDS} s (cluster, list page, plan, rollout status): p50 ${percentile(all, 50).toFixed(1)} ms, p99 ${percentile(all, 99).toFixed(1)} ms; ${Object.entries(
+      byKind,
+    )
+      .map(([k, v]) => `${k} p99 ${v.p99} ms`)
+      .join(
+        ', ',
+      )} (answered requests); ${result.dropped} not sent, not answered 200: ${JSON.stringify(result.errors)}${rollMs / 1000 < API_SECONDS + 2 ? ` (the roll took ${(rollMs / 1000).toFixed(1)} s: part of the load ran after it)` : ''}`,
+  );
 }
 
 /** CPU time another process has used so far (user + system), in ms; 0 when unknown. */
@@ -310,6 +400,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
   const total = Math.max(fleet, STORED);
   const {
     sim,
+    catalog,
     running,
     pkiDir,
     simRequests: requestCounts,
@@ -330,6 +421,8 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
     const names = Array.from({ length: fleet }, (_, i) => `ro-${String(i).padStart(6, '0')}`);
 
     // 1. Provision the fleet through the simulator.
+    const provisionProfiler =
+      process.env.STRATA_BENCH_PROFILE && PROFILE_PROVISION ? await startProfile('provision') : null;
     let requestsBefore = await requestCounts();
     let cost = await costMeter(second);
     let t0 = performance.now();
@@ -346,6 +439,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
     });
     const provisionMs = performance.now() - t0;
     const provisionCost = await cost(fleet);
+    if (provisionProfiler) console.log(`  CPU profile of provisioning: ${await provisionProfiler.stop()}`);
     peakRss = rss.peak();
     reportFigure(
       'rollout.provision',
@@ -471,7 +565,8 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
     const { revision: _r, ...doc120 } = v120;
     await createProfileVersion(store.db, ACTOR, doc120);
     requestsBefore = await requestCounts();
-    const profiler = process.env.STRATA_BENCH_PROFILE ? await startProfile() : null;
+    const profiler =
+      process.env.STRATA_BENCH_PROFILE && !PROFILE_PROVISION ? await startProfile('one-object') : null;
     cost = await costMeter(second);
     t0 = performance.now();
     const third = await engine.rollouts.start(ACTOR, {
@@ -482,12 +577,15 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
       soakSeconds: 0,
       progressDeadlineSeconds: 3600,
     });
+    // The REST API's reads while the roll runs (`STRATA_BENCH_API_DURING=1`), from a load process.
+    const apiLoad = API_DURING ? apiDuringRollout(store, catalog, running, third.id) : null;
     await waitCount('healthy', total, async () => {
       const r = await engine.rollouts.get(third.id, { limit: 1 });
       if (r.state === 'Halted') throw new Error(`rollout halted: ${r.haltReason}`);
       return r.counts.healthy ?? 0;
     });
     const oneMs = performance.now() - t0;
+    if (apiLoad) reportApiDuring(await apiLoad, total, oneMs);
     const oneCost = await cost(total);
     const oneTimeline = await rolloutTimeline(store, third.id, new Date(third.createdAt));
     if (profiler) console.log(`  CPU profile of the one-object roll: ${await profiler.stop()}`);

@@ -142,6 +142,45 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
+/**
+ * True when two JSON-shaped values have the same canonical JSON (`canonicalJson(a) === canonicalJson(b)`) —
+ * key order ignored, properties holding `undefined` or functions absent, as JSON drops them — without building
+ * either string.
+ */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') {
+    // What JSON writes for values that are not objects: numbers that are not finite become null.
+    const scalar = (v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v);
+    return scalar(a) === scalar(b);
+  }
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const other = b as unknown[];
+    if (a.length !== other.length) return false;
+    // In arrays JSON writes undefined and functions as null.
+    const item = (v: unknown) => (v === undefined || typeof v === 'function' ? null : v);
+    return a.every((v, i) => jsonEqual(item(v), item(other[i])));
+  }
+  if (
+    typeof (a as { toJSON?: unknown }).toJSON === 'function' ||
+    typeof (b as { toJSON?: unknown }).toJSON === 'function'
+  )
+    return canonicalJson(a) === canonicalJson(b);
+  const present = (o: object) =>
+    Object.keys(o).filter((k) => {
+      const v = (o as Record<string, unknown>)[k];
+      return v !== undefined && typeof v !== 'function';
+    });
+  const ka = present(a);
+  const kb = present(b);
+  if (ka.length !== kb.length) return false;
+  const rb = b as Record<string, unknown>;
+  return ka.every(
+    (k) => Object.hasOwn(rb, k) && rb[k] !== undefined && jsonEqual((a as Record<string, unknown>)[k], rb[k]),
+  );
+}
+
 /** Returns the sha256 (hex) of an object's canonical JSON, to tell a changed object from an unchanged one. */
 export function hashObject(obj: KubeObject): string {
   return createHash('sha256').update(canonicalJson(obj)).digest('hex');

@@ -6,7 +6,7 @@
  */
 import type { Catalog } from './catalog.ts';
 import type { NodePoolSpec, RepaveReason, RepaveState, ResolvedLayer } from './model.ts';
-import { canonicalJson } from './objects.ts';
+import { jsonEqual } from './objects.ts';
 import type { RepavePlan } from './plan-types.ts';
 import { layerOfKind } from './stack.ts';
 import { diffValues, pathStartsWith } from './values.ts';
@@ -198,7 +198,7 @@ export function decideRepave(facts: RepaveFacts): RepaveDecision {
         },
       };
     case 'Pending':
-      if (canonicalJson(repave.reasons) === canonicalJson(reasons)) return { kind: 'stay', repave };
+      if (jsonEqual(repave.reasons, reasons)) return { kind: 'stay', repave };
       return {
         kind: 'hold',
         repave: { ...repave, reasons },

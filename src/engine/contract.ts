@@ -212,6 +212,8 @@ export interface FleetCommands {
     audit: AuditContext,
     items: ReadonlyArray<{ cluster: string; change: ClusterChangeInput }>,
     options?: {
+      /** The clusters as the caller just read them (not read again); a missing one is read. */
+      read?: ReadonlyMap<string, import('../store/clusters.ts').StoredCluster>;
       /**
        * Runs in the transaction that stores the new specs, with the clusters stored — before their reconciles can
        * read them (a rollout clears its waiting condition there, so no pass reads a status about to move).

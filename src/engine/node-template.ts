@@ -34,7 +34,15 @@ function valueAt(data: unknown, path: string): unknown {
   return current;
 }
 
-/** Returns the node template of `pool` for a stack's OS and Kubernetes layers. */
+/** Templates computed, by what they are computed from (packs are immutable per version); bounded. */
+const templates = new Map<string, NodeTemplate>();
+const TEMPLATES_LIMIT = 1024;
+
+/**
+ * Returns the node template of `pool` for a stack's OS and Kubernetes layers. Every pass of every cluster asks
+ * (the repave gate compares the templates in force with the desired ones), and a fleet shares a few stacks, so
+ * each distinct template is computed — values read, identity hashed — once.
+ */
 export function nodeTemplateOf(
   stack: readonly ResolvedLayer[],
   pool: NodePoolSpec,
@@ -42,6 +50,25 @@ export function nodeTemplateOf(
 ): NodeTemplate {
   const os = layerOfKind(stack, 'os');
   const k8s = layerOfKind(stack, 'k8s');
+  const key = JSON.stringify([
+    os ? [os.pack, os.version, os.values] : null,
+    k8s ? [k8s.pack, k8s.version, k8s.values] : null,
+    canonicalJson(pool.machine),
+  ]);
+  const known = templates.get(key);
+  if (known) return { ...known };
+  const template = computeTemplate(os, k8s, pool, catalog);
+  templates.set(key, template);
+  if (templates.size > TEMPLATES_LIMIT) templates.delete(templates.keys().next().value as string);
+  return { ...template };
+}
+
+function computeTemplate(
+  os: ResolvedLayer | undefined,
+  k8s: ResolvedLayer | undefined,
+  pool: NodePoolSpec,
+  catalog: Catalog,
+): NodeTemplate {
   const osPack = os ? catalog.require(os.pack, os.version) : undefined;
   const k8sPack = k8s ? catalog.require(k8s.pack, k8s.version) : undefined;
   const impact = k8sPack

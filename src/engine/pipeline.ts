@@ -1,7 +1,8 @@
 /**
- * The worker's pipeline of queue steps. It keeps up to `concurrency` steps running and a few more claimed, and
- * claims again as soon as a slot frees — never waiting for a whole batch to end before it claims the next, so
- * one slow step (a rollout applying a batch, a cluster behind a slow API server) holds one slot, not all.
+ * The worker's pipeline of queue steps. It keeps up to `concurrency` steps running and more claimed, and claims
+ * again as soon as fewer than half the slots' worth wait — never waiting for a whole batch to end before it
+ * claims the next, so one slow step (a rollout applying a batch, a cluster behind a slow API server) holds one
+ * slot, not all.
  *
  * Claimed steps that wait their turn keep their lease: every third of the lease, the leases of the steps held
  * and not finished are renewed (one statement for all of them). Otherwise, on a slow store (the embedded one
@@ -91,9 +92,14 @@ export function startPipeline(options: PipelineOptions): Pipeline {
       });
   };
 
+  /**
+   * Steps waiting their turn below which the pipeline claims more: half the slots, so a deep queue is claimed a
+   * batch at a time (a claim is a few statements), not one step per step that ends.
+   */
+  const lowWater = Math.max(1, Math.floor(options.concurrency / 2));
   /** How long until the next claim may run (0: now); null while the pipeline is full. */
   const claimDelay = (now: number): number | null => {
-    if (stopped || held.size >= options.limit || waiting.length >= options.concurrency) return null;
+    if (stopped || held.size >= options.limit || waiting.length >= lowWater) return null;
     if (woken || lastClaimFull) return 0;
     const sinceClaim = now - lastClaimAt;
     if (endedSinceClaim) return Math.max(0, minGap - sinceClaim);

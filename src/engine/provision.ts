@@ -189,17 +189,19 @@ export async function reconcileInfrastructure(
       lastReplacedAt,
     };
   }
+  let acted = false;
+  let existingPools: Set<string>;
   if (!(await infra.clusterExists(spec.name))) {
+    // A new cluster has no pools: they and the first nodes are added in the same step.
     await idempotent(() => infra.createCluster(spec.name));
     writes.event(
       'Normal',
       'InfrastructureCreated',
       `Simulated cluster ${spec.name} created; adding node pools.`,
     );
-    return { ready: false, acted: true, waitReason: 'creating the cluster', lastReplacedAt };
-  }
-  const existingPools = new Set((await infra.listPools(spec.name)).map((p) => p.name));
-  let acted = false;
+    acted = true;
+    existingPools = new Set();
+  } else existingPools = new Set((await infra.listPools(spec.name)).map((p) => p.name));
   for (const pool of spec.pools) {
     if (existingPools.has(pool.name)) continue;
     await idempotent(() =>

@@ -99,12 +99,16 @@ export async function reconcileCluster(
       'Provisioning',
       `Provisioning ${cluster.spec.pools.map((p) => `${p.count} ${p.role} node(s)`).join(' and ') || 'add-on layers'}.`,
     );
-    return { writes, requeueAfterMs: 0 };
   }
+  // A Pending cluster goes on as Provisioning in the same step: its infrastructure is created at once.
+  const live: StoredCluster =
+    phase === 'Pending'
+      ? { ...cluster, status: { ...cluster.status, phase: 'Provisioning', conditions: conditions.list } }
+      : cluster;
   try {
     // A pack another process added since this one started is loaded from the store, and the step runs again.
     return await withCatalogRefresh(ctx.store.db, ctx.catalog, () =>
-      reconcileLive(ctx, cluster, records, writes, conditions, options.full === true),
+      reconcileLive(ctx, live, records, writes, conditions, options.full === true),
     );
   } catch (error) {
     // A plan that cannot be computed any more (a profile revision or pack gone) stops with a condition, not a loop.

@@ -9,7 +9,7 @@
 import type { Catalog } from '../core/catalog.ts';
 import { checkKubernetesUpgrade } from '../core/kubernetes-upgrade.ts';
 import type { ClusterSpec, NodePoolSpec, RepaveState, ResolvedLayer } from '../core/model.ts';
-import { canonicalJson } from '../core/objects.ts';
+import { jsonEqual } from '../core/objects.ts';
 import { classifyRepave, decideRepave, type RepaveEvent } from '../core/repave.ts';
 import type { NodesInForce } from './engine-state.ts';
 import { nodeTemplateOf } from './node-template.ts';
@@ -100,7 +100,7 @@ export function gateRepave(input: RepaveGateInput, writes: StepWrites): RepaveGa
       spec.pools.map((p) => [p.name, input.inForce.templates[p.name] ?? desired.templates[p.name]!]),
     ),
   };
-  const structural = canonicalJson(inForce) !== canonicalJson(input.inForce);
+  const structural = !jsonEqual(inForce, input.inForce);
   const decision = decideRepave({
     repave: input.repave,
     pools: poolsToRepave(inForce, desired),
@@ -122,7 +122,7 @@ export function gateRepave(input: RepaveGateInput, writes: StepWrites): RepaveGa
   switch (decision.kind) {
     case 'sync': {
       // Keep the recorded layers in step with changes that do not touch nodes (e.g. non-node Kubernetes values).
-      const layersChanged = canonicalJson(inForce.layers) !== canonicalJson(desired.layers);
+      const layersChanged = !jsonEqual(inForce.layers, desired.layers);
       return {
         repave: decision.repave,
         inForce: layersChanged ? { ...inForce, layers: desired.layers } : inForce,

@@ -476,6 +476,7 @@ async function applyBatch(
   const nowIso = new Date(ctx.clock.now()).toISOString();
   const stored = new Set<string>();
   const results = await commands.applyChanges(audit, changes, {
+    read: clusters,
     async alsoWrite(trx, names) {
       for (const name of names) stored.add(name);
       await setRolloutCondition(trx, names, null, nowIso);

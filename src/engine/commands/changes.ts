@@ -3,7 +3,7 @@
  * rollout's batch) — the new spec stored with its event and the update queued.
  */
 import { isErrorCode, isStrataError, StrataError } from '../../core/errors.ts';
-import { canonicalJson } from '../../core/objects.ts';
+import { jsonEqual } from '../../core/objects.ts';
 import { summarizePlan } from '../../core/plan-summary.ts';
 import { resolveStack } from '../../core/stack.ts';
 import type { UpdateProposal } from '../../core/workflows.ts';
@@ -41,7 +41,7 @@ function planRefusal(proposal: UpdateProposal): StrataError {
 
 /** True when a proposal changes nothing: no plan change and the same spec. */
 function unchanged(cluster: StoredCluster, proposal: UpdateProposal): boolean {
-  return !proposal.plan.changed && canonicalJson(proposal.spec) === canonicalJson(cluster.spec);
+  return !proposal.plan.changed && jsonEqual(proposal.spec, cluster.spec);
 }
 
 /** Plans a change of one cluster; returns the cluster as read, the proposal and the plan as the API shows it. */
@@ -150,8 +150,16 @@ export function changeCommands(
     async applyChanges(audit, items, options = {}) {
       const names = items.map((i) => i.cluster);
       const db = ctx.store.db;
-      const [clusters, inventories] = await Promise.all([getClusters(db, names), listInventories(db, names)]);
+      const unread = names.filter((n) => !options.read?.has(n));
+      const [clusters, inventories] = await Promise.all([
+        getClusters(db, unread),
+        listInventories(db, names),
+      ]);
       const byName = new Map(clusters.map((c) => [c.name, c]));
+      for (const n of names) {
+        const known = options.read?.get(n);
+        if (known) byName.set(n, known);
+      }
       const results = new Map<string, StrataError | null>();
       const entries: PlannedChange[] = [];
       for (const { cluster: name, change } of items) {
