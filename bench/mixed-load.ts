@@ -26,7 +26,9 @@ export interface LoadResult {
 
 const LOAD_SCRIPT = `
 import http from 'node:http';
-const { url, token, requests, rate, seconds, inFlight, warmup } = JSON.parse(process.argv[1]);
+let input = '';
+for await (const chunk of process.stdin) input += chunk;
+const { url, token, requests, rate, seconds, inFlight, warmup } = JSON.parse(input);
 const agent = new http.Agent({ keepAlive: true, maxSockets: inFlight });
 const { hostname, port } = new URL(url);
 const latencies = {};
@@ -92,9 +94,11 @@ export function runMixedLoad(options: {
     warmup: options.warmupSeconds ?? 2,
   });
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', LOAD_SCRIPT, args], {
-      stdio: ['ignore', 'pipe', 'inherit'],
+    // The request list goes on stdin: as an argument it can exceed the system's argument size.
+    const child = spawn(process.execPath, ['--input-type=module', '-e', LOAD_SCRIPT], {
+      stdio: ['pipe', 'pipe', 'inherit'],
     });
+    child.stdin.end(args);
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();

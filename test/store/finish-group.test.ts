@@ -8,11 +8,16 @@ import { it } from 'node:test';
 import { sql } from 'kysely';
 import { StrataError } from '../../src/core/errors.ts';
 import { FinishGroup } from '../../src/engine/finish-group.ts';
+import { commitWritesBatch, StepWrites } from '../../src/engine/step-writes.ts';
+import { createClusters, getClusters, updateClusterStatus } from '../../src/store/clusters.ts';
 import { listEvents } from '../../src/store/events.ts';
+import { listInventory } from '../../src/store/inventory.ts';
 import type { Store } from '../../src/store/open.ts';
+import { statementsSent } from '../../src/store/prepared.ts';
 import { type ClaimedStep, claim, enqueue, getOperation } from '../../src/store/queue.ts';
 import { enqueueOrExpedite, finishReconcileSteps } from '../../src/store/reconcile-queue.ts';
 import { forEachDriver } from '../support/stores.ts';
+import { clusterSpec } from './fixtures.ts';
 
 async function claimed(store: Store, queue: string, targets: string[]): Promise<Map<string, ClaimedStep>> {
   await enqueue(
@@ -168,5 +173,71 @@ forEachDriver((_driver, getStore) => {
     );
     assert.deepEqual(new Set(results), new Set(['done']));
     assert.ok(seen.size <= 3, `20 passes ended in ${seen.size} transactions`);
+  });
+
+  it("writes the grouped passes' statuses and inventory in one statement each, skipping a pass whose status moved", async (t) => {
+    const store = getStore(t);
+    if (!store) return;
+    await createClusters(
+      store.db,
+      { actor: 'tester' },
+      ['gw-fresh', 'gw-stale'].map((n) => clusterSpec(n)),
+    );
+    const [fresh, moved] = await getClusters(store.db, ['gw-fresh', 'gw-stale']);
+    const steps = await claimed(store, 'fg4', ['gw-fresh', 'gw-stale']);
+    // Another write moves gw-stale's status after its pass read it.
+    await updateClusterStatus(store.db, 'gw-stale', { health: 'Degraded' });
+    const writesOf = (c: typeof fresh) => {
+      const w = new StepWrites(c!.name, c!.statusVersion);
+      w.patch({ phase: 'Running', health: 'Healthy' });
+      w.inventoryUpserts.push({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        namespace: 'default',
+        name: 'cm',
+        pack: 'web',
+        hash: 'h1',
+        unused: false,
+      });
+      w.event('Normal', 'Tested', 'a grouped pass');
+      return w;
+    };
+    const statements: number[] = [];
+    const group = new FinishGroup(store.db, async (trx, grouped) => {
+      const before = statementsSent();
+      const list = grouped as StepWrites[];
+      const stale = await commitWritesBatch(trx, list);
+      statements.push(statementsSent() - before);
+      return new Set(list.flatMap((w, i) => (stale.has(w) ? [i] : [])));
+    });
+    const results = await Promise.all(
+      [fresh, moved].map((c) => {
+        const w = writesOf(c);
+        return group.finish({
+          step: steps.get(c!.name)!,
+          outcome: { kind: 'done' },
+          grouped: w,
+          events: w.events,
+          skipOnStale: true,
+        });
+      }),
+    );
+    assert.deepEqual(results, ['done', 'stale']);
+    const [afterFresh, afterStale] = await getClusters(store.db, ['gw-fresh', 'gw-stale']);
+    assert.equal(afterFresh!.status.phase, 'Running');
+    assert.equal(afterStale!.status.health, 'Degraded', 'the stale pass wrote nothing over the newer status');
+    assert.equal((await listInventory(store.db, 'gw-fresh')).length, 1);
+    assert.equal((await listInventory(store.db, 'gw-stale')).length, 0, 'nor its inventory');
+    assert.equal(
+      (await listEvents(store.db, 'gw-stale', { limit: 10 })).filter((e) => e.reason === 'Tested').length,
+      0,
+    );
+    // The stale pass is put back due now, to look again.
+    assert.equal((await stepOf(store, steps.get('gw-stale')!)).state, 'pending');
+    // Both passes in one group: one status statement and one inventory statement for the two.
+    assert.ok(
+      statements.length >= 1 && statements[0]! <= 3,
+      `grouped writes took ${statements.join(', ')} statements`,
+    );
   });
 });
