@@ -149,7 +149,9 @@ export async function driveRollout(
 
 /** Clusters of the rollout's current wave in flight once this step's gate updates are written. */
 async function inFlightAfter(ctx: EngineContext, rollout: StoredRollout, gate: WaveGate): Promise<number> {
-  const counts = (await countRolloutMembers(ctx.store.db, rollout.id)).find((w) => w.wave === rollout.currentWave);
+  const counts = (await countRolloutMembers(ctx.store.db, rollout.id)).find(
+    (w) => w.wave === rollout.currentWave,
+  );
   const before = (counts?.counts['applying'] ?? 0) + (counts?.counts['repave-pending'] ?? 0);
   const left = gate.updates.filter((u) => u.state !== 'applying' && u.state !== 'repave-pending').length;
   return Math.max(0, before - left);
