@@ -748,23 +748,7 @@ export async function updateClusterStatuses(
   executor: Executor,
   updates: readonly ClusterStatusUpdate[],
 ): Promise<string[]> {
-  const names: string[] = [];
-  for (let i = 0; i < updates.length; i += INSERT_BATCH) {
-    const batch = updates.slice(i, i + INSERT_BATCH);
-    const result = await sql<{ name: string }>`
-      UPDATE clusters AS c SET
-        status = c.status || u.patch,
-        status_version = c.status_version + 1,
-        phase = coalesce(u.patch->>'phase', c.phase),
-        health = coalesce(u.patch->>'health', c.health),
-        observed_generation = coalesce((u.patch->>'observedGeneration')::bigint, c.observed_generation),
-        updated_at = now()
-      FROM unnest(${batch.map((u) => u.name)}::text[], ${batch.map((u) => toJson(u.patch))}::jsonb[]) AS u(name, patch)
-      WHERE c.name = u.name
-      RETURNING c.name`.execute(executor);
-    names.push(...result.rows.map((r) => r.name));
-  }
-  return names;
+  return [...(await mergeStatuses(executor, updates))];
 }
 
 /**
@@ -772,9 +756,17 @@ export async function updateClusterStatuses(
  * still the one given (the write of a step that read it); returns the names written — a name left out had its
  * status moved by another write first.
  */
-export async function updateClusterStatusesFenced(
+export function updateClusterStatusesFenced(
   executor: Executor,
   updates: ReadonlyArray<{ name: string; patch: Partial<ClusterStatus>; expectedStatusVersion: number }>,
+): Promise<Set<string>> {
+  return mergeStatuses(executor, updates);
+}
+
+/** Merges status patches, a batch per statement; an update with `expectedStatusVersion` only at that version. */
+async function mergeStatuses(
+  executor: Executor,
+  updates: ReadonlyArray<{ name: string; patch: Partial<ClusterStatus>; expectedStatusVersion?: number }>,
 ): Promise<Set<string>> {
   const written = new Set<string>();
   for (let i = 0; i < updates.length; i += INSERT_BATCH) {
@@ -788,8 +780,8 @@ export async function updateClusterStatusesFenced(
         observed_generation = coalesce((u.patch->>'observedGeneration')::bigint, c.observed_generation),
         updated_at = now()
       FROM unnest(${batch.map((u) => u.name)}::text[], ${batch.map((u) => toJson(u.patch))}::jsonb[],
-        ${batch.map((u) => u.expectedStatusVersion)}::bigint[]) AS u(name, patch, expected)
-      WHERE c.name = u.name AND c.status_version = u.expected
+        ${batch.map((u) => u.expectedStatusVersion ?? null)}::bigint[]) AS u(name, patch, expected)
+      WHERE c.name = u.name AND (u.expected IS NULL OR c.status_version = u.expected)
       RETURNING c.name`.execute(executor);
     for (const r of result.rows) written.add(r.name);
   }

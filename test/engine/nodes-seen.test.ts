@@ -37,10 +37,11 @@ function countingContext(ctx: EngineContext): { ctx: EngineContext; calls: strin
   return { ctx: { ...ctx, infra: counted }, calls };
 }
 
-describe('nodes as last seen', () => {
+/** Starts an engine with a converged cluster `seen` of two workers; closes it after the suite. */
+function withConvergedCluster(options: Parameters<typeof startEngineFixture>[0] = {}): () => EngineFixture {
   let fx: EngineFixture;
   before(async () => {
-    fx = await startEngineFixture();
+    fx = await startEngineFixture(options);
     await createProfile(fx, helloProfile('1.0.0', false));
     await fx.engine.createCluster(TESTER, {
       name: 'seen',
@@ -51,6 +52,15 @@ describe('nodes as last seen', () => {
   });
   after(async () => {
     await fx?.close();
+  });
+  return () => fx;
+}
+
+describe('nodes as last seen', () => {
+  const fixture = withConvergedCluster();
+  let fx: EngineFixture;
+  before(() => {
+    fx = fixture();
   });
 
   it('a pass of a converged cluster asks the provider nothing; a full pass reads its nodes', async () => {
@@ -83,19 +93,10 @@ describe('nodes as last seen', () => {
 });
 
 describe('nodes as last seen, with a resync every 2 s', () => {
+  const fixture = withConvergedCluster({ timings: { pollMs: 20, resyncMs: 2000, retryBaseMs: 50 } });
   let fx: EngineFixture;
-  before(async () => {
-    fx = await startEngineFixture({ timings: { pollMs: 20, resyncMs: 2000, retryBaseMs: 50 } });
-    await createProfile(fx, helloProfile('1.0.0', false));
-    await fx.engine.createCluster(TESTER, {
-      name: 'seen',
-      profiles: ['hello-universe-aws@1.0.0'],
-      workers: 2,
-    });
-    await waitForCluster(fx, 'seen', converged, 'cluster seen to converge');
-  });
-  after(async () => {
-    await fx?.close();
+  before(() => {
+    fx = fixture();
   });
 
   it('a node deleted out of band is replaced after the periodic resync reads the provider', async () => {
