@@ -2,9 +2,8 @@
  * `startEngine`: the composition of the engine — its context, its commands and a worker pipeline that claims
  * durable work from the store's queue with leases as its slots free (`pipeline.ts`), runs each item (one
  * reconcile step, or one fan-out of a new profile revision) and finishes it in the transaction that records its
- * effects. No timer per
- * cluster: waits are queue items due later. A resync walker (`resync.ts`) re-queues Running clusters page by
- * page as the drift backstop.
+ * effects. No timer per cluster: waits are queue items due later. A resync walker (`resync.ts`) re-queues Running
+ * clusters page by page as the drift backstop.
  */
 import { hostname } from 'node:os';
 import type { Catalog } from '../core/catalog.ts';
@@ -29,7 +28,7 @@ import { type Pipeline, startPipeline } from './pipeline.ts';
 import { reconcileCluster } from './reconcile-cluster.ts';
 import { type ResyncWalk, resyncPage } from './resync.ts';
 import { driveRollout } from './rollout-driver.ts';
-import { commitWritesBatch, type StepWrites } from './step-writes.ts';
+import { commitGroupedWrites } from './step-writes.ts';
 import {
   ENGINE_QUEUE,
   queueResyncWalker,
@@ -145,11 +144,7 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
           options.driftWatchLimit,
         );
 
-  const finishGroup = new FinishGroup(options.store.db, async (trx, grouped) => {
-    const list = grouped as StepWrites[];
-    const stale = await commitWritesBatch(trx, list);
-    return new Set(list.flatMap((w, i) => (stale.has(w) ? [i] : [])));
-  });
+  const finishGroup = new FinishGroup(options.store.db, commitGroupedWrites);
 
   async function runReconcile(step: ClaimedStep): Promise<void> {
     try {

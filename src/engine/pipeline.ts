@@ -38,8 +38,6 @@ export interface PipelineOptions {
 export interface Pipeline {
   wake(): void;
   stop(): Promise<void>;
-  /** Ends when the pipeline has stopped. */
-  done: Promise<void>;
 }
 
 /** Starts a pipeline of steps. */
@@ -145,6 +143,5 @@ export function startPipeline(options: PipelineOptions): Pipeline {
       poke();
       await done;
     },
-    done,
   };
 }

@@ -16,6 +16,7 @@ import {
   upsertInventoryRows,
 } from '../store/inventory.ts';
 import { deleteNodes, type NodeInput, upsertNodes } from '../store/node-pools.ts';
+import type { GroupEffect } from '../store/reconcile-queue.ts';
 import type { Database } from '../store/schema.ts';
 import { type EngineClusterStatus, storeStatus } from './engine-state.ts';
 
@@ -108,3 +109,13 @@ export async function commitWritesBatch(
   }
   return stale;
 }
+
+/**
+ * The group commit's `GroupEffect` for reconcile passes whose `grouped` data is their `StepWrites`: writes them
+ * with `commitWritesBatch` and returns the indexes of the stale ones.
+ */
+export const commitGroupedWrites: GroupEffect = async (trx, grouped) => {
+  const list = grouped as StepWrites[];
+  const stale = await commitWritesBatch(trx, list);
+  return new Set(list.flatMap((w, i) => (stale.has(w) ? [i] : [])));
+};

@@ -8,7 +8,7 @@ import { it } from 'node:test';
 import { sql } from 'kysely';
 import { StrataError } from '../../src/core/errors.ts';
 import { FinishGroup } from '../../src/engine/finish-group.ts';
-import { commitWritesBatch, StepWrites } from '../../src/engine/step-writes.ts';
+import { commitGroupedWrites, StepWrites } from '../../src/engine/step-writes.ts';
 import { createClusters, getClusters, updateClusterStatus } from '../../src/store/clusters.ts';
 import { listEvents } from '../../src/store/events.ts';
 import { listInventory } from '../../src/store/inventory.ts';
@@ -205,10 +205,9 @@ forEachDriver((_driver, getStore) => {
     const statements: number[] = [];
     const group = new FinishGroup(store.db, async (trx, grouped) => {
       const before = statementsSent();
-      const list = grouped as StepWrites[];
-      const stale = await commitWritesBatch(trx, list);
+      const stale = await commitGroupedWrites(trx, grouped);
       statements.push(statementsSent() - before);
-      return new Set(list.flatMap((w, i) => (stale.has(w) ? [i] : [])));
+      return stale;
     });
     const results = await Promise.all(
       [fresh, moved].map((c) => {
