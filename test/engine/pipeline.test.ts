@@ -111,7 +111,8 @@ describe('the worker pipeline', () => {
     const outcome = new Map<string, string>();
     const endedWhileSlowRan: string[] = [];
     let slowRunning = false;
-    const run = timedStep(store, outcome, (s) => (s.target.startsWith('slow') ? 1500 : 20));
+    // The slow step runs long enough for 40 quick ones (with a PGlite write each) on a loaded 2-core machine.
+    const run = timedStep(store, outcome, (s) => (s.target.startsWith('slow') ? 4000 : 20));
     const pipeline = startPipeline({
       concurrency: 4,
       limit: 8,
