@@ -22,10 +22,13 @@ describe('the cost of an add-on change per cluster', () => {
   let fx: EngineFixture;
   const requests: string[] = [];
   let counting = false;
+  let lastRequestAt = 0;
   before(async () => {
     fx = await startEngineFixture({
       onSimRequest: (method, path) => {
-        if (counting && path.startsWith('/clusters/cheap/')) requests.push(`${method} ${path.split('?')[0]}`);
+        if (!path.startsWith('/clusters/cheap/')) return;
+        lastRequestAt = Date.now();
+        if (counting) requests.push(`${method} ${path.split('?')[0]}`);
       },
     });
     await createProfile(fx, helloProfile('1.0.0', false));
@@ -35,8 +38,14 @@ describe('the cost of an add-on change per cluster', () => {
       workers: 1,
     });
     await waitForCluster(fx, 'cheap', converged, 'Running');
-    // Let the first full drift check after provisioning happen before counting.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Let the drift watches start and the full drift check each start asks for happen before counting: wait
+    // until the cluster's API server has been quiet for a second (on a loaded machine a watch can start late,
+    // and the full check it asks for would land inside the count).
+    const quietBy = Date.now() + 20_000;
+    while (Date.now() - lastRequestAt < 1_000) {
+      assert.ok(Date.now() < quietBy, 'the cluster went quiet after provisioning');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   });
   after(async () => {
     await fx?.close();
