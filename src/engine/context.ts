@@ -2,12 +2,14 @@
  * What every reconciler and command shares: the store, the pack catalog, the infrastructure provider, the clock,
  * the caches (profile revisions, proposals, Kubernetes clients) and the engine's timings.
  */
+import DataLoader from 'dataloader';
 import type { Catalog } from '../core/catalog.ts';
 import type { Clock } from '../core/clock.ts';
 import { StrataError } from '../core/errors.ts';
 import { KubeClient } from '../kube/client.ts';
 import type { Renderer } from '../render/renderer.ts';
 import { getClusterKubeconfig } from '../store/cluster-credentials.ts';
+import { type ClusterWithRecords, getClustersWithRecords } from '../store/clusters.ts';
 import type { Store } from '../store/open.ts';
 import type { Infrastructure, SimulatorAccess } from './infrastructure.ts';
 import { ProfileCache } from './profile-cache.ts';
@@ -22,6 +24,9 @@ export interface EngineTimings {
   /** First retry delay after a failed step (doubles per attempt). */
   retryBaseMs: number;
 }
+
+/** The most clusters one batched read (`readCluster`) asks for. */
+const READ_BATCH = 64;
 
 /** Default timings: poll every second, resync every minute. */
 export const DEFAULT_TIMINGS: EngineTimings = { pollMs: 1000, resyncMs: 60_000, retryBaseMs: 1000 };
@@ -52,6 +57,11 @@ export interface EngineContext {
    */
   gateSeen: Map<string, number>;
   timings: EngineTimings;
+  /**
+   * Reads a cluster with its records for a reconcile pass. The reads the passes a worker starts together ask
+   * for in one turn of the event loop go out as one statement (at most `READ_BATCH` names), not one each.
+   */
+  readCluster(name: string): Promise<ClusterWithRecords | undefined>;
   /** Returns the Kubernetes client of a cluster (cached per cluster). */
   kube(cluster: { name: string; spec: { cloudType: string } }): Promise<KubeClient>;
   /** Returns the admin kubeconfig Strata reaches a cluster with. */
@@ -89,6 +99,13 @@ export function createEngineContext(options: {
     }
     return options.sim.kubeconfig(cluster.name, 'admin');
   };
+  const reads = new DataLoader<string, ClusterWithRecords | undefined>(
+    async (names) => {
+      const found = await getClustersWithRecords(options.store.db, names);
+      return names.map((n) => found.get(n));
+    },
+    { cache: false, maxBatchSize: READ_BATCH, batchScheduleFn: (run) => setImmediate(run) },
+  );
   return {
     store: options.store,
     catalog: options.catalog,
@@ -103,6 +120,7 @@ export function createEngineContext(options: {
     gateSeen: new Map(),
     timings: { ...DEFAULT_TIMINGS, ...(options.timings ?? {}) },
     adminKubeconfig,
+    readCluster: (name) => reads.load(name),
     async kube(cluster) {
       let client = clients.get(cluster.name);
       if (!client) {

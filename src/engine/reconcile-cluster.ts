@@ -19,7 +19,7 @@ import type {
 import { planClusterUpdate } from '../core/plan.ts';
 import { summarizePlan } from '../core/plan-summary.ts';
 import { attachmentOf, resolveStack } from '../core/stack.ts';
-import { type ClusterRecords, getClusterWithRecords, type StoredCluster } from '../store/clusters.ts';
+import type { ClusterRecords, StoredCluster } from '../store/clusters.ts';
 import { addonConditions, reconcileAddons } from './addons.ts';
 import { CONDITION, type ConditionInput, findCondition, setCondition } from './conditions.ts';
 import type { EngineContext } from './context.ts';
@@ -76,10 +76,10 @@ export async function reconcileCluster(
   name: string,
   options: ReconcileOptions = {},
 ): Promise<ReconcileResult> {
-  const read = await getClusterWithRecords(ctx.store.db, name);
+  const read = await ctx.readCluster(name);
   if (!read) return { writes: new StepWrites(name, 0), done: true };
   const { records, ...cluster } = read;
-  const writes = new StepWrites(name, cluster.statusVersion);
+  const writes = new StepWrites(name, cluster.statusVersion, cluster.status);
   const now = new Date(ctx.clock.now()).toISOString();
   const conditions = new ConditionSet([...cluster.status.conditions], now);
   const phase = cluster.status.phase;

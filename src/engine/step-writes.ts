@@ -7,14 +7,10 @@
  */
 import type { Transaction } from 'kysely';
 import type { InventoryEntry, ObjectRef } from '../core/model.ts';
-import { updateClusterStatus, updateClusterStatusesFenced } from '../store/clusters.ts';
+import { jsonEqual } from '../core/objects.ts';
+import { type ClusterStatus, type EngineMerge, updateClusterStatusesFenced } from '../store/clusters.ts';
 import type { EventInput, EventType } from '../store/events.ts';
-import {
-  removeInventory,
-  setInventoryUnused,
-  upsertInventory,
-  upsertInventoryRows,
-} from '../store/inventory.ts';
+import { removeInventory, setInventoryUnused, upsertInventoryRows } from '../store/inventory.ts';
 import { deleteNodes, type NodeInput, upsertNodes } from '../store/node-pools.ts';
 import type { GroupEffect } from '../store/reconcile-queue.ts';
 import type { Database } from '../store/schema.ts';
@@ -30,11 +26,26 @@ export class StepWrites {
   readonly nodeUpserts: NodeInput[] = [];
   readonly nodeDeletes: string[] = [];
 
+  /** A copy of the status the step read, taken before the step could change it: what `changes` compares with. */
+  private readonly read: EngineClusterStatus | undefined;
+
   constructor(
     readonly cluster: string,
-    /** The status version the step read; the status write fails with `Conflict` if it moved. */
+    /** The status version the step read; the status write is skipped as stale if it moved. */
     readonly expectedStatusVersion: number,
-  ) {}
+    read?: ClusterStatus,
+  ) {
+    this.read = read ? (structuredClone(read) as EngineClusterStatus) : undefined;
+  }
+
+  /**
+   * The status patch as the store writes it: only the fields that differ from the status the step read, and the
+   * engine's bookkeeping key by key. The write is fenced on the version of that status, so a field left out is
+   * one the row already holds — the nodes in force (~4.5 KB) are no longer sent by every pass.
+   */
+  changes(): { patch: Partial<ClusterStatus>; engine?: EngineMerge } {
+    return statusChanges(this.read, this.status);
+  }
 
   /** Records an event for the cluster. */
   event(type: EventType, reason: string, message: string, details: Record<string, unknown> = {}): void {
@@ -57,26 +68,8 @@ export class StepWrites {
 }
 
 /**
- * Writes a step's records inside `trx` — all but its events, which the caller records with other steps' in one
- * statement. `Conflict` when the cluster's status changed since the step read it, thrown before anything is
- * written (the status is written first), so a group can skip this step and keep the others.
- */
-export async function commitWrites(trx: Transaction<Database>, writes: StepWrites): Promise<void> {
-  if (Object.keys(writes.status).length > 0) {
-    await updateClusterStatus(trx, writes.cluster, storeStatus(writes.status), {
-      expectedStatusVersion: writes.expectedStatusVersion,
-    });
-  }
-  await upsertInventory(trx, writes.cluster, writes.inventoryUpserts);
-  await setInventoryUnused(trx, writes.cluster, writes.inventoryUnused, true);
-  await removeInventory(trx, writes.cluster, writes.inventoryRemovals);
-  await upsertNodes(trx, writes.nodeUpserts);
-  await deleteNodes(trx, writes.cluster, writes.nodeDeletes);
-}
-
-/**
- * `commitWrites` for the steps of many clusters at once, as a group commit ends them: one fenced status statement
- * for all, one inventory and one node statement for all, the rarer writes per cluster. A step whose status moved
+ * Writes the steps of many clusters at once, as a group commit ends them (all but their events, which the caller
+ * records with other steps' in one statement): one fenced status statement for all, one inventory and one node statement for all, the rarer writes per cluster. A step whose status moved
  * since it read it writes nothing at all; those steps are returned (stale), the others are written.
  */
 export async function commitWritesBatch(
@@ -88,7 +81,7 @@ export async function commitWritesBatch(
     trx,
     withStatus.map((w) => ({
       name: w.cluster,
-      patch: storeStatus(w.status),
+      ...w.changes(),
       expectedStatusVersion: w.expectedStatusVersion,
     })),
   );
@@ -114,6 +107,30 @@ export async function commitWritesBatch(
  * The group commit's `GroupEffect` for reconcile passes whose `grouped` data is their `StepWrites`: writes them
  * with `commitWritesBatch` and returns the indexes of the stale ones.
  */
+/**
+ * Returns what `patch` changes in `read` (all of it without `read`): the top-level fields whose values differ,
+ * and for `engine` the keys to set and to drop.
+ */
+export function statusChanges(
+  read: EngineClusterStatus | undefined,
+  patch: Partial<EngineClusterStatus>,
+): { patch: Partial<ClusterStatus>; engine?: EngineMerge } {
+  if (!read) return { patch: storeStatus(patch) };
+  const changed: Partial<EngineClusterStatus> = {};
+  for (const [key, value] of Object.entries(patch) as [keyof EngineClusterStatus, unknown][]) {
+    if (key === 'engine' || value === undefined) continue;
+    if (!jsonEqual(value, read[key])) (changed as Record<string, unknown>)[key] = value;
+  }
+  if (!patch.engine) return { patch: storeStatus(changed) };
+  const before = (read.engine ?? {}) as Record<string, unknown>;
+  const after = patch.engine as Record<string, unknown>;
+  const set: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(after))
+    if (value !== undefined && !jsonEqual(value, before[key])) set[key] = value;
+  const drop = Object.keys(before).filter((key) => before[key] !== undefined && after[key] === undefined);
+  return { patch: storeStatus(changed), engine: { set, drop } };
+}
+
 export const commitGroupedWrites: GroupEffect = async (trx, grouped) => {
   const list = grouped as StepWrites[];
   const stale = await commitWritesBatch(trx, list);

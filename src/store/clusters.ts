@@ -356,6 +356,9 @@ export interface ClusterRecords {
   nodes: StoredNode[];
 }
 
+/** A cluster with its inventory and node records, as a reconcile pass reads it. */
+export type ClusterWithRecords = StoredCluster & { records: ClusterRecords };
+
 /**
  * Returns a cluster with its inventory and node records, read in one statement (one snapshot, one round trip
  * instead of three per reconcile pass), or undefined.
@@ -363,8 +366,20 @@ export interface ClusterRecords {
 export async function getClusterWithRecords(
   executor: Executor,
   name: string,
-): Promise<(StoredCluster & { records: ClusterRecords }) | undefined> {
-  const row = await executor
+): Promise<ClusterWithRecords | undefined> {
+  return (await getClustersWithRecords(executor, [name])).get(name);
+}
+
+/**
+ * `getClusterWithRecords` for many clusters in one statement (the passes a worker starts together); a missing
+ * name is not in the map.
+ */
+export async function getClustersWithRecords(
+  executor: Executor,
+  names: readonly string[],
+): Promise<Map<string, ClusterWithRecords>> {
+  if (names.length === 0) return new Map();
+  const rows = await executor
     .selectFrom('clusters')
     .modifyFront(sql.raw(PREPARED))
     .select(CLUSTER_COLUMNS)
@@ -378,30 +393,33 @@ export async function getClusterWithRecords(
           '[]'::json)
         FROM nodes AS n WHERE n.cluster = clusters.name)`.as('node_rows'),
     ])
-    .where('name', '=', name)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  return {
-    ...fromRow(row),
-    records: {
-      inventory: row.inventory_rows.map(([apiVersion, kind, namespace, name, pack, hash, unused]) => ({
-        apiVersion,
-        kind,
-        namespace,
-        name,
-        pack,
-        hash,
-        unused,
-      })),
-      nodes: row.node_rows.map(([node, pool, info, createdAt]) => ({
-        cluster: name,
-        name: node,
-        pool,
-        info,
-        createdAt: new Date(createdAt),
-      })),
-    },
-  };
+    .where(sql<boolean>`name = ANY(${[...names]}::text[])`)
+    .execute();
+  const found = new Map<string, ClusterWithRecords>();
+  for (const row of rows) {
+    found.set(row.name, {
+      ...fromRow(row),
+      records: {
+        inventory: row.inventory_rows.map(([apiVersion, kind, namespace, name, pack, hash, unused]) => ({
+          apiVersion,
+          kind,
+          namespace,
+          name,
+          pack,
+          hash,
+          unused,
+        })),
+        nodes: row.node_rows.map(([node, pool, info, createdAt]) => ({
+          cluster: row.name,
+          name: node,
+          pool,
+          info,
+          createdAt: new Date(createdAt),
+        })),
+      },
+    });
+  }
+  return found;
 }
 
 /** Returns a cluster as the JSON text of its API document (`clusterDocument` of `getCluster`), or undefined. */
@@ -754,33 +772,56 @@ export async function updateClusterStatuses(
 /**
  * Merges status fields into the statuses of many clusters in one statement, each only if its status version is
  * still the one given (the write of a step that read it); returns the names written — a name left out had its
- * status moved by another write first.
+ * status moved by another write first. `engine` merges into `status.engine` key by key (`set` replaces those
+ * keys, `drop` removes them), so a write sends only the engine's bookkeeping that changed.
  */
 export function updateClusterStatusesFenced(
   executor: Executor,
-  updates: ReadonlyArray<{ name: string; patch: Partial<ClusterStatus>; expectedStatusVersion: number }>,
+  updates: ReadonlyArray<{
+    name: string;
+    patch: Partial<ClusterStatus>;
+    engine?: EngineMerge;
+    expectedStatusVersion: number;
+  }>,
 ): Promise<Set<string>> {
   return mergeStatuses(executor, updates);
+}
+
+/** Keys of `status.engine` to replace (`set`) and to remove (`drop`). */
+export interface EngineMerge {
+  set: Record<string, unknown>;
+  drop: string[];
 }
 
 /** Merges status patches, a batch per statement; an update with `expectedStatusVersion` only at that version. */
 async function mergeStatuses(
   executor: Executor,
-  updates: ReadonlyArray<{ name: string; patch: Partial<ClusterStatus>; expectedStatusVersion?: number }>,
+  updates: ReadonlyArray<{
+    name: string;
+    patch: Partial<ClusterStatus>;
+    engine?: EngineMerge;
+    expectedStatusVersion?: number;
+  }>,
 ): Promise<Set<string>> {
   const written = new Set<string>();
   for (let i = 0; i < updates.length; i += INSERT_BATCH) {
     const batch = updates.slice(i, i + INSERT_BATCH);
     const result = await sql<{ name: string }>`
       UPDATE clusters AS c SET
-        status = c.status || u.patch,
+        status = CASE WHEN u.engine_set IS NULL THEN c.status || u.patch
+          ELSE c.status || u.patch || jsonb_build_object('engine',
+            (coalesce(c.status->'engine', '{}'::jsonb) - ARRAY(SELECT jsonb_array_elements_text(u.engine_drop)))
+              || u.engine_set) END,
         status_version = c.status_version + 1,
         phase = coalesce(u.patch->>'phase', c.phase),
         health = coalesce(u.patch->>'health', c.health),
         observed_generation = coalesce((u.patch->>'observedGeneration')::bigint, c.observed_generation),
         updated_at = now()
       FROM unnest(${batch.map((u) => u.name)}::text[], ${batch.map((u) => toJson(u.patch))}::jsonb[],
-        ${batch.map((u) => u.expectedStatusVersion ?? null)}::bigint[]) AS u(name, patch, expected)
+        ${batch.map((u) => u.expectedStatusVersion ?? null)}::bigint[],
+        ${batch.map((u) => (u.engine ? toJson(u.engine.set) : null))}::jsonb[],
+        ${batch.map((u) => (u.engine ? toJson(u.engine.drop) : null))}::jsonb[])
+        AS u(name, patch, expected, engine_set, engine_drop)
       WHERE c.name = u.name AND (u.expected IS NULL OR c.status_version = u.expected)
       RETURNING c.name`.execute(executor);
     for (const r of result.rows) written.add(r.name);

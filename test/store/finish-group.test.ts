@@ -239,4 +239,53 @@ forEachDriver((_driver, getStore) => {
       `grouped writes took ${statements.join(', ')} statements`,
     );
   });
+
+  it('a pass sends only the status it changed, the engine bookkeeping key by key, and the row keeps the rest', async (t) => {
+    const store = getStore(t);
+    if (!store) return;
+    await createClusters(store.db, { actor: 'tester' }, [clusterSpec('gw-delta')]);
+    const nodes = { layers: [{ pack: 'ubuntu', values: 'os:\n  kernel: generic\n'.repeat(200) }] };
+    await updateClusterStatus(store.db, 'gw-delta', {
+      health: 'Healthy',
+      engine: { nodes, settling: true, lastReplacedAt: { workers: 1 }, prune: { objects: [] } },
+    });
+    const [read] = await getClusters(store.db, ['gw-delta']);
+    const steps = await claimed(store, 'fg5', ['gw-delta']);
+    const w = new StepWrites('gw-delta', read!.statusVersion, read!.status);
+    // The pass changes a nested record of the status it read in place: still a change to write.
+    const state = { ...(read!.status.engine as Record<string, unknown>) };
+    (state.lastReplacedAt as Record<string, number>).workers = 2;
+    delete state.settling;
+    delete state.prune;
+    state.nodesSeen = { at: 5, key: 'k' };
+    w.patch({ phase: 'Running', health: 'Healthy', conditions: read!.status.conditions, engine: state });
+    const { patch, engine } = w.changes();
+    assert.deepEqual(Object.keys(patch), ['phase'], 'unchanged health and conditions are not sent');
+    assert.deepEqual(
+      Object.keys(engine!.set).sort(),
+      ['lastReplacedAt', 'nodesSeen'],
+      'nor the nodes in force',
+    );
+    assert.deepEqual(engine!.drop.sort(), ['prune', 'settling']);
+    const group = new FinishGroup(store.db, commitGroupedWrites);
+    assert.equal(
+      await group.finish({
+        step: steps.get('gw-delta')!,
+        outcome: { kind: 'done' },
+        grouped: w,
+        events: [],
+        skipOnStale: true,
+      }),
+      'done',
+    );
+    const [after] = await getClusters(store.db, ['gw-delta']);
+    assert.equal(after!.status.phase, 'Running');
+    assert.equal(after!.status.health, 'Healthy');
+    assert.equal(after!.statusVersion, read!.statusVersion + 1);
+    assert.deepEqual(after!.status.engine, {
+      nodes,
+      lastReplacedAt: { workers: 2 },
+      nodesSeen: { at: 5, key: 'k' },
+    });
+  });
 });
