@@ -6,6 +6,7 @@
  * clusters page by page as the drift backstop.
  */
 import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import type { Catalog } from '../core/catalog.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import { isStrataError } from '../core/errors.ts';
@@ -315,6 +316,11 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
   // Every `resyncMs` this process makes sure the fleet's resync walker is queued (a no-op while it is): the
   // walker, not each process, walks the fleet.
   let lastResync = clock.now();
+  // Poison steps (lease expired on their last attempt) are failed at most this often: each reap is a transaction
+  // of its own, and a claim round every few milliseconds need not pay for it (such a step is never claimed again
+  // meanwhile; only its failure is reported up to this much later).
+  const reapEveryMs = Math.min(5_000, Math.max(50, Math.floor(leaseMs / 2)));
+  let lastReap = Number.NEGATIVE_INFINITY;
 
   /** Claims rollout drivers first, then the engine's other work; resyncs fill what they leave of `limit`. */
   async function claimSteps(limit: number): Promise<ClaimedStep[]> {
@@ -325,7 +331,8 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
     let steps: ClaimedStep[] = [];
     for (const queue of [ROLLOUT_QUEUE, ENGINE_QUEUE, RESYNC_QUEUE]) {
       if (steps.length >= limit) break;
-      const reap = queue === ROLLOUT_QUEUE;
+      const reap = queue === ROLLOUT_QUEUE && performance.now() - lastReap >= reapEveryMs;
+      if (reap) lastReap = performance.now();
       steps = steps.concat(
         await claim(options.store.db, { owner, limit: limit - steps.length, leaseMs, queues: [queue], reap }),
       );
