@@ -11,6 +11,7 @@ import {
   deleteCluster,
   getCluster,
   getClusterJson,
+  getClustersWithRecords,
   getClusterWithRecords,
   listClusters,
   listClustersJson,
@@ -36,6 +37,7 @@ import {
   registerPack,
   syncBuiltinPacks,
 } from '../../src/store/packs.ts';
+import { statementsSent } from '../../src/store/prepared.ts';
 import {
   createProfileVersion,
   deleteProfileVersion,
@@ -566,6 +568,17 @@ forEachDriver((_driver, getStore) => {
     }
     assert.deepEqual((await getClusterWithRecords(store.db, 'bare'))?.records, { inventory: [], nodes: [] });
     assert.equal(await getClusterWithRecords(store.db, 'nobody'), undefined);
+    // Many at once, in one statement: each cluster with its own records, a missing name left out.
+    const sent = statementsSent();
+    const many = await getClustersWithRecords(store.db, ['bare', 'nobody', 'whole']);
+    assert.equal(statementsSent() - sent, 1);
+    assert.deepEqual([...many.keys()].sort(), ['bare', 'whole']);
+    assert.deepEqual(many.get('whole')?.records.inventory, records.inventory);
+    assert.deepEqual(
+      many.get('whole')?.records.nodes.map((n) => [n.cluster, n.name]),
+      records.nodes.map((n) => [n.cluster, n.name]),
+    );
+    assert.deepEqual(many.get('bare')?.records, { inventory: [], nodes: [] });
   });
 
   it('tracks applied objects per layer, marks them unused and forgets pruned ones', async (t) => {
