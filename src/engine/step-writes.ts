@@ -69,8 +69,9 @@ export class StepWrites {
 
 /**
  * Writes the steps of many clusters at once, as a group commit ends them (all but their events, which the caller
- * records with other steps' in one statement): one fenced status statement for all, one inventory and one node statement for all, the rarer writes per cluster. A step whose status moved
- * since it read it writes nothing at all; those steps are returned (stale), the others are written.
+ * records with other steps' in one statement): one fenced status statement for all, one inventory and one node
+ * statement for all, the rarer writes per cluster. A step whose status moved since it read it writes nothing at
+ * all; those steps are returned (stale), the others are written.
  */
 export async function commitWritesBatch(
   trx: Transaction<Database>,
@@ -104,14 +105,10 @@ export async function commitWritesBatch(
 }
 
 /**
- * The group commit's `GroupEffect` for reconcile passes whose `grouped` data is their `StepWrites`: writes them
- * with `commitWritesBatch` and returns the indexes of the stale ones.
- */
-/**
  * Returns what `patch` changes in `read` (all of it without `read`): the top-level fields whose values differ,
  * and for `engine` the keys to set and to drop.
  */
-export function statusChanges(
+function statusChanges(
   read: EngineClusterStatus | undefined,
   patch: Partial<EngineClusterStatus>,
 ): { patch: Partial<ClusterStatus>; engine?: EngineMerge } {
@@ -131,6 +128,10 @@ export function statusChanges(
   return { patch: storeStatus(changed), engine: { set, drop } };
 }
 
+/**
+ * The group commit's `GroupEffect` for reconcile passes whose `grouped` data is their `StepWrites`: writes them
+ * with `commitWritesBatch` and returns the indexes of the stale ones.
+ */
 export const commitGroupedWrites: GroupEffect = async (trx, grouped) => {
   const list = grouped as StepWrites[];
   const stale = await commitWritesBatch(trx, list);

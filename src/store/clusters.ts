@@ -777,12 +777,7 @@ export async function updateClusterStatuses(
  */
 export function updateClusterStatusesFenced(
   executor: Executor,
-  updates: ReadonlyArray<{
-    name: string;
-    patch: Partial<ClusterStatus>;
-    engine?: EngineMerge;
-    expectedStatusVersion: number;
-  }>,
+  updates: ReadonlyArray<StatusMerge & { expectedStatusVersion: number }>,
 ): Promise<Set<string>> {
   return mergeStatuses(executor, updates);
 }
@@ -793,16 +788,16 @@ export interface EngineMerge {
   drop: string[];
 }
 
+/** One cluster's status write of a batch: fields merged at the top, the engine's key by key, maybe fenced. */
+interface StatusMerge {
+  name: string;
+  patch: Partial<ClusterStatus>;
+  engine?: EngineMerge;
+  expectedStatusVersion?: number;
+}
+
 /** Merges status patches, a batch per statement; an update with `expectedStatusVersion` only at that version. */
-async function mergeStatuses(
-  executor: Executor,
-  updates: ReadonlyArray<{
-    name: string;
-    patch: Partial<ClusterStatus>;
-    engine?: EngineMerge;
-    expectedStatusVersion?: number;
-  }>,
-): Promise<Set<string>> {
+async function mergeStatuses(executor: Executor, updates: ReadonlyArray<StatusMerge>): Promise<Set<string>> {
   const written = new Set<string>();
   for (let i = 0; i < updates.length; i += INSERT_BATCH) {
     const batch = updates.slice(i, i + INSERT_BATCH);
