@@ -74,7 +74,10 @@ export interface StartEngineOptions {
    * slot busy, not so many that other workers go idle).
    */
   batchSize?: number;
-  /** Steps run at once (default 16). */
+  /**
+   * Steps run at once (default 64). A pass mostly waits on a cluster's API server and the store, so many run at
+   * once, and the more finish together the fewer statements their group commit costs per pass.
+   */
   concurrency?: number;
   /** Lease of a claimed step (default 30 s). */
   leaseMs?: number;
@@ -114,7 +117,7 @@ export function startEngine(options: StartEngineOptions): RunningEngine {
     ...(options.timings ? { timings: options.timings } : {}),
   });
   const owner = options.owner ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-  const concurrency = options.concurrency ?? 16;
+  const concurrency = options.concurrency ?? 64;
   const batchSize = options.batchSize ?? concurrency * 2;
   const leaseMs = options.leaseMs ?? 30_000;
   const idleMs = options.idleMs ?? 200;

@@ -29,7 +29,7 @@ export function registerWorkerCommand(program: Command, ctx: CliContext): void {
     .option('--no-sim', 'work only on existing clusters (no simulated infrastructure)')
     .option(
       '--concurrency <n>',
-      'steps run at once (default 16); the worker claims up to 4× as many at a time',
+      'steps run at once (default 64); the worker holds up to twice as many, claimed and waiting for a slot',
       (v) => Number(v),
     )
     .action(async (opts: WorkerOptions) => {
