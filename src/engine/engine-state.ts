@@ -45,6 +45,12 @@ export interface EngineState {
    * this unset, read everything.
    */
   settling?: boolean;
+  /**
+   * The generation whose update the rules let through when its first pass re-planned it. The plan's rules judge
+   * the applied stack against the desired one and the catalog's packs, none of which move until the update
+   * converges, so later passes of the same generation (the ones that wait for health) do not re-plan it.
+   */
+  updateChecked?: number;
   /** While settling: the workloads (refKeys) the last apply changed, whose health is read (the others were healthy). */
   settlingWorkloads?: string[];
 }

@@ -199,11 +199,12 @@ async function reconcileLive(
     full,
   };
   const updating = cluster.generation !== status.observedGeneration && status.appliedProfiles.length > 0;
-  // Rules are checked when an update is requested and again now that it runs.
-  if (updating) {
+  // Rules are checked when an update is requested and again on its first pass (`EngineState.updateChecked`).
+  if (updating && step.state.updateChecked !== cluster.generation) {
     const blocked = await refuseBlockedUpdate(step);
     if (blocked) return blocked;
-  }
+    step.state.updateChecked = cluster.generation;
+  } else if (!updating) delete step.state.updateChecked;
   const infra: InfraStep =
     spec.cloudType === 'existing'
       ? { ready: true, acted: false, rolling: false, repave: status.repave }
@@ -440,6 +441,8 @@ async function reportConverged(
   const { spec, status } = cluster;
   const phase = status.phase;
   const repaveWaiting = repave.state === 'Pending';
+  // The generation is observed now: no pass of it re-plans the update any more.
+  delete step.state.updateChecked;
   const k8s = step.state.nodes?.layers.find((l) => l.layer === 'k8s');
   conditions.set({
     type: CONDITION.ready,

@@ -189,3 +189,67 @@ describe('prune cap and removed packs', () => {
     assert.ok((await eventsOf(fx, 'mon')).some((e) => e.reason === 'PackRemoved'));
   });
 });
+
+describe('rules of an update checked once per generation (slow-starting pods)', () => {
+  let fx: EngineFixture;
+  before(async () => {
+    fx = await startEngineFixture({ simTiming: { podStartMs: 1_500 } });
+    await createProfile(fx, helloProfile('1.0.0', false));
+    await createProfile(fx, helloProfile('1.1.0', true));
+    await createProfile(fx, helloProfile('0.9.0', false, { kubernetes: '1.29.14' }));
+  });
+  after(async () => {
+    await fx?.close();
+  });
+
+  it('re-checks a new generation that arrives while the last one waits for health, and forgets the check once Running', async () => {
+    await fx.engine.createCluster(TESTER, {
+      name: 'settling',
+      profiles: ['hello-universe-aws@1.0.0'],
+      workers: 1,
+    });
+    await waitForCluster(fx, 'settling', converged, 'Running');
+    await fx.engine.applyChange(TESTER, 'settling', {
+      kind: 'profiles',
+      profiles: ['hello-universe-aws@1.1.0'],
+    });
+    // Applied and waiting for the new Deployment's pods: this generation's rules passed on its first pass.
+    const settling = await waitForCluster(
+      fx,
+      'settling',
+      (c) => c.status.phase === 'Updating' && c.status.engine?.['updateChecked'] === c.generation,
+      'the update applied and settling',
+    );
+    // A spec written behind the commands' back while the update settles: the new generation is checked again.
+    await updateClusterSpec(
+      fx.store.db,
+      TESTER,
+      { ...settling.spec, profiles: [{ name: 'hello-universe-aws', version: '0.9.0', revision: 1 }] },
+      settling.resourceVersion,
+    );
+    await requestReconcile(fx.store.db, ['settling'], 'test');
+    const blocked = await waitForCluster(
+      fx,
+      'settling',
+      (c) => c.status.conditions.find((x) => x.type === 'Ready')?.reason === 'K8sDowngradeNotSupported',
+      'blocked',
+    );
+    assert.notEqual(blocked.status.observedGeneration, blocked.generation);
+    assert.ok((await eventsOf(fx, 'settling')).some((e) => e.reason === 'UpdateBlocked'));
+    // Back to an allowed spec: it runs, and the converged cluster keeps no check of a generation.
+    await updateClusterSpec(
+      fx.store.db,
+      TESTER,
+      { ...blocked.spec, profiles: [{ name: 'hello-universe-aws', version: '1.1.0', revision: 1 }] },
+      blocked.resourceVersion,
+    );
+    await requestReconcile(fx.store.db, ['settling'], 'test');
+    const running = await waitForCluster(
+      fx,
+      'settling',
+      (c) => converged(c) && c.status.observedGeneration === c.generation,
+      'Running on 1.1.0',
+    );
+    assert.equal(running.status.engine?.['updateChecked'], undefined);
+  });
+});
