@@ -103,7 +103,7 @@ function startWorker(schema: string, simUrl: string, pkiDir: string): Promise<Ch
   const child = spawn(
     process.execPath,
     [...childArgs, new URL(import.meta.url).pathname, '--worker', schema, simUrl, pkiDir],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PGAPPNAME: DB_CLIENT.strata } },
   );
   return new Promise((resolve, reject) => {
     child.stdout?.on('data', (d: Buffer) => {
@@ -118,7 +118,7 @@ async function startSimProcess(schema: string, fleet: number, pkiDir: string): P
   const child = spawn(
     process.execPath,
     [...childArgs, new URL(import.meta.url).pathname, '--sim', schema, String(fleet), pkiDir],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PGAPPNAME: DB_CLIENT.sim } },
   );
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout?.on('data', (d: Buffer) => {
@@ -263,12 +263,14 @@ async function apiDuringRollout(
 
 /** Reports the API's latencies during the roll: p50/p99 per kind and over all (and whether the roll was shorter). */
 function reportApiDuring(result: LoadResult, clusters: number, rollMs: number): void {
-  const all = Object.values(result.latencies).flat();
+  // The load process lists latencies as answers came; a percentile needs them sorted.
+  const ascending = (a: number, b: number) => a - b;
+  const all = Object.values(result.latencies).flat().sort(ascending);
   const byKind = Object.fromEntries(
-    Object.entries(result.latencies).map(([k, v]) => [
-      k,
-      { p50: +percentile(v, 50).toFixed(1), p99: +percentile(v, 99).toFixed(1), n: v.length },
-    ]),
+    Object.entries(result.latencies).map(([k, unsorted]) => {
+      const v = unsorted.sort(ascending);
+      return [k, { p50: +percentile(v, 50).toFixed(1), p99: +percentile(v, 99).toFixed(1), n: v.length }];
+    }),
   );
   reportFigure(
     'rollout.api-during',
@@ -328,11 +330,59 @@ async function databaseCpuMs(): Promise<number> {
 }
 
 /**
+ * The names (`application_name`, which node-postgres takes from `PGAPPNAME`) the bench's PostgreSQL connections
+ * go by, so the server's CPU can be split between Strata's statements and the simulator's (it persists its
+ * clusters' objects in the same database). This process's pools are opened after this line runs.
+ */
+const DB_CLIENT = { strata: 'strata-bench', sim: 'strata-bench-sim' } as const;
+if (!process.argv.includes('--sim')) process.env.PGAPPNAME ??= DB_CLIENT.strata;
+
+/**
+ * Splits the CPU of PostgreSQL's backends over a phase by the client that opened them: every 250 ms it reads which
+ * backend serves whom (`pg_stat_activity`) and each one's CPU so far. A backend that exits between two readings
+ * takes its last interval with it, which the total (`databaseCpuMs`) still counts: the rest of the total is shown
+ * as unattributed.
+ */
+function databaseCpuByClient(store: Store | null) {
+  const seen = new Map<number, { client: string; first: number; last: number }>();
+  let stopped = false;
+  async function sample(initial: boolean): Promise<void> {
+    if (store?.driver !== 'postgres') return;
+    const rows = await sql<{ pid: number; client: string }>`
+      SELECT pid, application_name AS client FROM pg_stat_activity
+      WHERE backend_type = 'client backend'`.execute(store.db);
+    for (const { pid, client } of rows.rows) {
+      const ms = await cpuMsOf(pid);
+      const known = seen.get(pid);
+      if (known) known.last = Math.max(known.last, ms);
+      else seen.set(pid, { client, first: initial ? ms : 0, last: ms });
+    }
+  }
+  const ready = sample(true);
+  const loop = (async () => {
+    await ready;
+    while (!stopped) {
+      await new Promise((r) => setTimeout(r, 250));
+      await sample(false).catch(() => {});
+    }
+  })();
+  return async (): Promise<Record<string, number>> => {
+    stopped = true;
+    await loop;
+    await sample(false).catch(() => {});
+    const by: Record<string, number> = {};
+    for (const { client, first, last } of seen.values()) by[client] = (by[client] ?? 0) + (last - first);
+    return by;
+  };
+}
+
+/**
  * What one phase of the run costs per cluster: Strata's CPU (this process and a second worker's), the
  * simulator's CPU (when it runs in its own process; otherwise it is inside Strata's figure) and the SQL
  * statements this process sent (a second worker's are not counted: with two workers the figure is a floor).
  */
-async function costMeter(second: ChildProcess | null) {
+async function costMeter(second: ChildProcess | null, store: Store | null = null) {
+  const byClient = databaseCpuByClient(store);
   const cpu0 = process.cpuUsage();
   const worker0 = await cpuMsOf(second?.pid);
   const sim0 = await cpuMsOf(simPid);
@@ -343,10 +393,23 @@ async function costMeter(second: ChildProcess | null) {
     const strata = (cpu.user + cpu.system) / 1000 + ((await cpuMsOf(second?.pid)) - worker0);
     const sim = simPid === null ? null : (await cpuMsOf(simPid)) - sim0;
     const db = (await databaseCpuMs()) - db0;
+    const split = await byClient();
+    const perCluster = (ms: number | undefined) => +((ms ?? 0) / clusters).toFixed(2);
     return {
       strataCpuMsPerCluster: +(strata / clusters).toFixed(2),
       ...(sim === null ? {} : { simCpuMsPerCluster: +(sim / clusters).toFixed(2) }),
       ...(db > 0 ? { databaseCpuMsPerCluster: +(db / clusters).toFixed(2) } : {}),
+      ...(db > 0 && Object.keys(split).length > 0
+        ? {
+            databaseCpuMsPerClusterBy: {
+              strata: perCluster(split[DB_CLIENT.strata]),
+              simulator: perCluster(split[DB_CLIENT.sim]),
+              unattributed: perCluster(
+                db - Object.values(split).reduce((a, b) => a + b, 0) + (split[''] ?? 0),
+              ),
+            },
+          }
+        : {}),
       sqlStatementsPerCluster: +((statementsSent() - sql0) / clusters).toFixed(1),
     };
   };
@@ -354,7 +417,7 @@ async function costMeter(second: ChildProcess | null) {
 
 /** A cost meter's figures as a sentence. */
 function costLine(cost: Awaited<ReturnType<Awaited<ReturnType<typeof costMeter>>>>): string {
-  return `per cluster: Strata CPU ${cost.strataCpuMsPerCluster} ms${cost.simCpuMsPerCluster === undefined ? ' (simulator included)' : `, simulator CPU ${cost.simCpuMsPerCluster} ms`}${cost.databaseCpuMsPerCluster === undefined ? '' : `, PostgreSQL CPU ${cost.databaseCpuMsPerCluster} ms`}, ${cost.sqlStatementsPerCluster} SQL statements`;
+  return `per cluster: Strata CPU ${cost.strataCpuMsPerCluster} ms${cost.simCpuMsPerCluster === undefined ? ' (simulator included)' : `, simulator CPU ${cost.simCpuMsPerCluster} ms`}${cost.databaseCpuMsPerCluster === undefined ? '' : `, PostgreSQL CPU ${cost.databaseCpuMsPerCluster} ms${cost.databaseCpuMsPerClusterBy ? ` (serving Strata ${cost.databaseCpuMsPerClusterBy.strata}, the simulator ${cost.databaseCpuMsPerClusterBy.simulator}, unattributed ${cost.databaseCpuMsPerClusterBy.unattributed})` : ''}`}, ${cost.sqlStatementsPerCluster} SQL statements`;
 }
 
 /** The `--worker` mode: an engine claiming from the shared queue until SIGTERM. */
@@ -432,7 +495,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
     const provisionProfiler =
       process.env.STRATA_BENCH_PROFILE && PROFILE_PROVISION ? await startProfile('provision') : null;
     let requestsBefore = await requestCounts();
-    let cost = await costMeter(second);
+    let cost = await costMeter(second, store);
     let t0 = performance.now();
     for (const name of names)
       await engine.createCluster(ACTOR, { name, profiles: ['hello-universe-aws@1.0.0'], workers: 1 });
@@ -485,7 +548,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
     if (ROLLS.includes('preset')) {
       requestsBefore = await requestCounts();
       rss.reset();
-      cost = await costMeter(second);
+      cost = await costMeter(second, store);
       t0 = performance.now();
       const started = await engine.rollouts.start(ACTOR, {
         from: 'hello-universe-aws@1.0.0',
@@ -575,7 +638,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
     requestsBefore = await requestCounts();
     const profiler =
       process.env.STRATA_BENCH_PROFILE && !PROFILE_PROVISION ? await startProfile('one-object') : null;
-    cost = await costMeter(second);
+    cost = await costMeter(second, store);
     t0 = performance.now();
     const third = await engine.rollouts.start(ACTOR, {
       from: `hello-universe-aws@${base}`,
