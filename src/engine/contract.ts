@@ -222,6 +222,11 @@ export interface FleetCommands {
         trx: import('kysely').Transaction<import('../store/schema.ts').Database>,
         stored: string[],
       ): Promise<void>;
+      /**
+       * A condition type removed from the stored clusters' status in the row write that stores the spec (a
+       * rollout's `RolloutWaiting`): one write of each row instead of two.
+       */
+      dropCondition?: string;
     },
   ): Promise<Map<string, StrataError | null>>;
 }

@@ -17,6 +17,7 @@ import {
   countRolloutMembers,
   getRollout,
   listRolloutMembers,
+  ROLLOUT_CONDITION,
   type RolloutMember,
   type RolloutMemberUpdate,
   type RolloutPatch,
@@ -491,16 +492,15 @@ async function applyBatch(
         ),
       );
   }
-  // Every change of the batch in one transaction, which also clears their rollout condition (their status moves
-  // before any reconcile of the new spec reads it).
-  const nowIso = new Date(ctx.clock.now()).toISOString();
+  // Every change of the batch in one transaction, whose spec write also clears their rollout condition (their
+  // status moves before any reconcile of the new spec reads it).
   const stored = new Set<string>();
   const results = await commands.applyChanges(audit, changes, {
     read: clusters,
-    async alsoWrite(trx, names) {
+    async alsoWrite(_trx, names) {
       for (const name of names) stored.add(name);
-      await setRolloutCondition(trx, names, null, nowIso);
     },
+    dropCondition: ROLLOUT_CONDITION,
   });
   for (const { cluster } of changes) {
     const error = results.get(cluster) ?? null;

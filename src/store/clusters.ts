@@ -654,6 +654,17 @@ export async function updateClusterSpec(
   });
 }
 
+/** The `SET` items of `updateClusterSpecs` that remove condition `type` from the status, if it is there. */
+function dropConditionSet(type: string | undefined) {
+  if (type === undefined) return sql``;
+  const present = sql`c.status->'conditions' @> ${toJson([{ type }])}::jsonb`;
+  return sql`,
+        status = CASE WHEN ${present} THEN jsonb_set(c.status, '{conditions}', coalesce((SELECT jsonb_agg(x)
+          FROM jsonb_array_elements(c.status->'conditions') AS x WHERE x->>'type' <> ${type}::text), '[]'::jsonb))
+          ELSE c.status END,
+        status_version = c.status_version + CASE WHEN ${present} THEN 1 ELSE 0 END`;
+}
+
 /** One spec replacement of `updateClusterSpecs`. */
 export interface SpecUpdate {
   spec: ClusterSpec;
@@ -672,6 +683,14 @@ export async function updateClusterSpecs(
   executor: Executor,
   audit: AuditContext,
   updates: readonly SpecUpdate[],
+  options: {
+    /**
+     * A condition type to remove from the status of the clusters stored, in the same row write (a rollout's
+     * `RolloutWaiting` as it applies the change); the status version moves where one was removed, as
+     * `setRolloutCondition` moves it, so a pass that read the old status looks again.
+     */
+    dropCondition?: string;
+  } = {},
 ): Promise<{ updated: StoredCluster[]; current: Map<string, number> }> {
   if (updates.length === 0) return { updated: [], current: new Map() };
   return withTransaction(executor, async (trx) => {
@@ -690,7 +709,7 @@ export async function updateClusterSpecs(
     const freshNames = fresh.map((u) => u.spec.name);
     const { rows } = await sql<Row<'clusters'>>`
       UPDATE clusters AS c SET spec = u.spec::jsonb, cloud_type = u.cloud_type, generation = c.generation + 1,
-        resource_version = c.resource_version + 1, updated_at = now()
+        resource_version = c.resource_version + 1, updated_at = now()${dropConditionSet(options.dropCondition)}
       FROM unnest(${freshNames}::text[], ${fresh.map((u) => JSON.stringify(u.spec))}::text[],
         ${fresh.map((u) => u.spec.cloudType)}::text[]) AS u(name, spec, cloud_type)
       WHERE c.name = u.name

@@ -396,6 +396,66 @@ forEachDriver((_driver, getStore) => {
     assert.deepEqual(audit[0]?.after?.profiles, ['web@1.1.0#1']);
   });
 
+  it('a batch spec write can drop a condition in the same row write, moving the status version only where it was', async (t) => {
+    const store = getStore(t);
+    if (!store) return;
+    for (const name of ['drop-a', 'drop-b']) await createCluster(store.db, alice, clusterSpec(name));
+    const at = '2026-12-07T00:00:00.000Z';
+    const waiting = {
+      type: 'RolloutWaiting',
+      status: 'True' as const,
+      reason: 'Waiting',
+      message: 'Wave 2.',
+      lastTransitionTime: at,
+    };
+    const ready = {
+      type: 'Ready',
+      status: 'True' as const,
+      reason: 'Running',
+      message: 'Running.',
+      lastTransitionTime: at,
+    };
+    await updateClusterStatus(store.db, 'drop-a', { conditions: [ready, waiting] });
+    await updateClusterStatus(store.db, 'drop-b', { conditions: [ready] });
+    const before = new Map(
+      (await Promise.all(['drop-a', 'drop-b'].map((n) => getCluster(store.db, n)))).map((c) => [c!.name, c!]),
+    );
+    const { updated } = await updateClusterSpecs(
+      store.db,
+      alice,
+      ['drop-a', 'drop-b'].map((n) => ({
+        spec: clusterSpec(n, 'web', '1.1.0', 1),
+        expectedResourceVersion: 1,
+      })),
+      { dropCondition: 'RolloutWaiting' },
+    );
+    assert.deepEqual(
+      updated.map((c) => [c.name, c.generation, c.status.conditions.map((x) => x.type)]),
+      [
+        ['drop-a', 2, ['Ready']],
+        ['drop-b', 2, ['Ready']],
+      ],
+    );
+    const a = (await getCluster(store.db, 'drop-a'))!;
+    const b = (await getCluster(store.db, 'drop-b'))!;
+    assert.equal(
+      a.statusVersion,
+      before.get('drop-a')!.statusVersion + 1,
+      'a pass that read the old status looks again',
+    );
+    assert.equal(
+      b.statusVersion,
+      before.get('drop-b')!.statusVersion,
+      'nothing removed: the status version stays',
+    );
+    assert.deepEqual(a.status.conditions, [ready]);
+    assert.equal(
+      JSON.parse((await getClusterJson(store.db, 'drop-a'))!).status.conditions.length,
+      1,
+      'the API document shows the condition gone',
+    );
+  });
+
   it('replaces many specs at once: stale and missing clusters are left out, the rest with their side rows', async (t) => {
     const store = getStore(t);
     if (!store) return;

@@ -82,6 +82,7 @@ async function storeProposals(
   audit: AuditContext,
   entries: readonly PlannedChange[],
   alsoWrite?: (trx: Trx, stored: string[]) => Promise<void>,
+  dropCondition?: string,
 ) {
   if (entries.length === 0) return { updated: [], current: new Map<string, number>() };
   return commitIntent(deps, audit, async (trx) => {
@@ -92,6 +93,7 @@ async function storeProposals(
         spec: { ...e.proposal.spec, name: e.cluster.name },
         expectedResourceVersion: e.cluster.resourceVersion,
       })),
+      dropCondition === undefined ? {} : { dropCondition },
     );
     const stored = new Map(r.updated.map((c) => [c.name, c]));
     if (alsoWrite) await alsoWrite(trx, [...stored.keys()]);
@@ -175,7 +177,13 @@ export function changeCommands(
           results.set(name, error);
         }
       }
-      const { updated, current } = await storeProposals(deps, audit, entries, options.alsoWrite);
+      const { updated, current } = await storeProposals(
+        deps,
+        audit,
+        entries,
+        options.alsoWrite,
+        options.dropCondition,
+      );
       const stored = new Set(updated.map((c) => c.name));
       for (const { cluster } of entries) {
         const name = cluster.name;
