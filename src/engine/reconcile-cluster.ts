@@ -204,7 +204,7 @@ async function reconcileLive(
     const blocked = await refuseBlockedUpdate(step);
     if (blocked) return blocked;
     step.state.updateChecked = cluster.generation;
-  } else if (!updating) delete step.state.updateChecked;
+  }
   const infra: InfraStep =
     spec.cloudType === 'existing'
       ? { ready: true, acted: false, rolling: false, repave: status.repave }

@@ -654,13 +654,18 @@ export async function updateClusterSpec(
   });
 }
 
+/** SQL: the conditions of cluster row `c` without those of `type` (an empty array when none is left). */
+export function conditionsWithout(type: string) {
+  return sql`coalesce((SELECT jsonb_agg(x) FROM jsonb_array_elements(c.status->'conditions') AS x
+    WHERE x->>'type' <> ${type}::text), '[]'::jsonb)`;
+}
+
 /** The `SET` items of `updateClusterSpecs` that remove condition `type` from the status, if it is there. */
 function dropConditionSet(type: string | undefined) {
   if (type === undefined) return sql``;
   const present = sql`c.status->'conditions' @> ${toJson([{ type }])}::jsonb`;
   return sql`,
-        status = CASE WHEN ${present} THEN jsonb_set(c.status, '{conditions}', coalesce((SELECT jsonb_agg(x)
-          FROM jsonb_array_elements(c.status->'conditions') AS x WHERE x->>'type' <> ${type}::text), '[]'::jsonb))
+        status = CASE WHEN ${present} THEN jsonb_set(c.status, '{conditions}', ${conditionsWithout(type)})
           ELSE c.status END,
         status_version = c.status_version + CASE WHEN ${present} THEN 1 ELSE 0 END`;
 }

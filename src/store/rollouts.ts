@@ -8,6 +8,7 @@
 import { sql } from 'kysely';
 import { StrataError } from '../core/errors.ts';
 import type { Condition } from '../core/model.ts';
+import { conditionsWithout } from './clusters.ts';
 import type { Executor, RolloutMemberState, RolloutState, Row } from './schema.ts';
 import { staleWriteError, toJson } from './transact.ts';
 
@@ -396,8 +397,7 @@ export async function setRolloutCondition(
     await sql`SELECT 1 FROM clusters WHERE name = ANY(${names}::text[]) ORDER BY name FOR UPDATE`.execute(
       executor,
     );
-    const rest = sql`coalesce((SELECT jsonb_agg(x) FROM jsonb_array_elements(c.status->'conditions') AS x
-      WHERE x->>'type' <> ${ROLLOUT_CONDITION}), '[]'::jsonb)`;
+    const rest = conditionsWithout(ROLLOUT_CONDITION);
     const result = condition
       ? await sql`
           UPDATE clusters AS c SET

@@ -81,9 +81,9 @@ async function storeProposals(
   deps: CommandDeps,
   audit: AuditContext,
   entries: readonly PlannedChange[],
-  alsoWrite?: (trx: Trx, stored: string[]) => Promise<void>,
-  dropCondition?: string,
+  options: { alsoWrite?: (trx: Trx, stored: string[]) => Promise<void>; dropCondition?: string } = {},
 ) {
+  const { alsoWrite, dropCondition } = options;
   if (entries.length === 0) return { updated: [], current: new Map<string, number>() };
   return commitIntent(deps, audit, async (trx) => {
     const r = await updateClusterSpecs(
@@ -177,13 +177,7 @@ export function changeCommands(
           results.set(name, error);
         }
       }
-      const { updated, current } = await storeProposals(
-        deps,
-        audit,
-        entries,
-        options.alsoWrite,
-        options.dropCondition,
-      );
+      const { updated, current } = await storeProposals(deps, audit, entries, options);
       const stored = new Set(updated.map((c) => c.name));
       for (const { cluster } of entries) {
         const name = cluster.name;
