@@ -24,7 +24,9 @@
  * 1.0.0). Each roll also prints its timeline: per wave, when its first and last clusters were applied and when
  * the last passed the gate, in seconds after the start. `STRATA_BENCH_API_DURING=1` serves the REST API on the
  * same store and engine and measures 500 req/s of mixed reads (a cluster, a list page, a plan, the rollout's
- * status) for `STRATA_BENCH_API_SECONDS` (default 20) while the one-object roll runs.
+ * status) for `STRATA_BENCH_API_SECONDS` (default 20) while the one-object roll runs; with
+ * `STRATA_BENCH_API_PROCESS=1` that API is served by a process of its own that runs no passes (`strata up
+ * --no-work`, this file run with `--api`), as an installation that keeps its API quick under load deploys it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -41,6 +43,7 @@ import { validateProfileVersion } from '../src/core/profile.ts';
 import { overlayValues } from '../src/core/values-overlay.ts';
 import { startEngine } from '../src/engine/engine.ts';
 import { destroySharedAgents } from '../src/kube/agents.ts';
+import { localEngine, startStrata } from '../src/main/up.ts';
 import { connectRemoteSimulator } from '../src/sim/remote.ts';
 import { openStore, type Store } from '../src/store/open.ts';
 import { statementsSent } from '../src/store/prepared.ts';
@@ -71,6 +74,8 @@ const WAIT_MS = Number(process.env.STRATA_BENCH_WAIT_MS ?? 30 * 60_000);
 const WORKERS = Number(process.env.STRATA_BENCH_WORKERS ?? 1);
 /** `STRATA_BENCH_API_DURING=1`: 500 req/s of mixed REST reads during the one-object roll (see `apiDuringRollout`). */
 const API_DURING = process.env.STRATA_BENCH_API_DURING === '1';
+/** `STRATA_BENCH_API_PROCESS=1` (PostgreSQL only): that API runs in its own process without passes (`strata up --no-work`). */
+const API_PROCESS = process.env.STRATA_BENCH_API_PROCESS === '1';
 /** Seconds the load of `API_DURING` is recorded (after 2 s of warm-up). */
 const API_SECONDS = Number(process.env.STRATA_BENCH_API_SECONDS ?? 20);
 /** `STRATA_BENCH_PROFILE_PHASE=provision`: profile provisioning instead of the one-object roll. */
@@ -220,22 +225,28 @@ async function rolloutTimeline(
 }
 
 /**
- * Serves the REST API on the bench's store and engine (as `strata up` does) and runs 500 req/s of mixed reads
- * against it for `API_SECONDS`: a cluster, a page of the fleet list, a plan, the rollout's status — each on a
- * random cluster of the fleet. Resolves with the latencies.
+ * Serves the REST API on the bench's store and engine (as `strata up` does) — or, with `API_PROCESS`, in a process
+ * of its own that runs no passes (as `strata up --no-work` does) — and runs 500 req/s of mixed reads against it
+ * for `API_SECONDS`: a cluster, a page of the fleet list, a plan, the rollout's status — each on a random cluster
+ * of the fleet. Resolves with the latencies (and, for an API process, its CPU over the load).
  */
 async function apiDuringRollout(
   store: Store,
   catalog: Awaited<ReturnType<typeof loadBuiltinCatalog>>,
   running: ReturnType<typeof startEngine>,
   rolloutId: string,
-): Promise<LoadResult> {
+  schema: string | undefined,
+): Promise<LoadResult & { apiCpuMs?: number }> {
   const home = mkdtempSync(join(tmpdir(), 'strata-bench-api-during-'));
-  const app = createApiServer({ store, catalog, engine: running.engine, home });
+  const separate = API_PROCESS && schema ? await startApiProcess(schema, home) : null;
+  const app = separate ? null : createApiServer({ store, catalog, engine: running.engine, home });
   try {
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    const token = (await ensureAdminToken(store, home)).token;
+    let url = separate?.url ?? '';
+    if (app) {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    }
+    const token = separate?.token ?? (await ensureAdminToken(store, home)).token;
     const { rows } = await sql<{ name: string }>`
       SELECT name FROM clusters TABLESAMPLE SYSTEM (10) LIMIT 400`.execute(store.db);
     const names = rows.length > 0 ? rows.map((r) => r.name) : ['ro-000000'];
@@ -254,15 +265,75 @@ async function apiDuringRollout(
       },
       { kind: 'rollout status', method: 'GET' as const, path: `/v1/rollouts/${rolloutId}` },
     ]);
-    return await runMixedLoad({ url, token, requests, rate: 500, seconds: API_SECONDS });
+    const cpu0 = await cpuMsOf(separate?.child.pid);
+    const result = await runMixedLoad({ url, token, requests, rate: 500, seconds: API_SECONDS });
+    return separate ? { ...result, apiCpuMs: (await cpuMsOf(separate.child.pid)) - cpu0 } : result;
   } finally {
-    await app.close();
+    await app?.close();
+    if (separate) {
+      const exited = new Promise((resolve) => separate.child.once('exit', resolve));
+      separate.child.kill('SIGTERM');
+      await exited;
+    }
     rmSync(home, { recursive: true, force: true });
   }
 }
 
+/** Starts `strata up --no-work`'s composition in a child process (this file run with `--api`) on the same schema. */
+function startApiProcess(
+  schema: string,
+  home: string,
+): Promise<{ child: ChildProcess; url: string; token: string }> {
+  const child = spawn(
+    process.execPath,
+    [...childArgs, new URL(import.meta.url).pathname, '--api', schema, home],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, PGAPPNAME: DB_CLIENT.api },
+    },
+  );
+  return new Promise((resolve, reject) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      const m = /API READY (\S+) (\S+)/.exec(d.toString());
+      if (m) resolve({ child, url: m[1]!, token: m[2]! });
+    });
+    child.on('exit', (code) => reject(new Error(`API process exited (${code}) before it was ready`)));
+  });
+}
+
+/**
+ * The `--api` mode: what `strata up --no-work` runs (API, console, an idle simulator of its own, engine commands
+ * without passes) on the bench's schema, until SIGTERM.
+ */
+async function runApi(schema: string, home: string): Promise<void> {
+  const strata = await startStrata({
+    home,
+    databaseUrl,
+    schema,
+    port: 0,
+    kubePort: 0,
+    createEngine: localEngine,
+    work: false,
+  });
+  const profiler = process.env.STRATA_BENCH_PROFILE ? await startProfile('api') : null;
+  // Whether answers waited for this process's event loop (its own work) or for something outside it.
+  const { monitorEventLoopDelay } = await import('node:perf_hooks');
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  process.stdout.write(`API READY ${strata.apiUrl} ${strata.adminToken}\n`);
+  await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+  delay.disable();
+  const ms = (ns: number) => (ns / 1e6).toFixed(1);
+  process.stderr.write(
+    `  the API process's event loop was late by p50 ${ms(delay.percentile(50))} ms, p99 ${ms(delay.percentile(99))} ms, at most ${ms(delay.max)} ms\n`,
+  );
+  if (profiler) process.stderr.write(`  CPU profile of the API process: ${await profiler.stop()}\n`);
+  await strata.stop();
+  destroySharedAgents();
+}
+
 /** Reports the API's latencies during the roll: p50/p99 per kind and over all (and whether the roll was shorter). */
-function reportApiDuring(result: LoadResult, clusters: number, rollMs: number): void {
+function reportApiDuring(result: LoadResult & { apiCpuMs?: number }, clusters: number, rollMs: number): void {
   // The load process lists latencies as answers came; a percentile needs them sorted.
   const ascending = (a: number, b: number) => a - b;
   const all = Object.values(result.latencies).flat().sort(ascending);
@@ -284,9 +355,13 @@ function reportApiDuring(result: LoadResult, clusters: number, rollMs: number): 
       dropped: result.dropped,
       errors: result.errors as Record<string, number>,
       rollSeconds: +(rollMs / 1000).toFixed(1),
+      apiWhere: result.apiCpuMs === undefined ? 'with the engine' : 'own process (--no-work)',
+      ...(result.apiCpuMs === undefined
+        ? {}
+        : { apiCpuMsPerRequest: +(result.apiCpuMs / all.length).toFixed(2) }),
       ...Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, v])),
     },
-    `REST during the roll of ${clusters} clusters: 500 req/s of mixed reads for ${API_SECONDS} s (cluster, list page, plan, rollout status): p50 ${percentile(all, 50).toFixed(1)} ms, p99 ${percentile(all, 99).toFixed(1)} ms; ${Object.entries(
+    `REST during the roll of ${clusters} clusters (${result.apiCpuMs === undefined ? "API in the engine's process" : `API in its own process, ${(result.apiCpuMs / all.length).toFixed(2)} ms CPU per answer`}): 500 req/s of mixed reads for ${API_SECONDS} s (cluster, list page, plan, rollout status): p50 ${percentile(all, 50).toFixed(1)} ms, p99 ${percentile(all, 99).toFixed(1)} ms; ${Object.entries(
       byKind,
     )
       .map(([k, v]) => `${k} p99 ${v.p99} ms`)
@@ -334,8 +409,9 @@ async function databaseCpuMs(): Promise<number> {
  * go by, so the server's CPU can be split between Strata's statements and the simulator's (it persists its
  * clusters' objects in the same database). This process's pools are opened after this line runs.
  */
-const DB_CLIENT = { strata: 'strata-bench', sim: 'strata-bench-sim' } as const;
-if (!process.argv.includes('--sim')) process.env.PGAPPNAME ??= DB_CLIENT.strata;
+const DB_CLIENT = { strata: 'strata-bench', sim: 'strata-bench-sim', api: 'strata-bench-api' } as const;
+if (!process.argv.includes('--sim') && !process.argv.includes('--api'))
+  process.env.PGAPPNAME ??= DB_CLIENT.strata;
 
 /**
  * Splits the CPU of PostgreSQL's backends over a phase by the client that opened them: every 250 ms it reads which
@@ -404,6 +480,7 @@ async function costMeter(second: ChildProcess | null, store: Store | null = null
             databaseCpuMsPerClusterBy: {
               strata: perCluster(split[DB_CLIENT.strata]),
               simulator: perCluster(split[DB_CLIENT.sim]),
+              ...(split[DB_CLIENT.api] === undefined ? {} : { api: perCluster(split[DB_CLIENT.api]) }),
               unattributed: perCluster(
                 db - Object.values(split).reduce((a, b) => a + b, 0) + (split[''] ?? 0),
               ),
@@ -417,7 +494,7 @@ async function costMeter(second: ChildProcess | null, store: Store | null = null
 
 /** A cost meter's figures as a sentence. */
 function costLine(cost: Awaited<ReturnType<Awaited<ReturnType<typeof costMeter>>>>): string {
-  return `per cluster: Strata CPU ${cost.strataCpuMsPerCluster} ms${cost.simCpuMsPerCluster === undefined ? ' (simulator included)' : `, simulator CPU ${cost.simCpuMsPerCluster} ms`}${cost.databaseCpuMsPerCluster === undefined ? '' : `, PostgreSQL CPU ${cost.databaseCpuMsPerCluster} ms${cost.databaseCpuMsPerClusterBy ? ` (serving Strata ${cost.databaseCpuMsPerClusterBy.strata}, the simulator ${cost.databaseCpuMsPerClusterBy.simulator}, unattributed ${cost.databaseCpuMsPerClusterBy.unattributed})` : ''}`}, ${cost.sqlStatementsPerCluster} SQL statements`;
+  return `per cluster: Strata CPU ${cost.strataCpuMsPerCluster} ms${cost.simCpuMsPerCluster === undefined ? ' (simulator included)' : `, simulator CPU ${cost.simCpuMsPerCluster} ms`}${cost.databaseCpuMsPerCluster === undefined ? '' : `, PostgreSQL CPU ${cost.databaseCpuMsPerCluster} ms${cost.databaseCpuMsPerClusterBy ? ` (serving Strata ${cost.databaseCpuMsPerClusterBy.strata}, the simulator ${cost.databaseCpuMsPerClusterBy.simulator}${cost.databaseCpuMsPerClusterBy.api === undefined ? '' : `, the API process ${cost.databaseCpuMsPerClusterBy.api}`}, unattributed ${cost.databaseCpuMsPerClusterBy.unattributed})` : ''}`}, ${cost.sqlStatementsPerCluster} SQL statements`;
 }
 
 /** The `--worker` mode: an engine claiming from the shared queue until SIGTERM. */
@@ -649,7 +726,7 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
       progressDeadlineSeconds: 3600,
     });
     // The REST API's reads while the roll runs (`STRATA_BENCH_API_DURING=1`), from a load process.
-    const apiLoad = API_DURING ? apiDuringRollout(store, catalog, running, third.id) : null;
+    const apiLoad = API_DURING ? apiDuringRollout(store, catalog, running, third.id, schema) : null;
     await waitCount('healthy', total, async () => {
       const r = await engine.rollouts.get(third.id, { limit: 1 });
       if (r.state === 'Halted') throw new Error(`rollout halted: ${r.haltReason}`);
@@ -690,6 +767,11 @@ async function run(driver: 'pglite' | 'postgres', fleet: number): Promise<void> 
 if (process.argv[2] === '--sim') {
   const [schema, fleet, pkiDir] = process.argv.slice(3) as [string, string, string];
   await runSim(schema, Number(fleet), pkiDir);
+  process.exit(0);
+}
+if (process.argv[2] === '--api') {
+  const [schema, home] = process.argv.slice(3) as [string, string];
+  await runApi(schema, home);
   process.exit(0);
 }
 if (process.argv[2] === '--worker') {

@@ -37,6 +37,8 @@ export interface EngineDeps {
   home: string;
   /** The renderer the API and the engine share. */
   renderer: Renderer;
+  /** Run the engine's passes here (false: commands only, `strata worker` processes work; see `StartOptions.work`). */
+  work: boolean;
 }
 
 /** A running engine: its commands for the API, and how to stop it. */
@@ -75,6 +77,12 @@ export interface StartOptions {
   tls?: { certPath: string; keyPath: string } | null;
   /** The engine to run (see `EngineFactory`); null or absent: none. */
   createEngine?: EngineFactory | null;
+  /**
+   * Run the engine's passes in this process (default true). False (`strata up --no-work`, PostgreSQL only): this
+   * process serves the API, the console and the simulator, and takes commands; `strata worker` processes on the
+   * same database do the work, so a rollout's passes never queue the API's requests behind them.
+   */
+  work?: boolean;
   /** The built web console served at `/` (default `<repo>/dist/web`). */
   webDir?: string;
 }
@@ -199,8 +207,23 @@ export async function startStrata(options: StartOptions = {}): Promise<RunningSt
     }
     const renderer = new Renderer({ content: storeContentSource(store.db) });
     cleanups.push(() => renderer.close());
+    if (options.work === false && store.driver !== 'postgres') {
+      throw new StrataError(
+        'ValidationFailed',
+        'Serving without doing the work (--no-work) needs PostgreSQL (DATABASE_URL): `strata worker` processes do the work there, and no other process can open the embedded store.',
+        { field: 'work' },
+      );
+    }
     const engine = options.createEngine
-      ? await options.createEngine({ store, catalog, sim, events, home, renderer })
+      ? await options.createEngine({
+          store,
+          catalog,
+          sim,
+          events,
+          home,
+          renderer,
+          work: options.work !== false,
+        })
       : null;
     if (engine) cleanups.push(() => engine.stop());
 
@@ -240,8 +263,15 @@ export async function startStrata(options: StartOptions = {}): Promise<RunningSt
 }
 
 /** The engine `strata up` runs in its own process: it publishes what it changed to the live views. */
-export const localEngine: EngineFactory = async ({ store, catalog, sim, events, renderer }) => {
-  const running = startEngine({ store, catalog, sim, renderer, publish: (event) => events.publish(event) });
+export const localEngine: EngineFactory = async ({ store, catalog, sim, events, renderer, work }) => {
+  const running = startEngine({
+    store,
+    catalog,
+    sim,
+    renderer,
+    publish: (event) => events.publish(event),
+    worker: work !== false,
+  });
   return { commands: running.engine, stop: () => running.stop() };
 };
 

@@ -14,10 +14,14 @@ import { RecordingEngine } from '../api/recording-engine.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 
-function runUp(home: string, onLine?: (line: string, stop: () => void) => void) {
+function runUp(
+  home: string,
+  onLine?: (line: string, stop: () => void) => void,
+  extra: readonly string[] = [],
+) {
   const child = spawn(
     process.execPath,
-    [join(root, 'bin', 'strata.js'), 'up', '--home', home, '--port', '0', '--kube-port', '0'],
+    [join(root, 'bin', 'strata.js'), 'up', '--home', home, '--port', '0', '--kube-port', '0', ...extra],
     {
       cwd: root,
       env: { ...process.env, DATABASE_URL: '', STRATA_PORT: '', STRATA_KUBE_PORT: '' },
@@ -122,6 +126,19 @@ describe('strata up', () => {
     assert.match(result.stdout, /strata up --demo/);
     assert.doesNotMatch(result.stdout, /strata profile get/);
     assert.match(result.stderr, /SIGTERM: stopping Strata/);
+    assert.equal(existsSync(join(home, 'db.lock')), false);
+  });
+
+  it('refuses --no-work on the embedded store, where no worker process could do the work', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'strata-up-no-work-'));
+    const result = await runUp(home, undefined, ['--no-work']);
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /^error: .*--no-work.*needs PostgreSQL \(DATABASE_URL\).*\[ValidationFailed\]$/m,
+    );
+    assert.doesNotMatch(result.stdout, /Strata is up/);
+    // Nothing is left holding the home: a normal start works at once.
     assert.equal(existsSync(join(home, 'db.lock')), false);
   });
 });

@@ -12,10 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { startEngine } from '../../src/engine/engine.ts';
 import { destroySharedAgents } from '../../src/kube/agents.ts';
 import { KubeClient } from '../../src/kube/client.ts';
-import { type RunningStrata, startStrata } from '../../src/main/up.ts';
+import { localEngine, type RunningStrata, startStrata } from '../../src/main/up.ts';
 import { listAudit } from '../../src/store/audit.ts';
 import { getCluster } from '../../src/store/clusters.ts';
 import { listRolloutMembers } from '../../src/store/rollouts.ts';
@@ -81,11 +80,10 @@ describe('several processes on one PostgreSQL', async () => {
       port: 0,
       kubePort: 0,
       demo: true,
-      // This process serves the API and the simulator; its engine takes commands but claims no work.
-      createEngine: async ({ store, catalog, sim }) => {
-        const running = startEngine({ store, catalog, sim, worker: false, watchDrift: false });
-        return { commands: running.engine, stop: () => running.stop() };
-      },
+      // This process serves the API and the simulator; its engine takes commands but claims no work, as
+      // `strata up --no-work` runs it.
+      createEngine: localEngine,
+      work: false,
     });
     workerEnv = {
       ...process.env,

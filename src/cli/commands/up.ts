@@ -24,8 +24,19 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     )
     .option('--home <dir>', 'data directory (default $STRATA_HOME or ~/.strata)')
     .option('--log', 'log every request')
+    .option(
+      '--no-work',
+      'serve the API and take commands, but leave the work to `strata worker` processes (PostgreSQL only): passes never delay the API',
+    )
     .action(
-      async (opts: { demo?: boolean; port?: number; kubePort?: number; home?: string; log?: boolean }) => {
+      async (opts: {
+        demo?: boolean;
+        port?: number;
+        kubePort?: number;
+        home?: string;
+        log?: boolean;
+        work: boolean;
+      }) => {
         // Loaded on demand: the server, store and simulator are heavy, and every other command is a thin client.
         const { startServer } = await import('../../main/up.ts');
         const strata = await startServer({
@@ -34,6 +45,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
           kubePort: opts.kubePort,
           home: opts.home,
           logger: opts.log,
+          work: opts.work,
         });
         const p = ctx.printer;
         p.out(`Strata is up (home ${strata.home}).`);
@@ -48,6 +60,10 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
         );
         if (!strata.engine)
           p.out('  Engine:          not running in this build — cluster actions answer 503 Unavailable');
+        else if (!opts.work)
+          p.out(
+            '  Engine:          commands only (--no-work): start `strata worker` processes to do the work',
+          );
         for (const made of strata.demoCreated) p.out(`  demo: created ${made}`);
         p.out('Try:');
         p.out('  strata pack list');
