@@ -23,7 +23,7 @@
  * connections, default 10) try other sizes; `STRATA_BENCH_ROLLS=one-object` times only the one-object roll (from
  * 1.0.0). Each roll also prints its timeline: per wave, when its first and last clusters were applied and when
  * the last passed the gate, in seconds after the start. `STRATA_BENCH_API_DURING=1` serves the REST API on the
- * same store and engine and measures 500 req/s of mixed reads (a cluster, a list page, a plan, the rollout's
+ * same store and engine and measures 500 req/s (`STRATA_BENCH_API_RATE`) of mixed reads (a cluster, a list page, a plan, the rollout's
  * status) for `STRATA_BENCH_API_SECONDS` (default 20) while the one-object roll runs; with
  * `STRATA_BENCH_API_PROCESS=1` that API is served by a process of its own that runs no passes (`strata up
  * --no-work`, this file run with `--api`), as an installation that keeps its API quick under load deploys it.
@@ -76,6 +76,14 @@ const WORKERS = Number(process.env.STRATA_BENCH_WORKERS ?? 1);
 const API_DURING = process.env.STRATA_BENCH_API_DURING === '1';
 /** `STRATA_BENCH_API_PROCESS=1` (PostgreSQL only): that API runs in its own process without passes (`strata up --no-work`). */
 const API_PROCESS = process.env.STRATA_BENCH_API_PROCESS === '1';
+/**
+ * `STRATA_BENCH_NICE=N` (with `API_PROCESS`): the simulator's process and this one (the engine) run at nice N once
+ * the API process is up, as an operator gives the API the CPU first where workers share its machine (`nice -n 10
+ * strata worker`); PostgreSQL's backends keep their priority.
+ */
+const NICE = process.env.STRATA_BENCH_NICE ? Number(process.env.STRATA_BENCH_NICE) : null;
+/** Requests per second of that load (`STRATA_BENCH_API_RATE`, default the issue's 500). */
+const API_RATE = Number(process.env.STRATA_BENCH_API_RATE ?? 500);
 /** Seconds the load of `API_DURING` is recorded (after 2 s of warm-up). */
 const API_SECONDS = Number(process.env.STRATA_BENCH_API_SECONDS ?? 20);
 /** `STRATA_BENCH_PROFILE_PHASE=provision`: profile provisioning instead of the one-object roll. */
@@ -239,6 +247,11 @@ async function apiDuringRollout(
 ): Promise<LoadResult & { apiCpuMs?: number }> {
   const home = mkdtempSync(join(tmpdir(), 'strata-bench-api-during-'));
   const separate = API_PROCESS && schema ? await startApiProcess(schema, home) : null;
+  if (separate && NICE !== null) {
+    const { setPriority } = await import('node:os');
+    setPriority(process.pid, NICE);
+    if (simPid !== null) setPriority(simPid, NICE);
+  }
   const app = separate ? null : createApiServer({ store, catalog, engine: running.engine, home });
   try {
     let url = separate?.url ?? '';
@@ -266,7 +279,7 @@ async function apiDuringRollout(
       { kind: 'rollout status', method: 'GET' as const, path: `/v1/rollouts/${rolloutId}` },
     ]);
     const cpu0 = await cpuMsOf(separate?.child.pid);
-    const result = await runMixedLoad({ url, token, requests, rate: 500, seconds: API_SECONDS });
+    const result = await runMixedLoad({ url, token, requests, rate: API_RATE, seconds: API_SECONDS });
     return separate ? { ...result, apiCpuMs: (await cpuMsOf(separate.child.pid)) - cpu0 } : result;
   } finally {
     await app?.close();
@@ -347,7 +360,7 @@ function reportApiDuring(result: LoadResult & { apiCpuMs?: number }, clusters: n
     'rollout.api-during',
     {
       clusters,
-      rate: 500,
+      rate: API_RATE,
       seconds: API_SECONDS,
       p50Ms: +percentile(all, 50).toFixed(1),
       p99Ms: +percentile(all, 99).toFixed(1),
@@ -356,12 +369,13 @@ function reportApiDuring(result: LoadResult & { apiCpuMs?: number }, clusters: n
       errors: result.errors as Record<string, number>,
       rollSeconds: +(rollMs / 1000).toFixed(1),
       apiWhere: result.apiCpuMs === undefined ? 'with the engine' : 'own process (--no-work)',
+      ...(NICE === null || result.apiCpuMs === undefined ? {} : { engineAndSimulatorNice: NICE }),
       ...(result.apiCpuMs === undefined
         ? {}
         : { apiCpuMsPerRequest: +(result.apiCpuMs / all.length).toFixed(2) }),
       ...Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, v])),
     },
-    `REST during the roll of ${clusters} clusters (${result.apiCpuMs === undefined ? "API in the engine's process" : `API in its own process, ${(result.apiCpuMs / all.length).toFixed(2)} ms CPU per answer`}): 500 req/s of mixed reads for ${API_SECONDS} s (cluster, list page, plan, rollout status): p50 ${percentile(all, 50).toFixed(1)} ms, p99 ${percentile(all, 99).toFixed(1)} ms; ${Object.entries(
+    `REST during the roll of ${clusters} clusters (${result.apiCpuMs === undefined ? "API in the engine's process" : `API in its own process, ${(result.apiCpuMs / all.length).toFixed(2)} ms CPU per answer${NICE === null ? '' : `; engine and simulator at nice ${NICE}`}`}): ${API_RATE} req/s of mixed reads for ${API_SECONDS} s (cluster, list page, plan, rollout status): p50 ${percentile(all, 50).toFixed(1)} ms, p99 ${percentile(all, 99).toFixed(1)} ms; ${Object.entries(
       byKind,
     )
       .map(([k, v]) => `${k} p99 ${v.p99} ms`)

@@ -26,7 +26,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .option('--log', 'log every request')
     .option(
       '--no-work',
-      'serve the API and take commands, but leave the work to `strata worker` processes (PostgreSQL only): passes never delay the API',
+      'serve the API and take commands, leaving every pass to `strata worker` processes (PostgreSQL only)',
     )
     .action(
       async (opts: {
