@@ -356,6 +356,7 @@ function reportApiDuring(result: LoadResult & { apiCpuMs?: number }, clusters: n
       return [k, { p50: +percentile(v, 50).toFixed(1), p99: +percentile(v, 99).toFixed(1), n: v.length }];
     }),
   );
+  const perAnswer = result.apiCpuMs === undefined ? null : +(result.apiCpuMs / all.length).toFixed(2);
   reportFigure(
     'rollout.api-during',
     {
@@ -368,14 +369,12 @@ function reportApiDuring(result: LoadResult & { apiCpuMs?: number }, clusters: n
       dropped: result.dropped,
       errors: result.errors as Record<string, number>,
       rollSeconds: +(rollMs / 1000).toFixed(1),
-      apiWhere: result.apiCpuMs === undefined ? 'with the engine' : 'own process (--no-work)',
-      ...(NICE === null || result.apiCpuMs === undefined ? {} : { engineAndSimulatorNice: NICE }),
-      ...(result.apiCpuMs === undefined
-        ? {}
-        : { apiCpuMsPerRequest: +(result.apiCpuMs / all.length).toFixed(2) }),
+      apiWhere: perAnswer === null ? 'with the engine' : 'own process (--no-work)',
+      ...(perAnswer === null ? {} : { apiCpuMsPerRequest: perAnswer }),
+      ...(perAnswer === null || NICE === null ? {} : { engineAndSimulatorNice: NICE }),
       ...Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, v])),
     },
-    `REST during the roll of ${clusters} clusters (${result.apiCpuMs === undefined ? "API in the engine's process" : `API in its own process, ${(result.apiCpuMs / all.length).toFixed(2)} ms CPU per answer${NICE === null ? '' : `; engine and simulator at nice ${NICE}`}`}): ${API_RATE} req/s of mixed reads for ${API_SECONDS} s (cluster, list page, plan, rollout status): p50 ${percentile(all, 50).toFixed(1)} ms, p99 ${percentile(all, 99).toFixed(1)} ms; ${Object.entries(
+    `REST during the roll of ${clusters} clusters (${perAnswer === null ? "API in the engine's process" : `API in its own process, ${perAnswer} ms CPU per answer${NICE === null ? '' : `; engine and simulator at nice ${NICE}`}`}): ${API_RATE} req/s of mixed reads for ${API_SECONDS} s (cluster, list page, plan, rollout status): p50 ${percentile(all, 50).toFixed(1)} ms, p99 ${percentile(all, 99).toFixed(1)} ms; ${Object.entries(
       byKind,
     )
       .map(([k, v]) => `${k} p99 ${v.p99} ms`)

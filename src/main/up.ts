@@ -183,6 +183,14 @@ export async function startStrata(options: StartOptions = {}): Promise<RunningSt
       schema,
     });
     cleanups.push(() => store.close());
+    // Refused before anything else starts: with no worker able to open this store, nothing would ever be done.
+    if (options.work === false && store.driver !== 'postgres') {
+      throw new StrataError(
+        'ValidationFailed',
+        'Serving without doing the work (--no-work) needs PostgreSQL (DATABASE_URL): `strata worker` processes do the work there, and no other process can open the embedded store.',
+        { field: 'work' },
+      );
+    }
     const catalog = await loadBuiltinCatalog();
     await syncBuiltinPacks(store.db, { actor: 'system' }, catalog.list());
     await loadUserPacks(store.db, catalog);
@@ -207,13 +215,6 @@ export async function startStrata(options: StartOptions = {}): Promise<RunningSt
     }
     const renderer = new Renderer({ content: storeContentSource(store.db) });
     cleanups.push(() => renderer.close());
-    if (options.work === false && store.driver !== 'postgres') {
-      throw new StrataError(
-        'ValidationFailed',
-        'Serving without doing the work (--no-work) needs PostgreSQL (DATABASE_URL): `strata worker` processes do the work there, and no other process can open the embedded store.',
-        { field: 'work' },
-      );
-    }
     const engine = options.createEngine
       ? await options.createEngine({
           store,
@@ -270,7 +271,7 @@ export const localEngine: EngineFactory = async ({ store, catalog, sim, events, 
     sim,
     renderer,
     publish: (event) => events.publish(event),
-    worker: work !== false,
+    worker: work,
   });
   return { commands: running.engine, stop: () => running.stop() };
 };
